@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from livebase.schemas import Body, Text
+
+
+class ApplicationIn(Body):
+    org_kind: Literal["brand", "agency"]
+    name: Text = Field(min_length=1, max_length=100)
+    description: Text = Field(default="", max_length=4000)
+
+
+class RejectIn(Body):
+    reason: Text = Field(min_length=1, max_length=1000)
+
+
+class WarehouseIn(Body):
+    name: Text = Field(min_length=1, max_length=100)
+    customs_code: Text = Field(max_length=4)
+    ems_no: Text = Field(max_length=32)

@@ -1,0 +1,270 @@
+"""Bases, organisations, applications to join, targets and warehouses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from livebase.accounts.models import User
+from livebase.accounts.service import Principal, do_grant
+from livebase.bases.models import (
+    METRICS,
+    ORG_KINDS,
+    Application,
+    BaseTarget,
+    LiveBase,
+    Organisation,
+    Warehouse,
+)
+from livebase.db import utcnow
+from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
+
+CUSTOMS_CODE_RE = re.compile(r"^\d{4}$")
+EMS_NO_RE = re.compile(r"^[A-Z]\d{4}[A-Z]\d{6}$")
+
+
+def get_base(db: Session, base_id: str) -> LiveBase:
+    base = db.get(LiveBase, base_id)
+    if base is None:
+        raise NotFound(f"No base {base_id}.")
+    return base
+
+
+def get_org(db: Session, org_id: str) -> Organisation:
+    org = db.get(Organisation, org_id)
+    if org is None:
+        raise NotFound(f"No organisation {org_id}.")
+    return org
+
+
+def list_bases(db: Session) -> list[LiveBase]:
+    return list(db.scalars(select(LiveBase).order_by(LiveBase.created_at)))
+
+
+def do_create_base(db: Session, name: str, district: str, description: str = "") -> LiveBase:
+    if not name.strip() or not district.strip():
+        raise ValidationFailed("A base needs a name and a district.", loc="name")
+    base = LiveBase(name=name.strip(), district=district.strip(), description=description)
+    db.add(base)
+    db.flush()
+    return base
+
+
+def do_set_target(
+    db: Session, base_id: str, metric: str, period: str, target: int, reported: int = 0
+) -> BaseTarget:
+    if metric not in METRICS:
+        raise ValidationFailed(f"Unknown metric {metric}.", loc="metric")
+    row = db.scalar(
+        select(BaseTarget).where(
+            BaseTarget.base_id == base_id, BaseTarget.metric == metric, BaseTarget.period == period
+        )
+    )
+    if row is None:
+        row = BaseTarget(base_id=base_id, metric=metric, period=period, target=target)
+        db.add(row)
+    row.target, row.reported = target, reported
+    db.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class TargetView:
+    metric: str
+    period: str
+    target: int
+    actual: int
+
+
+def _period_years(period: str) -> tuple[int, int]:
+    first, _, last = period.partition("-")
+    return int(first), int(last or first)
+
+
+def target_views(db: Session, base_id: str) -> list[TargetView]:
+    """Targets with their actuals: what the platform counts itself plus what was reported."""
+    from livebase.shows.service import count_shows_held  # shows depends on bases, not back
+
+    out = []
+    rows = db.scalars(
+        select(BaseTarget).where(BaseTarget.base_id == base_id).order_by(BaseTarget.metric)
+    )
+    for row in rows:
+        counted = 0
+        try:
+            first, last = _period_years(row.period)
+        except ValueError:
+            first = last = 0
+        if row.metric == "shows_held" and first:
+            counted = count_shows_held(db, base_id, first, last)
+        elif row.metric == "brands_incubated":
+            counted = db.scalar(
+                select(func.count(Organisation.id)).where(
+                    Organisation.base_id == base_id,
+                    Organisation.kind == "brand",
+                    Organisation.incubated.is_(True),
+                )
+            ) or 0
+        elif row.metric == "new_brands_launched" and first:
+            launched = db.scalars(
+                select(Organisation.launched_at).where(
+                    Organisation.base_id == base_id, Organisation.launched_at.is_not(None)
+                )
+            )
+            counted = sum(1 for at in launched if at is not None and first <= at.year <= last)
+        out.append(TargetView(row.metric, row.period, row.target, row.reported + counted))
+    return out
+
+
+def do_create_org(
+    db: Session, base_id: str, kind: str, name: str, description: str = ""
+) -> Organisation:
+    get_base(db, base_id)
+    if kind not in ORG_KINDS:
+        raise ValidationFailed("Organisation kind must be brand or agency.", loc="kind")
+    org = Organisation(base_id=base_id, kind=kind, name=name.strip(), description=description)
+    db.add(org)
+    db.flush()
+    return org
+
+
+def list_orgs(db: Session, base_id: str) -> list[Organisation]:
+    return list(
+        db.scalars(select(Organisation).where(Organisation.base_id == base_id).order_by(
+            Organisation.created_at))
+    )
+
+
+def do_apply(
+    db: Session, principal: Principal, base_id: str, org_kind: str, name: str, description: str
+) -> Application:
+    get_base(db, base_id)
+    if org_kind not in ORG_KINDS:
+        raise ValidationFailed("org_kind must be brand or agency.", loc="body.org_kind")
+    if not name.strip():
+        raise ValidationFailed("An application needs a name.", loc="body.name")
+    pending = db.scalar(
+        select(Application.id).where(
+            Application.base_id == base_id,
+            Application.applicant_id == principal.id,
+            Application.name == name.strip(),
+            Application.status == "pending",
+        )
+    )
+    if pending:
+        raise ApiError("You already have a pending application with that name.",
+                       code="conflict", status=409)
+    app = Application(
+        base_id=base_id,
+        applicant_id=principal.id,
+        org_kind=org_kind,
+        name=name.strip(),
+        description=description,
+    )
+    db.add(app)
+    db.flush()
+    return app
+
+
+def check_operator(principal: Principal, base_id: str) -> None:
+    if not principal.has("operator", base_id=base_id):
+        raise Forbidden("Only an operator of this base may do that.")
+
+
+def check_base_staff(principal: Principal, base_id: str) -> None:
+    if not (
+        principal.has("operator", base_id=base_id) or principal.has("moderator", base_id=base_id)
+    ):
+        raise Forbidden("Only this base's staff may see that.")
+
+
+def get_application(db: Session, principal: Principal, app_id: str) -> Application:
+    app = db.get(Application, app_id)
+    # Another base's operator gets the same 404 as for a missing id: nothing of one base
+    # is visible to another's staff, not even that an id exists.
+    if app is None or not (
+        principal.has("operator", base_id=app.base_id) or app.applicant_id == principal.id
+    ):
+        raise NotFound(f"No application {app_id}.")
+    return app
+
+
+def list_applications(
+    db: Session, principal: Principal, base_id: str, status: str | None, limit: int,
+    cursor: str | None,
+) -> list[Application]:
+    check_operator(principal, base_id)
+    q = select(Application).where(Application.base_id == base_id)
+    if status:
+        q = q.where(Application.status == status)
+    if cursor:
+        q = q.where(Application.id < cursor)
+    return list(db.scalars(q.order_by(Application.id.desc()).limit(limit + 1)))
+
+
+def do_decide(
+    db: Session, principal: Principal, app_id: str, *, approve: bool, reason: str | None = None
+) -> Application:
+    app = get_application(db, principal, app_id)
+    check_operator(principal, app.base_id)
+    if app.status != "pending":
+        raise ApiError(f"The application is already {app.status}.", code="conflict", status=409)
+    app.status = "approved" if approve else "rejected"
+    app.reason = reason
+    app.decided_by = principal.id
+    app.decided_at = utcnow()
+    if approve:
+        org = do_create_org(db, app.base_id, app.org_kind, app.name, app.description)
+        app.org_id = org.id
+        applicant = db.get(User, app.applicant_id)
+        assert applicant is not None  # FK
+        role = "merchant" if app.org_kind == "brand" else "agency"
+        do_grant(db, applicant, role, base_id=app.base_id, org_id=org.id)
+    db.flush()
+    return app
+
+
+def do_create_warehouse(
+    db: Session, principal: Principal, base_id: str, name: str, customs_code: str, ems_no: str
+) -> Warehouse:
+    get_base(db, base_id)
+    check_operator(principal, base_id)
+    if not CUSTOMS_CODE_RE.match(customs_code):
+        raise ValidationFailed("customs_code is the 4-digit customs district, e.g. 0101.",
+                               loc="body.customs_code")
+    if not EMS_NO_RE.match(ems_no):
+        raise ValidationFailed("ems_no is the account book number, e.g. T0101W000001.",
+                               loc="body.ems_no")
+    wh = Warehouse(base_id=base_id, name=name.strip(), customs_code=customs_code, ems_no=ems_no)
+    db.add(wh)
+    db.flush()
+    return wh
+
+
+def list_warehouses(db: Session, principal: Principal, base_id: str) -> list[Warehouse]:
+    get_base(db, base_id)
+    if not any(principal.has(r, base_id=base_id) for r in ("operator", "moderator",
+                                                           "merchant", "agency", "host")):
+        raise Forbidden("Warehouses are listed to the base's staff.")
+    return list(db.scalars(select(Warehouse).where(Warehouse.base_id == base_id)))
+
+
+def get_warehouse(db: Session, warehouse_id: str) -> Warehouse | None:
+    return db.get(Warehouse, warehouse_id)
+
+
+def org_staff_roles() -> tuple[str, ...]:
+    return ("merchant", "agency")
+
+
+def is_org_staff(principal: Principal, org_id: str) -> bool:
+    """Merchant (brand) or agency staff of the organisation — the people who manage it."""
+    return principal.is_admin or bool(principal.org_ids("merchant", "agency") & {org_id})
+
+
+def is_org_member(principal: Principal, org_id: str) -> bool:
+    """Staff or a host of the organisation."""
+    return is_org_staff(principal, org_id) or org_id in principal.org_ids("host")

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
+
+from livebase.catalog import service
+from livebase.catalog.models import Product, ProductImage, Sku
+from livebase.catalog.schemas import CrossBorderIn, ProductIn, ProductPatch, SkuPatch
+from livebase.db import new_id
+from livebase.errors import ValidationFailed
+from livebase.http import DB, MaybeMe, Me, PageDep, RuntimeDep, paged, require_json, \
+    require_multipart
+from livebase.images import store_image
+from livebase.schemas import rfc3339
+
+router = APIRouter(prefix="/api/v1", tags=["catalog"], dependencies=[Depends(require_json)])
+uploads = APIRouter(prefix="/api/v1", tags=["catalog"], dependencies=[Depends(require_multipart)])
+
+
+def sku_out(sku: Sku) -> dict[str, Any]:
+    return {"id": sku.id, "product_id": sku.product_id, "code": sku.code, "attrs": sku.attrs,
+            "price_fen": sku.price_fen, "stock": sku.stock}
+
+
+def image_out(img: ProductImage) -> dict[str, Any]:
+    return {"id": img.id, "url": f"/uploads/{img.path}", "thumb_url": f"/uploads/{img.thumb_path}",
+            "content_type": img.content_type, "width": img.width, "height": img.height}
+
+
+def product_out(p: Product) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": p.id,
+        "org_id": p.org_id,
+        "base_id": p.base_id,
+        "title": p.title,
+        "description": p.description,
+        "status": p.status,
+        "skus": [sku_out(s) for s in p.skus],
+        "images": [image_out(i) for i in p.images],
+        "cross_border": None,
+        "created_at": rfc3339(p.created_at),
+        "updated_at": rfc3339(p.updated_at),
+    }
+    if p.moderation:
+        out["moderation"] = p.moderation
+    if p.hs_code:
+        out["cross_border"] = {
+            "hs_code": p.hs_code, "origin_country": p.origin_country,
+            "tariff_rate_bp": p.tariff_rate_bp, "vat_rate_bp": p.vat_rate_bp,
+            "consumption_tax_rate_bp": p.consumption_tax_rate_bp,
+            "warehouse_id": p.warehouse_id,
+        }
+    return out
+
+
+def _cross_border(cb: CrossBorderIn | None) -> service.CrossBorder | None:
+    return service.CrossBorder(**cb.model_dump()) if cb else None
+
+
+@router.post("/products", status_code=201)
+def create_product(body: ProductIn, me: Me, db: DB) -> dict[str, Any]:
+    product = service.do_create_product(
+        db, me, body.org_id, body.title, body.description,
+        [service.SkuSpec(s.attrs, s.price_fen, s.stock, s.code) for s in body.skus],
+        _cross_border(body.cross_border),
+    )
+    db.commit()
+    return product_out(product)
+
+
+@router.get("/products")
+def list_products(
+    db: DB, me: MaybeMe, page: PageDep,
+    org_id: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[str | None, Query(pattern="^(active|held)$")] = None,
+) -> dict[str, Any]:
+    rows = service.list_products(db, me, org_id=org_id, status=status, limit=page.limit,
+                                 cursor=page.cursor)
+    return paged([product_out(p) for p in rows], page)
+
+
+@router.get("/products/{product_id}")
+def get_product(product_id: str, db: DB, me: MaybeMe) -> dict[str, Any]:
+    return product_out(service.get_product(db, me, product_id))
+
+
+@router.patch("/products/{product_id}")
+def update_product(product_id: str, body: ProductPatch, me: Me, db: DB) -> dict[str, Any]:
+    if not body.model_fields_set:
+        raise ValidationFailed("Send at least one field to change.", loc="body")
+    product = service.do_update_product(
+        db, me, product_id, title=body.title, description=body.description,
+        cross_border=_cross_border(body.cross_border),
+        cross_border_given="cross_border" in body.model_fields_set,
+    )
+    db.commit()
+    db.refresh(product)
+    return product_out(product)
+
+
+@router.delete("/products/{product_id}", status_code=204)
+def delete_product(product_id: str, me: Me, db: DB) -> None:
+    service.do_delete_product(db, me, product_id)
+    db.commit()
+
+
+@router.patch("/skus/{sku_id}")
+def update_sku(sku_id: str, body: SkuPatch, me: Me, db: DB) -> dict[str, Any]:
+    if not body.model_fields_set:
+        raise ValidationFailed("Send price_fen or stock.", loc="body")
+    sku = service.do_update_sku(db, me, sku_id, body.price_fen, body.stock)
+    db.commit()
+    return sku_out(sku)
+
+
+@uploads.post("/products/{product_id}/images", status_code=201)
+async def upload_image(product_id: str, request: Request, me: Me, db: DB,
+                       rt: RuntimeDep) -> dict[str, Any]:
+    # Authorise before reading the upload, so a stranger's file is never stored. Database
+    # and Pillow work run in the threadpool to keep the event loop free.
+    product = await run_in_threadpool(service.get_managed_product, db, me, product_id)
+    form = await request.form(max_files=1, max_fields=4)
+    file = form.get("file")
+    if not isinstance(file, StarletteUpload):
+        raise ValidationFailed("Send the image in a form field named `file`.", loc="file")
+    data = await file.read(rt.settings.upload_limit + 1)
+
+    def _store() -> ProductImage:
+        image_id = new_id("img")
+        stored = store_image(data, rt.settings.uploads_dir, f"products/{product.id}", image_id,
+                             rt.settings.upload_limit)
+        image = service.do_add_image(db, me, product.id, stored, image_id)
+        db.commit()
+        return image
+
+    return image_out(await run_in_threadpool(_store))

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pydantic import Field, StrictInt, StrictStr, field_validator
+
+from livebase.schemas import Body, Count, Fen, Text
+
+
+class SkuIn(Body):
+    attrs: dict[StrictStr, StrictStr] = Field(default_factory=dict, max_length=8)
+    price_fen: Fen
+    stock: Count
+    code: Text | None = Field(default=None, max_length=64)
+
+    @field_validator("attrs")
+    @classmethod
+    def _short(cls, v: dict[str, str]) -> dict[str, str]:
+        for k, val in v.items():
+            if not k.strip() or len(k) > 20 or len(val) > 40:
+                raise ValueError("attribute names are 1–20 characters, values up to 40")
+        return v
+
+
+class CrossBorderIn(Body):
+    hs_code: Text = Field(pattern=r"^\d{8}$")
+    origin_country: Text = Field(pattern=r"^[A-Z]{2}$")
+    # Rates in basis points: 1300 = 13%. Tariff rates reach 65% (6500) for some goods;
+    # 10000 bounds any of them.
+    tariff_rate_bp: StrictInt = Field(ge=0, le=10000)
+    vat_rate_bp: StrictInt = Field(ge=0, le=10000)
+    consumption_tax_rate_bp: StrictInt = Field(ge=0, le=9999)
+    warehouse_id: Text = Field(max_length=40)
+
+
+class ProductIn(Body):
+    org_id: Text = Field(max_length=40)
+    title: Text = Field(min_length=1, max_length=120)
+    description: Text = Field(default="", max_length=20000)
+    skus: list[SkuIn] = Field(min_length=1, max_length=200)
+    cross_border: CrossBorderIn | None = None
+
+
+class ProductPatch(Body):
+    title: Text | None = Field(default=None, min_length=1, max_length=120)
+    description: Text | None = Field(default=None, max_length=20000)
+    cross_border: CrossBorderIn | None = None
+
+
+class SkuPatch(Body):
+    price_fen: Fen | None = None
+    stock: Count | None = None

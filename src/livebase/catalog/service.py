@@ -1,0 +1,255 @@
+"""Products and SKUs of an organisation, their images and cross-border fields.
+
+Every listing text passes :func:`moderate_listing` on create and on edit — the one place
+where catalog meets the compliance module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from livebase.accounts.service import Principal
+from livebase.bases import service as bases
+from livebase.catalog.models import Product, ProductImage, Sku
+from livebase.db import new_id
+from livebase.errors import Forbidden, NotFound, ValidationFailed
+from livebase.images import StoredImage
+
+
+@dataclass
+class SkuSpec:
+    attrs: dict[str, str]
+    price_fen: int
+    stock: int
+    code: str | None = None
+
+
+@dataclass
+class CrossBorder:
+    hs_code: str
+    origin_country: str
+    tariff_rate_bp: int
+    vat_rate_bp: int
+    consumption_tax_rate_bp: int
+    warehouse_id: str
+
+
+def moderate_listing(title: str, description: str) -> dict[str, Any] | None:
+    """Check a listing's text; return the verdict when it must be held, else None.
+
+    A listing is text published in the base's name, so anything but ``allow`` holds it
+    for a moderator — we never publish a silently masked title.
+    """
+    from livebase.compliance import check
+
+    verdict = check("listing", f"{title}\n{description}")
+    if verdict.verdict == "allow":
+        return None
+    return verdict.to_dict()
+
+
+def check_can_manage(principal: Principal, org_id: str) -> None:
+    if not bases.is_org_staff(principal, org_id):
+        raise Forbidden("Only this organisation's merchant or agency staff may change it.")
+
+
+def can_see_unpublished(principal: Principal | None, product: Product) -> bool:
+    if principal is None:
+        return False
+    return bases.is_org_member(principal, product.org_id) or principal.has(
+        "moderator", base_id=product.base_id) or principal.has("operator", base_id=product.base_id)
+
+
+def get_product(db: Session, principal: Principal | None, product_id: str) -> Product:
+    product = db.get(Product, product_id, options=[selectinload(Product.skus),
+                                                   selectinload(Product.images)])
+    if product is None or (
+        product.status != "active" and not can_see_unpublished(principal, product)
+    ) or product.status == "deleted" and not (principal and principal.is_admin):
+        raise NotFound(f"No product {product_id}.")
+    return product
+
+
+def get_managed_product(db: Session, principal: Principal, product_id: str) -> Product:
+    product = get_product(db, principal, product_id)
+    check_can_manage(principal, product.org_id)
+    return product
+
+
+def _check_cross_border(db: Session, base_id: str, cb: CrossBorder) -> None:
+    wh = bases.get_warehouse(db, cb.warehouse_id)
+    if wh is None or wh.base_id != base_id:
+        raise ValidationFailed("warehouse_id is not a bonded warehouse of this base.",
+                               loc="body.cross_border.warehouse_id")
+
+
+def _apply_cross_border(product: Product, cb: CrossBorder | None) -> None:
+    product.hs_code = cb.hs_code if cb else None
+    product.origin_country = cb.origin_country if cb else None
+    product.tariff_rate_bp = cb.tariff_rate_bp if cb else None
+    product.vat_rate_bp = cb.vat_rate_bp if cb else None
+    product.consumption_tax_rate_bp = cb.consumption_tax_rate_bp if cb else None
+    product.warehouse_id = cb.warehouse_id if cb else None
+
+
+def do_create_product(
+    db: Session,
+    principal: Principal,
+    org_id: str,
+    title: str,
+    description: str,
+    skus: list[SkuSpec],
+    cross_border: CrossBorder | None = None,
+) -> Product:
+    org = db.get(bases.Organisation, org_id)
+    if org is None:
+        raise ValidationFailed(f"No organisation {org_id}.", loc="body.org_id")
+    check_can_manage(principal, org_id)
+    if org.kind != "brand" and not principal.is_admin:
+        # Agencies sell their brands' goods through the brand's listings (DESIGN §5).
+        raise Forbidden("Only a brand lists products.")
+    codes = [s.code for s in skus if s.code]
+    if len(codes) != len(set(codes)):
+        raise ValidationFailed("SKU codes must be unique within a product.", loc="body.skus")
+    if cross_border:
+        _check_cross_border(db, org.base_id, cross_border)
+    held = moderate_listing(title, description)
+    product = Product(
+        id=new_id("prd"),
+        org_id=org_id,
+        base_id=org.base_id,
+        title=title.strip(),
+        description=description,
+        status="held" if held else "active",
+        moderation=held,
+    )
+    _apply_cross_border(product, cross_border)
+    product.skus = [Sku(attrs=s.attrs, price_fen=s.price_fen, stock=s.stock, code=s.code)
+                    for s in skus]
+    db.add(product)
+    db.flush()
+    return product
+
+
+def do_update_product(
+    db: Session,
+    principal: Principal,
+    product_id: str,
+    *,
+    title: str | None,
+    description: str | None,
+    cross_border: CrossBorder | None,
+    cross_border_given: bool,
+) -> Product:
+    product = get_managed_product(db, principal, product_id)
+    if product.status == "deleted":
+        raise NotFound(f"No product {product_id}.")
+    if cross_border:
+        _check_cross_border(db, product.base_id, cross_border)
+    if title is not None:
+        product.title = title.strip()
+    if description is not None:
+        product.description = description
+    if cross_border_given:
+        _apply_cross_border(product, cross_border)
+    if title is not None or description is not None:
+        held = moderate_listing(product.title, product.description)
+        product.status = "held" if held else "active"
+        product.moderation = held
+    db.flush()
+    return product
+
+
+def do_delete_product(db: Session, principal: Principal, product_id: str) -> None:
+    product = get_managed_product(db, principal, product_id)
+    # Soft delete: orders and past shelves keep pointing at the row.
+    product.status = "deleted"
+    db.flush()
+
+
+def do_release_listing(db: Session, product_id: str, *, approve: bool) -> None:
+    """A moderator's decision on a held listing (called by the compliance review queue)."""
+    product = db.get(Product, product_id)
+    if product is None or product.status != "held":
+        return
+    if approve:
+        product.status = "active"
+        product.moderation = None
+    db.flush()
+
+
+def list_products(
+    db: Session,
+    principal: Principal | None,
+    *,
+    org_id: str | None,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+) -> list[Product]:
+    q = select(Product).options(selectinload(Product.skus), selectinload(Product.images))
+    staff = principal is not None and org_id is not None and (
+        bases.is_org_member(principal, org_id)
+        or principal.has("moderator") and _base_of_org(db, org_id) in principal.base_ids(
+            "moderator", "operator")
+    )
+    if org_id:
+        q = q.where(Product.org_id == org_id)
+    if staff and status:
+        q = q.where(Product.status == status)
+    elif staff:
+        q = q.where(Product.status != "deleted")
+    else:
+        q = q.where(Product.status == "active")
+    if cursor:
+        q = q.where(Product.id < cursor)
+    return list(db.scalars(q.order_by(Product.id.desc()).limit(limit + 1)))
+
+
+def _base_of_org(db: Session, org_id: str) -> str | None:
+    org = db.get(bases.Organisation, org_id)
+    return org.base_id if org else None
+
+
+def get_sku(db: Session, sku_id: str) -> Sku | None:
+    return db.get(Sku, sku_id)
+
+
+def do_update_sku(
+    db: Session, principal: Principal, sku_id: str, price_fen: int | None, stock: int | None
+) -> Sku:
+    sku = db.get(Sku, sku_id)
+    if sku is None:
+        raise NotFound(f"No SKU {sku_id}.")
+    product = get_managed_product(db, principal, sku.product_id)
+    if product.status == "deleted":
+        raise NotFound(f"No SKU {sku_id}.")
+    if price_fen is not None:
+        sku.price_fen = price_fen
+    if stock is not None:
+        sku.stock = stock
+    db.flush()
+    return sku
+
+
+def do_add_image(db: Session, principal: Principal, product_id: str,
+                 stored: StoredImage, image_id: str) -> ProductImage:
+    product = get_managed_product(db, principal, product_id)
+    image = ProductImage(
+        id=image_id,
+        product_id=product.id,
+        path=stored.path,
+        thumb_path=stored.thumb_path,
+        content_type=stored.content_type,
+        width=stored.width,
+        height=stored.height,
+        size_bytes=stored.size_bytes,
+        position=len(product.images),
+    )
+    db.add(image)
+    db.flush()
+    return image

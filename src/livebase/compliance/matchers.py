@@ -1,0 +1,174 @@
+"""Compiled matchers: Aho-Corasick automata over the normalised views, and the scanners.
+
+One automaton per kind over the stripped view holds every term (and its homophone and
+split-character forms); a second one per kind holds the pinyin and initials forms of the
+terms marked ``pinyin`` / ``initials`` and runs over the pinyin view, only for lines that
+contain Latin letters (pinyin typed by a person, whole or mixed: ``jia wei xin``,
+``加wei信``). Aho-Corasick finds every term in one pass whatever the number of terms,
+which is why the list can grow without slowing chat down.
+
+`Compiled.scan` is the fast path: it returns raw hits in view coordinates and never
+builds the span maps back to the original text; `rules.judge` does that for the few lines
+that hit something.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import ahocorasick
+from pypinyin import Style, lazy_pinyin
+
+from livebase.compliance import normalize
+from livebase.compliance.verdict import KINDS
+from livebase.compliance.wordlist import Term, WordLists, expand
+
+# Mainland mobile numbers: 11 digits, 1 then 3-9 (MIIT numbering plan), optional +86.
+# Letters before the number make it part of an id or a tracking number instead.
+PHONE = re.compile(r"(?<![0-9a-z])(?:\+?86)?1[3-9][0-9]{9}(?![0-9])")
+# URLs and domains in the kept view (dots survive there). The TLD list is the ones seen
+# in diversion spam; "点com"/"dot com" spell the dot out.
+URL = re.compile(
+    r"(?:https?://|www\.)[^\s]+"
+    r"|(?<![a-z0-9.])[a-z0-9][a-z0-9-]{1,62}(?:\.[a-z0-9-]{1,62})*"
+    r"\s?(?:\.|点|dot)\s?(?:com|cn|net|org|top|xyz|vip|cc|shop|club|site|link|info|io|me|tv"
+    r"|app|ltd|store|online|wang|fun|icu|live)(?![a-z])"
+)
+EMAIL = re.compile(r"[a-z0-9._-]{2,}@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+# After a `needs=id` context word (微信, vx): an id of letters and digits, or a number.
+# Five, not six: the repeat collapsing may shorten an id by a letter or two.
+ID_AFTER = re.compile(r"(?:号码|号|id|是|为|加|:)?(?:[a-z][a-z0-9]{4,19}|[0-9]{5,12})(?![0-9])")
+# After a `needs=digits` context word (qq, 扣扣, 电话): a number of 5-12 digits (QQ numbers
+# start at five digits, landlines with area code have up to twelve).
+DIGITS_AFTER = re.compile(r"(?:号码|号|群|是|为|:)?[0-9]{5,12}(?![0-9])")
+_REPEATED = re.compile(r"(.)\1")
+_HAS_LATIN = re.compile(r"[a-z]")
+_HAS_NUMBER = re.compile(r"[0-9]{5}")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    term: Term
+    via: str  # term | variant | pinyin | initials
+    key: str
+
+    @property
+    def rule(self) -> str:
+        return f"{self.term.source}:{self.via}"
+
+
+Payload = tuple[int, tuple[Entry, ...]]
+
+
+@dataclass(slots=True)
+class Hits:
+    """Raw findings of the fast path, in view coordinates."""
+
+    view: str
+    main: list[tuple[int, Payload]] = field(default_factory=list)
+    pinyin: list[tuple[int, Payload]] = field(default_factory=list)
+    phones: list[tuple[int, int]] = field(default_factory=list)
+    kept_hits: bool = False  # a phone, URL or e-mail seen in the kept view
+
+    def empty(self) -> bool:
+        return not (self.main or self.pinyin or self.phones or self.kept_hits)
+
+    def only_benign(self) -> bool:
+        """Only allow-list and scope entries matched: nothing to report, skip the slow path."""
+        if self.phones or self.kept_hits:
+            return False
+        for _, (_, entries) in self.main + self.pinyin:
+            for e in entries:
+                if not (e.term.allow or e.term.scope):
+                    return False
+        return True
+
+
+def _pinyin_forms(form: str, term: Term) -> list[tuple[str, str]]:
+    if not any(0x3400 <= ord(c) < 0xA000 for c in form):
+        return []
+    out: list[tuple[str, str]] = []
+    if term.pinyin:
+        out.append(("pinyin", normalize.pinyin_of(form)))
+        out.append(("pinyin", normalize.term_form("".join(lazy_pinyin(form)))))
+    if term.initials:
+        firsts = "".join(lazy_pinyin(form, style=Style.FIRST_LETTER))
+        out.append(("initials", normalize.term_form(firsts)))
+    # Digits in a pinyin key (第一 → di1) would never be typed that way; and a one-letter
+    # key (智障 → zz → z after repeat collapsing) would match everywhere.
+    return [(via, k) for via, k in out if len(k) >= 2 and k.isascii() and k.isalpha()]
+
+
+class Compiled:
+    """The automata built from one snapshot of the word lists. Immutable once built."""
+
+    def __init__(self, lists: WordLists) -> None:
+        self.lists = lists
+        self.problems = list(lists.problems)
+        self._main: dict[str, Any] = {}
+        self._pinyin: dict[str, Any] = {}
+        main_keys: dict[str, dict[str, list[Entry]]] = {k: {} for k in KINDS}
+        pinyin_keys: dict[str, dict[str, list[Entry]]] = {k: {} for k in KINDS}
+        for term in lists.terms:
+            form = normalize.term_form(term.term)
+            if not form:
+                self.problems.append(f"{term.source}: {term.term!r} is empty once normalised")
+                continue
+            keys = [("term", form)]
+            if term.variants:
+                keys += [("variant", normalize.term_form(v)) for v in expand(form, lists.variants)]
+            pkeys = _pinyin_forms(form, term)
+            for kind in term.kinds:
+                for via, key in keys:
+                    _add(main_keys[kind], key, Entry(term, via, key))
+                for via, key in pkeys:
+                    _add(pinyin_keys[kind], key, Entry(term, via, key))
+        for kind in KINDS:
+            self._main[kind] = _automaton(main_keys[kind])
+            self._pinyin[kind] = _automaton(pinyin_keys[kind])
+        self.size = sum(len(v) for v in main_keys.values()) + sum(
+            len(v) for v in pinyin_keys.values()
+        )
+
+    def scan(self, kind: str, text: str) -> Hits:
+        """Fast path: fold, run the automata and the cheap scanners, report raw hits."""
+        view = text.translate(normalize.tables().stripped)
+        if _REPEATED.search(view):
+            view = normalize.collapse(view)
+        hits = Hits(view)
+        main = self._main[kind]
+        if main is not None:
+            hits.main = list(main.iter(view))
+        latin = _HAS_LATIN.search(view) is not None
+        if latin and self._pinyin[kind] is not None:
+            pview = view if view.isascii() else view.translate(normalize.tables().pinyin)
+            hits.pinyin = list(self._pinyin[kind].iter(pview))
+        number = _HAS_NUMBER.search(view) is not None
+        if number:
+            hits.phones = [m.span() for m in PHONE.finditer(view)]
+        if latin or number:
+            kept = text.translate(normalize.tables().kept)
+            hits.kept_hits = bool(
+                (number and PHONE.search(kept))
+                or (latin and (URL.search(kept) or EMAIL.search(kept)))
+            )
+        return hits
+
+
+def _add(keys: dict[str, list[Entry]], key: str, entry: Entry) -> None:
+    entries = keys.setdefault(key, [])
+    if all(e.term is not entry.term for e in entries):
+        entries.append(entry)
+
+
+def _automaton(keys: dict[str, list[Entry]]) -> Any:
+    if not keys:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, entries in keys.items():
+        payload: Payload = (len(key), tuple(entries))
+        automaton.add_word(key, payload)
+    automaton.make_automaton()
+    return automaton

@@ -1,0 +1,291 @@
+"""Text normalisation for the compliance engine.
+
+Every evasion trick that survives normalisation has to be listed in the word lists, so
+this module folds as much as it safely can into ONE per-code-point table, built once per
+process:
+
+* NFKC (full-width, circled, math-styled, compatibility ideographs), case folding,
+  accents dropped from Latin letters (also strips pinyin tone marks: wēixìn → weixin);
+* traditional → simplified, derived by running OpenCC ``t2s`` over the CJK blocks once;
+* Chinese and styled numerals → ASCII digits (一三八, 壹贰叁, ①, ⑴, ❶, 𝟏, 0️⃣);
+* Cyrillic / Greek look-alikes and emoji letters (🅆, 🅰, 🇶) → Latin letters;
+* spaces, punctuation, symbols, emoji, zero-width and combining characters → removed
+  (``+`` and ``%`` stay: ``+v`` means 加v and ``100%`` is an advertising claim).
+
+Why a table: per-character calls into OpenCC, unicodedata or pypinyin cost microseconds
+each, while ``str.translate`` with a dict runs in C. Check time therefore does one
+``translate`` and one regex substitution (repeat collapsing); the Python loop that maps
+each normalised character back to its span in the original text runs only for the few
+lines where something matched (``stripped_spans``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+
+# Characters kept in the stripped view although they are symbols: "+" is used for 加
+# ("+v", "+微"), "%" carries the "100%" claim of the Advertising Law word list.
+_KEEP_SYMBOLS = frozenset("+%")
+
+# Chinese numerals as used to spell phone numbers (一三八…, 壹叁捌…). 幺 is the spoken
+# "one" in phone numbers; 两 is "two". 十/百/千 are not digits of a spelled number.
+_CN_DIGITS = {
+    "零": "0", "〇": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5",
+    "六": "6", "七": "7", "八": "8", "九": "9", "壹": "1", "贰": "2", "叁": "3",
+    "肆": "4", "伍": "5", "陆": "6", "柒": "7", "捌": "8", "玖": "9", "幺": "1",
+    "两": "2",
+}  # fmt: skip
+
+# Capital look-alikes are mapped BEFORE case folding, because folding turns Greek Ν (looks
+# like N) into ν (looks like v).
+_UPPER_LOOKALIKES = dict(
+    zip("АВЕКМНОРСТУХЅІЈΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "abekmhopctyxsijabezhikmnoptyx", strict=True)
+)
+_LOWER_LOOKALIKES = dict(
+    zip("авекмнорстухѕіјԛԝαβεικνορτυχ", "abekmhopctyxsijqwabeikvoptux", strict=True)
+)
+
+_NUMBER_WORDS = {
+    "ZERO": "0", "ONE": "1", "TWO": "2", "THREE": "3", "FOUR": "4", "FIVE": "5",
+    "SIX": "6", "SEVEN": "7", "EIGHT": "8", "NINE": "9", "TEN": "10",
+}  # fmt: skip
+# Emoji and dingbats that look like letters or digits but have no NFKC decomposition
+# (🅰 NEGATIVE SQUARED LATIN CAPITAL LETTER A, 🇶 REGIONAL INDICATOR SYMBOL LETTER Q,
+# ❶ DINGBAT NEGATIVE CIRCLED DIGIT ONE, 🔟 KEYCAP TEN): their Unicode names say what
+# they look like.
+_NAME_LETTER = re.compile(r"(?:LATIN CAPITAL LETTER|SYMBOL LETTER) ([A-Z])$")
+_NAME_DIGIT = re.compile(r"(?:DIGIT|NUMBER|KEYCAP) (ZERO|ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE|TEN)$")
+
+_STRIP_CATEGORIES = frozenset(
+    {"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Mn", "Me", "Sk", "Sm", "Sc", "So",
+     "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po"}
+)  # fmt: skip
+# Removed in both views: invisible and combining characters carry no visible text (a
+# keycap 1️⃣ is "1" + U+FE0F + U+20E3).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Mn", "Me"})
+
+# The code points worth a table entry. Everything else maps to itself, which is what
+# translate does for a missing key. Covers BMP, math alphanumerics, enclosed
+# alphanumerics and emoji, and the CJK compatibility supplement.
+_RANGES = ((0x0000, 0x10000), (0x1D400, 0x1D800), (0x1F000, 0x1FB00), (0x2F800, 0x2FA20))
+_CJK_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000))
+
+_REPEAT = re.compile(r"([^0-9])\1+")
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """The precomputed translation tables (code point → replacement string)."""
+
+    stripped: dict[int, str]
+    kept: dict[int, str]
+    pinyin: dict[int, str]
+
+
+_tables: Tables | None = None
+_tables_lock = threading.Lock()
+
+
+def tables() -> Tables:
+    """Build the tables on first use (about half a second), then reuse them."""
+    global _tables
+    if _tables is None:
+        with _tables_lock:
+            if _tables is None:
+                _tables = _build_tables()
+    return _tables
+
+
+def _t2s_map() -> dict[str, str]:
+    import opencc
+
+    converter = opencc.OpenCC("t2s")
+    chars = [chr(cp) for lo, hi in _CJK_RANGES for cp in range(lo, hi)]
+    chars += [chr(cp) for cp in range(0xF900, 0xFB00)]
+    # One call over newline-separated single characters: OpenCC converts phrase by phrase,
+    # a lone character is its own phrase, so this yields the per-character mapping.
+    converted = converter.convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):  # pragma: no cover - would mean OpenCC merged lines
+        raise RuntimeError("OpenCC t2s changed the number of lines")
+    return {a: b for a, b in zip(chars, converted, strict=True) if a != b and len(b) == 1}
+
+
+def _drop_marks(ch: str) -> str:
+    cp = ord(ch)
+    if 0xC0 <= cp < 0x250 or 0x1E00 <= cp < 0x1F00:
+        return "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+    return ch
+
+
+def _from_name(ch: str) -> str | None:
+    name = unicodedata.name(ch, "")
+    m = _NAME_LETTER.search(name)
+    if m:
+        return m.group(1).lower()
+    m = _NAME_DIGIT.search(name)
+    if m:
+        return _NUMBER_WORDS[m.group(1)]
+    return None
+
+
+def _fold_char(ch: str, t2s: dict[str, str], *, strip: bool) -> str:
+    """The normalised form of one code point (may be empty or several characters)."""
+    base = unicodedata.normalize("NFKC", ch)
+    if base == ch and unicodedata.category(ch) in ("So", "No"):
+        base = _from_name(ch) or ch
+    out: list[str] = []
+    for c in base:
+        c = _UPPER_LOOKALIKES.get(c, c)
+        for x in c.casefold():
+            x = t2s.get(x, x)
+            x = _LOWER_LOOKALIKES.get(x, x)
+            x = _CN_DIGITS.get(x, x)
+            x = _drop_marks(x)
+            if len(x) != 1:
+                out.append(x)
+                continue
+            decimal = unicodedata.decimal(x, None)
+            if decimal is not None:
+                out.append(str(decimal))
+                continue
+            category = unicodedata.category(x)
+            if category in _INVISIBLE_CATEGORIES:
+                continue
+            if strip and category in _STRIP_CATEGORIES and x not in _KEEP_SYMBOLS:
+                continue
+            if not strip and category[0] == "Z":
+                x = " "
+            elif not strip and x in "。｡":
+                x = "."  # "abc。com" is a domain for the kept view's URL scanner
+            out.append(x)
+    return "".join(out)
+
+
+def _pinyin_table(stripped: dict[int, str]) -> dict[int, str]:
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    table: dict[int, str] = {}
+    for lo, hi in _CJK_RANGES:
+        for cp in range(lo, hi):
+            # Look the pinyin up for the simplified form: the text is already simplified.
+            target = stripped.get(cp, chr(cp))
+            if len(target) != 1:
+                continue
+            reading = pinyin_dict.get(ord(target))
+            if reading is None:
+                continue
+            table[cp] = plain_pinyin(reading.split(",")[0])
+    return table
+
+
+def plain_pinyin(syllable: str) -> str:
+    """Tone-less ASCII pinyin, ü written as v like pypinyin's NORMAL style ('lǜ' → 'lv')."""
+    decomposed = unicodedata.normalize("NFD", syllable).replace("u\u0308", "v")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _build_tables() -> Tables:
+    t2s = _t2s_map()
+    stripped: dict[int, str] = {}
+    kept: dict[int, str] = {}
+    for lo, hi in _RANGES:
+        for cp in range(lo, hi):
+            ch = chr(cp)
+            if 0xD800 <= cp < 0xE000:
+                continue
+            folded = _fold_char(ch, t2s, strip=True)
+            if folded != ch:
+                stripped[cp] = folded
+            kept_form = _fold_char(ch, t2s, strip=False)
+            if kept_form != ch:
+                kept[cp] = kept_form
+    return Tables(stripped=stripped, kept=kept, pinyin=_pinyin_table(stripped))
+
+
+def collapse(view: str) -> str:
+    """Collapse runs of one repeated non-digit character (微微微信 → 微信, ssbb → sb).
+
+    Digits are never collapsed: 13888888888 is a phone number and 666666 must stay itself.
+    """
+    return _REPEAT.sub(r"\1", view)
+
+
+def stripped(text: str) -> str:
+    """The matching view: folded, symbols and spaces removed, repeats collapsed (fast path)."""
+    return collapse(text.translate(tables().stripped))
+
+
+def kept(text: str) -> str:
+    """The folded view that keeps punctuation and spaces (URLs, e-mail, word boundaries)."""
+    return text.translate(tables().kept)
+
+
+def pinyin_of(view: str) -> str:
+    """Pinyin of a stripped view: CJK characters become tone-less pinyin, the rest stays."""
+    return view.translate(tables().pinyin)
+
+
+@dataclass(frozen=True, slots=True)
+class Spans:
+    """A normalised view with, for each of its characters, the original code-point span."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+
+    def original(self, start: int, end: int) -> tuple[int, int]:
+        """Map the view slice [start, end) back to the original text (end exclusive)."""
+        return self.starts[start], self.ends[end - 1]
+
+
+def stripped_spans(text: str) -> Spans:
+    """Slow path of `stripped`: the same string plus the map back to the original."""
+    table = tables().stripped
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for i, ch in enumerate(text):
+        for x in table.get(ord(ch), ch):
+            if out and x == out[-1] and not "0" <= x <= "9":
+                ends[-1] = i + 1  # a collapsed repeat widens the span of the char it joins
+                continue
+            out.append(x)
+            starts.append(i)
+            ends.append(i + 1)
+    return Spans("".join(out), starts, ends)
+
+
+def kept_spans(text: str) -> Spans:
+    """Slow path of `kept`, with the map back to the original."""
+    table = tables().kept
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for i, ch in enumerate(text):
+        for x in table.get(ord(ch), ch):
+            out.append(x)
+            starts.append(i)
+            ends.append(i + 1)
+    return Spans("".join(out), starts, ends)
+
+
+def pinyin_spans(view: Spans) -> Spans:
+    """The pinyin view of a stripped view, mapped back to the ORIGINAL text."""
+    table = tables().pinyin
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for j, ch in enumerate(view.text):
+        for x in table.get(ord(ch), ch):
+            out.append(x)
+            starts.append(view.starts[j])
+            ends.append(view.ends[j])
+    return Spans("".join(out), starts, ends)
+
+
+def term_form(term: str) -> str:
+    """How a word-list term is stored: the same fold as the text it will be matched in."""
+    return stripped(term)

@@ -1,0 +1,135 @@
+"""Request plumbing shared by every feature's routes: the database session, the
+signed-in principal, the client address, content-type and CSRF checks, and pagination."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from livebase.accounts.security import csrf_ok
+from livebase.accounts.service import Principal, resolve_token
+from livebase.errors import ApiError, Forbidden, Unauthenticated, UnsupportedMediaType
+from livebase.runtime import Runtime
+
+SESSION_COOKIE = "lb_session"
+CSRF_HEADER = "X-CSRF-Token"
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request. Routes commit explicitly after the service call, so a
+    response is only sent once its change is durable; anything raised rolls back."""
+    with get_runtime(request).sessions() as session:
+        yield session
+
+
+def client_address(request: Request) -> str:
+    # Behind a proxy, uvicorn's --proxy-headers (with --forwarded-allow-ips) already puts
+    # the real address here; we never trust X-Forwarded-For ourselves.
+    return request.client.host if request.client else "unknown"
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if header:
+        raise Unauthenticated("The Authorization header must be `Bearer <token>`.")
+    return None
+
+
+def optional_principal(
+    request: Request, db: Annotated[Session, Depends(get_db)]
+) -> Principal | None:
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    raw = _bearer(request)
+    if raw is not None:
+        principal = resolve_token(db, raw, kind="api")
+        if principal is None:
+            raise Unauthenticated("The token is invalid, expired or revoked.")
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        principal = resolve_token(db, cookie, kind="session") if cookie else None
+        if principal is not None and request.method in _UNSAFE and request.url.path.startswith(
+            "/api/"
+        ):
+            # A cookie rides along on cross-site requests; an API write authenticated by
+            # it must prove it came from our own pages.
+            secret = get_runtime(request).settings.secret_key
+            if not csrf_ok(secret, cookie or "", request.headers.get(CSRF_HEADER)):
+                raise Forbidden("A cookie-authenticated write needs the X-CSRF-Token header.")
+    request.state.principal = principal
+    return principal
+
+
+def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
+    return principal
+
+
+def require_json(request: Request) -> None:
+    """JSON endpoints answer another content type with 415 before reading the body."""
+    if request.method not in _UNSAFE:
+        return
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    has_body = request.headers.get("content-length", "0") != "0" or bool(
+        request.headers.get("transfer-encoding")
+    )
+    if not has_body and not ctype:
+        return
+    if ctype != "application/json" and not (ctype.startswith("application/") and ctype.endswith("+json")):
+        raise UnsupportedMediaType(f"Send JSON (Content-Type: application/json), not {ctype or 'nothing'}.")
+
+
+def require_multipart(request: Request) -> None:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "multipart/form-data":
+        raise UnsupportedMediaType(
+            f"Upload files as multipart/form-data, not {ctype or 'nothing'}."
+        )
+
+
+DB = Annotated[Session, Depends(get_db)]
+Me = Annotated[Principal, Depends(current_principal)]
+MaybeMe = Annotated[Principal | None, Depends(optional_principal)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+class Page:
+    """``?limit=`` (1–100, default 20) and ``?cursor=`` (the last id seen)."""
+
+    def __init__(
+        self,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        cursor: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> None:
+        self.limit = limit
+        self.cursor = cursor
+
+
+PageDep = Annotated[Page, Depends()]
+
+
+def paged(items: list[dict[str, object]], page: Page) -> dict[str, object]:
+    """Shape a list fetched with ``limit + 1`` rows into ``{items, next_cursor}``."""
+    more = len(items) > page.limit
+    items = items[: page.limit]
+    return {"items": items, "next_cursor": str(items[-1]["id"]) if more and items else None}
+
+
+def body_error(detail: str) -> ApiError:
+    return ApiError(detail, code="validation_failed", status=422)

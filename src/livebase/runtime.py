@@ -1,0 +1,40 @@
+"""What the app's lifespan builds and every request reaches through ``app.state``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from livebase.db import build_engine, build_sessionmaker
+from livebase.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from livebase.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    limiter: RateLimiter
+    redis: redis.Redis | None = None
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.redis is not None:
+            self.redis.close()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    engine = build_engine(settings.sqlalchemy_url)
+    client: redis.Redis | None = None
+    limiter: RateLimiter
+    if settings.redis_url:
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=2.0)
+        limiter = RedisRateLimiter(client)
+    else:
+        limiter = MemoryRateLimiter()
+    return Runtime(settings, engine, build_sessionmaker(engine), limiter, client)

@@ -1,0 +1,120 @@
+"""Typed settings read from ``LIVEBASE_*`` environment variables.
+
+Settings are loud: outside demo mode a default or short secret stops start-up with a
+message that says what to set. URLs take the plain forms users know
+(``postgresql://user@host/db``, ``sqlite:///file.db``); the driver is chosen here.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The value a fresh checkout runs with in demo mode. Production refuses it.
+DEMO_SECRET = "livebase-demo-secret-not-for-production"
+# 32 characters of entropy is the shortest secret we accept for HMAC keys.
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or unsafe; the message names the variable to fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIVEBASE_", extra="ignore")
+
+    demo: bool = False
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = DEMO_SECRET
+    public_url: str = "http://127.0.0.1:8000"
+    rtmp_url: str = ""
+    hls_url: str = ""
+    media_http_port: int = 8080
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Login attempts per account in the window; the per-address limit is four times it,
+    # because one office or campus NAT address legitimately carries many users.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=15 * 60, ge=1)
+    signups_per_hour: int = Field(default=20, ge=1)
+    moderation_checks_per_minute: int = Field(default=120, ge=1)
+    room_history: int = Field(default=1000, ge=1)
+
+    # Bearer tokens live 30 days (a host's streaming laptop stays signed in for a season);
+    # cookie sessions 14 days, renewed by signing in again.
+    token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    session_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+
+    json_body_limit: int = 1024 * 1024
+    upload_limit: int = 10 * 1024 * 1024
+
+    # Run timed jobs inside the serve process (embedded mode). Production sets it false
+    # and runs ``livebase worker`` processes instead.
+    run_jobs_in_process: bool = True
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.upper()
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        return normalise_database_url(self.database_url, self.data_dir)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def effective_rtmp_url(self) -> str:
+        if self.rtmp_url:
+            return self.rtmp_url.rstrip("/")
+        return f"rtmp://{_host_of(self.public_url)}:1935/live"
+
+    @property
+    def effective_hls_url(self) -> str:
+        if self.hls_url:
+            return self.hls_url.rstrip("/")
+        return f"http://{_host_of(self.public_url)}:{self.media_http_port}/hls"
+
+    def check_production_safety(self) -> None:
+        """Refuse to start outside demo mode with a default or short secret."""
+        if self.demo:
+            return
+        if self.secret_key == DEMO_SECRET or len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise SettingsError(
+                "LIVEBASE_SECRET_KEY must be set to a random string of at least "
+                f"{MIN_SECRET_LENGTH} characters outside demo mode "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
+                "or set LIVEBASE_DEMO=1 for a demo."
+            )
+
+
+def _host_of(url: str) -> str:
+    return urlsplit(url).hostname or "127.0.0.1"
+
+
+def normalise_database_url(url: str, data_dir: Path) -> str:
+    """Map the URL forms users write to SQLAlchemy URLs with our drivers."""
+    if not url:
+        return f"sqlite:///{(data_dir / 'livebase.db').resolve()}"
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain) :]
+    if url.startswith(("postgresql+", "sqlite")):
+        return url
+    raise SettingsError(
+        f"LIVEBASE_DATABASE_URL {url.split('://')[0]}:// is not supported; "
+        "use postgresql://... or sqlite:///path"
+    )

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from pydantic import Field, StrictInt
+
+from livebase.schemas import AwareDatetime, Body, Fen, Text
+
+
+class ShowIn(Body):
+    org_id: Text = Field(max_length=40)
+    title: Text = Field(min_length=1, max_length=100)
+    scheduled_at: AwareDatetime
+    host_id: Text | None = Field(default=None, max_length=40)
+
+
+class ShowPatch(Body):
+    title: Text | None = Field(default=None, min_length=1, max_length=100)
+    scheduled_at: AwareDatetime | None = None
+
+
+class ShelfItemIn(Body):
+    sku_id: Text = Field(max_length=40)
+    live_price_fen: Fen | None = None
+
+
+class ShelfIn(Body):
+    items: list[ShelfItemIn] = Field(max_length=500)
+
+
+class ExplainingIn(Body):
+    no: StrictInt | None = Field(ge=1)
