@@ -16,6 +16,14 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("livebase-timing-equaliser")
 
 
+def use_fast_hashing_for_tests() -> None:
+    """Cheaper argon2id parameters (still argon2id) so a test suite can create hundreds of
+    users; never called by the app."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    _DUMMY_HASH = _hasher.hash("livebase-timing-equaliser")
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

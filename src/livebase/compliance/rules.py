@@ -93,9 +93,17 @@ class _Judge:
         self.allows: list[tuple[int, int]] = []
         self.scopes: list[tuple[int, int]] = []
 
-    def _bounded(self, key: str, label: str, start: int, end: int) -> bool:
+    def _bounded(self, key: str, label: str, span: tuple[int, int], vspan: tuple[int, int]) -> bool:
+        """Word boundaries for keys that could be part of a longer word or number."""
+        view, (vstart, vend) = self.spans.text, vspan
+        # 第1 is not the start of 第10, 100% is not the tail of 1100%.
+        if key[-1].isdigit() and vend < len(view) and view[vend].isdigit():
+            return False
+        if key[0].isdigit() and vstart > 0 and view[vstart - 1].isdigit():
+            return False
         if len(key) > _SHORT_LATIN:
             return True
+        start, end = span
         if _is_latin(key[0]) and _is_latin(_kept_char(self.text, start - 1, last=True)):
             return False
         # Contact words may run into the id that follows them (vxabc123).
@@ -115,7 +123,7 @@ class _Judge:
         if t.scope:
             self.scopes.append((start, end))
             return
-        if not self._bounded(e.key, t.label, start, end):
+        if not self._bounded(e.key, t.label, (start, end), (vstart, vend)):
             return
         if t.needs is not None:
             m = (ID_AFTER if t.needs == "id" else DIGITS_AFTER).match(view, vend)

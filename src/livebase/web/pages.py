@@ -15,9 +15,9 @@ from livebase.bases import service as bases
 from livebase.errors import ApiError
 from livebase.http import DB, SESSION_COOKIE, client_address, get_runtime
 from livebase.shows import service as shows
-from livebase.web.render import PageUser, redirect, render
+from livebase.web.render import PageRoute, PageUser, redirect, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 PRE_CSRF = "lb_precsrf"  # double-submit token for forms shown before sign-in
 
 

@@ -1,19 +1,27 @@
-"""Page rendering: one Jinja2 environment, the shared layout, the signed-in user, CSRF."""
+"""Page rendering: one Jinja2 environment, the shared layout, the signed-in user, CSRF,
+and the page route class that turns domain errors into HTML pages."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from livebase.accounts.security import csrf_ok, csrf_token
 from livebase.accounts.service import Principal, resolve_token
-from livebase.errors import Forbidden
+from livebase.errors import ApiError, Forbidden, Unauthenticated
 from livebase.http import SESSION_COOKIE, get_db, get_runtime
+from livebase.web.forms import PAGE_TZ
 from livebase.web.i18n import COOKIE, pick_lang, translator
 
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -30,10 +38,28 @@ templates = Jinja2Templates(directory=_template_dirs())
 def yuan(fen: int | None) -> str:
     if fen is None:
         return ""
-    return f"¥{fen // 100:,}.{fen % 100:02d}"
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
+
+
+def local_time(value: datetime | None) -> str:
+    """Times on pages are Beijing time, the base's own clock (see forms.PAGE_TZ)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(PAGE_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def local_input(value: datetime | None) -> str:
+    """The value a ``datetime-local`` input expects, in Beijing time."""
+    return local_time(value).replace(" ", "T")
 
 
 templates.env.filters["yuan"] = yuan
+templates.env.filters["local_time"] = local_time
+templates.env.filters["local_input"] = local_input
 
 
 def page_principal(
@@ -46,6 +72,17 @@ def page_principal(
 
 
 PageUser = Annotated[Principal | None, Depends(page_principal)]
+
+
+def signed_in(user: PageUser) -> Principal:
+    """A page for signed-in users: anonymous visitors are sent to the sign-in page (the
+    page route turns Unauthenticated into that redirect)."""
+    if user is None:
+        raise Unauthenticated("Sign in first.")
+    return user
+
+
+SignedIn = Annotated[Principal, Depends(signed_in)]
 
 
 def render(request: Request, name: str, user: Principal | None, status_code: int = 200,
@@ -65,12 +102,19 @@ def render(request: Request, name: str, user: Principal | None, status_code: int
     return response
 
 
+def render_error(request: Request, status: int, code: str, detail: str = "") -> HTMLResponse:
+    user: Principal | None = getattr(request.state, "principal", None)
+    return render(request, "error.html", user, status_code=status, status=status, code=code,
+                  detail=detail)
+
+
 def check_form_csrf(request: Request, user: Principal | None, token: str) -> None:
     settings = get_runtime(request).settings
     if user is None or not user.session_token or not csrf_ok(
         settings.secret_key, user.session_token, token
     ):
-        raise Forbidden("The form has expired; reload the page and try again.")
+        raise Forbidden("The form has expired; reload the page and try again.",
+                        code="form_expired")
 
 
 CsrfField = Annotated[str, Form(alias="csrf_token", max_length=100)]
@@ -81,4 +125,34 @@ def redirect(url: str) -> RedirectResponse:
 
 
 def login_redirect(request: Request) -> RedirectResponse:
-    return redirect(f"/login?next={request.url.path}")
+    # After a refused POST there is no page to come back to; the form's page is unknown.
+    target = request.url.path if request.method == "GET" else "/"
+    if request.method == "GET" and request.url.query:
+        target += "?" + request.url.query
+    return redirect(f"/login?next={quote(target, safe='/')}")
+
+
+class PageRoute(APIRoute):
+    """A route that answers in HTML when it fails: a sign-in redirect for anonymous
+    visitors, an error page with the right status (403, 404, 409, 422) otherwise.
+
+    The JSON error handlers of the API stay as they are; only page routes use this class.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handle = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except Unauthenticated:
+                return login_redirect(request)
+            except ApiError as exc:
+                return render_error(request, exc.status, exc.code, exc.detail)
+            except RequestValidationError as exc:
+                first = exc.errors()[0] if exc.errors() else {}
+                where = ".".join(str(p) for p in first.get("loc", ()))
+                return render_error(request, 422, "validation_failed",
+                                    f"{where}: {first.get('msg', '')}")
+
+        return handler

@@ -1,0 +1,53 @@
+# The two commands of the README: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DATA ?= $(CURDIR)/var
+DEMO_ENV := LIVEBASE_DEMO=1 LIVEBASE_DATA_DIR=$(DATA) LIVEBASE_PUBLIC_URL=http://$(HOST):$(PORT) LIVEBASE_LOG_JSON=0
+
+.PHONY: run test install system-deps services lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(DEMO_ENV) $(VENV)/bin/livebase migrate
+	$(DEMO_ENV) $(VENV)/bin/livebase demo
+	@echo ""
+	@echo "  livebase is starting at  http://$(HOST):$(PORT)/"
+	@echo "  demo accounts (password livebase-demo): admin, operator, moderator,"
+	@echo "    jingwei / yanshan / yihe (merchants), xinghe (agency), xiaoya / ajie (hosts), viewer"
+	@echo ""
+	$(DEMO_ENV) $(VENV)/bin/livebase serve --host $(HOST) --port $(PORT)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+services:
+	bash scripts/services.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP)
+	$(PY) -m pytest -p no:cacheprovider
+
+test: $(STAMP) system-deps services lint typecheck pytest
+
+bench: $(STAMP) services
+	$(PY) bench/moderation.py
+
+clean:
+	rm -rf $(VENV) var artifacts

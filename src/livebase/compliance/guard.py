@@ -1,0 +1,261 @@
+"""Chat reputation and flood control: the per-user memory that a single line lacks.
+
+`ChatGuard` is the seam (DESIGN.md §3 style): `MemoryChatGuard` for the embedded mode,
+`RedisChatGuard` when several app processes share a room. Both keep, per user:
+
+* identical lines within ``repeat_window`` (the ``repeat_limit``-th copy is spam);
+* lines within ``burst_window`` (more than ``burst_limit`` is spam);
+* violations within ``reputation_window``, each costing reputation points by the action
+  it drew; a user below ``review_below`` gets masks turned into reviews, below
+  ``block_below`` into blocks.
+
+The policy lives in `ChatGuard.judge`, shared by both stores, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from livebase.compliance import normalize
+from livebase.compliance.verdict import LABELS, Action, Match, Verdict
+
+FULL_REPUTATION = 100
+
+
+@dataclass(frozen=True, slots=True)
+class GuardPolicy:
+    # Live chat scrolls by in seconds; the same line three times in 30 s is flooding,
+    # twice is someone insisting on a question.
+    repeat_window: float = 30.0
+    repeat_limit: int = 3
+    # A person types at most a line every second or two; 8 lines in 10 s is a script.
+    burst_window: float = 10.0
+    burst_limit: int = 8
+    # Reputation recovers after a day: long enough to outlast one live show.
+    reputation_window: float = 86_400.0
+    weights: dict[str, int] = field(
+        default_factory=lambda: {"mask": 10, "review": 20, "block": 30, "spam": 15}
+    )
+    review_below: int = 60
+    block_below: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """What the guard knows after recording a line (the line itself included)."""
+
+    repeats: int
+    burst: int
+    reputation: int
+
+
+def line_key(text: str) -> str:
+    """Identity of a line for repeat counting: folded, so "666 " and "６６６" are one."""
+    return hashlib.blake2b(normalize.stripped(text).encode(), digest_size=8).hexdigest()
+
+
+class ChatGuard(ABC):
+    def __init__(self, policy: GuardPolicy | None = None) -> None:
+        self.policy = policy or GuardPolicy()
+
+    @abstractmethod
+    def record_line(self, user_id: str, text: str, now: float) -> Activity:
+        """Count the line and return the user's activity and current reputation."""
+
+    @abstractmethod
+    def record_violation(self, user_id: str, weight: int, now: float) -> int:
+        """Lower the user's reputation by ``weight``; return the new reputation."""
+
+    @abstractmethod
+    def reputation(self, user_id: str, now: float | None = None) -> int:
+        """The user's reputation, 0-100 (100 for a user with no recent violations)."""
+
+    @abstractmethod
+    def forget(self, user_id: str) -> None:
+        """Drop everything known about the user (a moderator's pardon)."""
+
+    def judge(self, user_id: str, text: str, verdict: Verdict, now: float | None = None) -> Verdict:
+        """Combine a line's own verdict with the user's history; record the outcome."""
+        now = time.time() if now is None else now
+        p = self.policy
+        activity = self.record_line(user_id, text, now)
+        action: Action = verdict.verdict
+        extra: list[Match] = []
+        if activity.repeats >= p.repeat_limit:
+            extra.append(Match("spam:repeat", "spam", 0, len(text), f"x{activity.repeats}"))
+        if activity.burst > p.burst_limit:
+            extra.append(Match("spam:burst", "spam", 0, len(text), f"{activity.burst} lines"))
+        if extra:
+            action = "block"
+        elif action == "mask" and activity.reputation < p.block_below:
+            action = "block"
+        elif action == "mask" and activity.reputation < p.review_below:
+            action = "review"
+        if action != "allow":
+            weight = p.weights["spam"] if extra else p.weights[action]
+            self.record_violation(user_id, weight, now)
+        if action == verdict.verdict and not extra:
+            return verdict
+        labels = set(verdict.labels) | {m.label for m in extra}
+        return replace(
+            verdict,
+            verdict=action,
+            labels=[label for label in LABELS if label in labels],
+            masked=verdict.masked if action == "mask" else None,
+            matches=[*verdict.matches, *extra],
+        )
+
+
+def _reputation(weights: Any) -> int:
+    return max(0, FULL_REPUTATION - sum(weights))
+
+
+class MemoryChatGuard(ChatGuard):
+    """In-process store: deques of timestamps per user, pruned as they are read."""
+
+    # Users silent for longer than every window are swept out every this many lines, so
+    # memory follows the active audience, not everyone who ever chatted.
+    _SWEEP_EVERY = 10_000
+
+    def __init__(self, policy: GuardPolicy | None = None) -> None:
+        super().__init__(policy)
+        self._lock = threading.Lock()
+        self._lines: dict[str, deque[float]] = {}
+        self._repeats: dict[tuple[str, str], deque[float]] = {}
+        self._violations: dict[str, deque[tuple[float, int]]] = {}
+        self._count = 0
+
+    @staticmethod
+    def _prune(q: deque[Any], horizon: float, stamp: Any = lambda x: x) -> None:
+        while q and stamp(q[0]) <= horizon:
+            q.popleft()
+
+    def record_line(self, user_id: str, text: str, now: float) -> Activity:
+        p = self.policy
+        key = (user_id, line_key(text))
+        with self._lock:
+            self._count += 1
+            if self._count % self._SWEEP_EVERY == 0:
+                self._sweep(now)
+            lines = self._lines.setdefault(user_id, deque())
+            self._prune(lines, now - p.burst_window)
+            lines.append(now)
+            same = self._repeats.setdefault(key, deque())
+            self._prune(same, now - p.repeat_window)
+            same.append(now)
+            return Activity(len(same), len(lines), self._reputation_locked(user_id, now))
+
+    def record_violation(self, user_id: str, weight: int, now: float) -> int:
+        with self._lock:
+            self._violations.setdefault(user_id, deque()).append((now, weight))
+            return self._reputation_locked(user_id, now)
+
+    def reputation(self, user_id: str, now: float | None = None) -> int:
+        with self._lock:
+            return self._reputation_locked(user_id, time.time() if now is None else now)
+
+    def _reputation_locked(self, user_id: str, now: float) -> int:
+        q = self._violations.get(user_id)
+        if not q:
+            return FULL_REPUTATION
+        self._prune(q, now - self.policy.reputation_window, lambda v: v[0])
+        return _reputation(w for _, w in q)
+
+    def forget(self, user_id: str) -> None:
+        with self._lock:
+            self._lines.pop(user_id, None)
+            self._violations.pop(user_id, None)
+            for key in [k for k in self._repeats if k[0] == user_id]:
+                del self._repeats[key]
+
+    def _sweep(self, now: float) -> None:
+        p = self.policy
+        for store, window in ((self._lines, p.burst_window), (self._repeats, p.repeat_window)):
+            for k in [k for k, q in store.items() if not q or q[-1] <= now - window]:
+                del store[k]  # type: ignore[attr-defined]
+        horizon = now - p.reputation_window
+        for user in [u for u, q in self._violations.items() if not q or q[-1][0] <= horizon]:
+            del self._violations[user]
+
+
+class RedisChatGuard(ChatGuard):
+    """Shared store: one sorted set per counter, scored by time, expiring with its window.
+
+    One pipelined round trip per line. Keys: ``{prefix}lines:{user}``,
+    ``{prefix}same:{user}:{line}``, ``{prefix}viol:{user}``.
+    """
+
+    def __init__(self, client: Any, prefix: str = "livebase:guard:",
+                 policy: GuardPolicy | None = None) -> None:  # fmt: skip
+        super().__init__(policy)
+        self._r = client
+        self.prefix = prefix
+
+    def _window(self, pipe: Any, key: str, now: float, window: float, member: str) -> None:
+        pipe.zremrangebyscore(key, "-inf", now - window)
+        pipe.zadd(key, {member: now})
+        pipe.zcard(key)
+        pipe.expire(key, math.ceil(window) + 1)
+
+    def _member(self, now: float, weight: int = 0) -> str:
+        # Unique per event: two lines in the same microsecond still count twice.
+        return f"{weight}:{now:.6f}:{uuid.uuid4().hex[:12]}"
+
+    def record_line(self, user_id: str, text: str, now: float) -> Activity:
+        p = self.policy
+        lines_key = f"{self.prefix}lines:{user_id}"
+        same_key = f"{self.prefix}same:{user_id}:{line_key(text)}"
+        viol_key = f"{self.prefix}viol:{user_id}"
+        pipe = self._r.pipeline()
+        self._window(pipe, lines_key, now, p.burst_window, self._member(now))
+        self._window(pipe, same_key, now, p.repeat_window, self._member(now))
+        pipe.zremrangebyscore(viol_key, "-inf", now - p.reputation_window)
+        pipe.zrange(viol_key, 0, -1)
+        res = pipe.execute()
+        return Activity(int(res[6]), int(res[2]), _reputation(_weights(res[9])))
+
+    def record_violation(self, user_id: str, weight: int, now: float) -> int:
+        p = self.policy
+        key = f"{self.prefix}viol:{user_id}"
+        pipe = self._r.pipeline()
+        pipe.zremrangebyscore(key, "-inf", now - p.reputation_window)
+        pipe.zadd(key, {self._member(now, weight): now})
+        pipe.expire(key, math.ceil(p.reputation_window) + 1)
+        pipe.zrange(key, 0, -1)
+        return _reputation(_weights(pipe.execute()[3]))
+
+    def reputation(self, user_id: str, now: float | None = None) -> int:
+        now = time.time() if now is None else now
+        key = f"{self.prefix}viol:{user_id}"
+        members = self._r.zrangebyscore(key, now - self.policy.reputation_window, "+inf")
+        return _reputation(_weights(members))
+
+    def forget(self, user_id: str) -> None:
+        keys = [f"{self.prefix}lines:{user_id}", f"{self.prefix}viol:{user_id}"]
+        keys += list(self._r.scan_iter(match=f"{self.prefix}same:{user_id}:*", count=500))
+        self._r.delete(*keys)
+
+
+def _weights(members: list[Any]) -> list[int]:
+    out: list[int] = []
+    for m in members:
+        s = m.decode() if isinstance(m, bytes) else str(m)
+        out.append(int(s.split(":", 1)[0]))
+    return out
+
+
+__all__ = [
+    "Activity",
+    "ChatGuard",
+    "GuardPolicy",
+    "MemoryChatGuard",
+    "RedisChatGuard",
+]
