@@ -241,6 +241,11 @@ class Spans:
         return self.starts[start], self.ends[end - 1]
 
 
+def _is_attached(ch: str) -> bool:
+    """Combining marks and variation selectors are part of the character they follow."""
+    return unicodedata.category(ch) in ("Mn", "Me") or 0xFE00 <= ord(ch) <= 0xFE0F
+
+
 def stripped_spans(text: str) -> Spans:
     """Slow path of `stripped`: the same string plus the map back to the original."""
     table = tables().stripped
@@ -248,7 +253,11 @@ def stripped_spans(text: str) -> Spans:
     starts: list[int] = []
     ends: list[int] = []
     for i, ch in enumerate(text):
-        for x in table.get(ord(ch), ch):
+        folded = table.get(ord(ch), ch)
+        if not folded and out and _is_attached(ch):
+            ends[-1] = i + 1  # a keycap or variation selector belongs to the char before
+            continue
+        for x in folded:
             if out and x == out[-1] and not "0" <= x <= "9":
                 ends[-1] = i + 1  # a collapsed repeat widens the span of the char it joins
                 continue
@@ -265,7 +274,11 @@ def kept_spans(text: str) -> Spans:
     starts: list[int] = []
     ends: list[int] = []
     for i, ch in enumerate(text):
-        for x in table.get(ord(ch), ch):
+        folded = table.get(ord(ch), ch)
+        if not folded and out and _is_attached(ch):
+            ends[-1] = i + 1
+            continue
+        for x in folded:
             out.append(x)
             starts.append(i)
             ends.append(i + 1)
