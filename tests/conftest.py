@@ -148,6 +148,11 @@ class World:
 
 @pytest.fixture
 def world(rt: Runtime) -> World:
+    return build_world(rt)
+
+
+def build_world(rt: Runtime) -> World:
+    """The World of the `world` fixture, for module-scoped fixtures that share one."""
     w = World(rt)
     with rt.sessions() as db, db.begin():
         a = bases.do_create_base(db, "朝阳基地", "朝阳区")

@@ -11,14 +11,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from livebase import __version__
+from livebase.compliance.sync import TermSync
 from livebase.errors import install_error_handlers
+from livebase.http import refuse_nul
 from livebase.jobs.service import Runner
 from livebase.logs import configure_logging, get_logger
 from livebase.middleware import BodyLimitMiddleware, RequestLogMiddleware
@@ -37,6 +39,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         rt = runtime or build_runtime(settings)
         app.state.runtime = rt
         settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        terms = TermSync(rt.sessions, settings)
+        terms.install()
         runner = None
         if settings.run_jobs_in_process and runtime is None:
             runner = Runner(rt.sessions)
@@ -48,6 +52,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         finally:
             if runner is not None:
                 await run_in_threadpool(runner.stop)
+            await run_in_threadpool(terms.stop)
             if runtime is None:
                 rt.close()
 
@@ -58,6 +63,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        dependencies=[Depends(refuse_nul)],
     )
     install_error_handlers(app)
     _routes(app)
@@ -74,10 +80,11 @@ def _routes(app: FastAPI) -> None:
     from livebase.accounts import api as accounts_api
     from livebase.bases import api as bases_api
     from livebase.catalog import api as catalog_api
+    from livebase.compliance import api as compliance_api
     from livebase.shows import api as shows_api
     from livebase.web import pages as web_pages
 
-    for module in (accounts_api, bases_api, catalog_api, shows_api):
+    for module in (accounts_api, bases_api, catalog_api, shows_api, compliance_api):
         app.include_router(module.router)
         if hasattr(module, "uploads"):
             app.include_router(module.uploads)

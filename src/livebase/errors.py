@@ -135,6 +135,12 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI reports a JSON body that is not UTF-8 as a generic 400 parse error.
+        return JSONResponse(
+            {"error": "malformed_json", "detail": "The request body is not valid UTF-8 JSON."},
+            status_code=400,
+        )
     code = _STATUS_CODES.get(exc.status_code, "error")
     detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     return JSONResponse(

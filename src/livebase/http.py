@@ -3,6 +3,7 @@ signed-in principal, the client address, content-type and CSRF checks, and pagin
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -11,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from livebase.accounts.security import csrf_ok
 from livebase.accounts.service import Principal, resolve_token
-from livebase.errors import ApiError, Forbidden, Unauthenticated, UnsupportedMediaType
+from livebase.errors import (
+    ApiError,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from livebase.runtime import Runtime
 
 SESSION_COOKIE = "lb_session"
@@ -93,6 +101,39 @@ def require_json(request: Request) -> None:
         return
     if ctype != "application/json" and not (ctype.startswith("application/") and ctype.endswith("+json")):
         raise UnsupportedMediaType(f"Send JSON (Content-Type: application/json), not {ctype or 'nothing'}.")
+
+
+async def require_empty_body(request: Request) -> None:
+    """Commands that take no body (approve, start, end, rotate, delete) accept none, `{}`
+    or `null`. Anything else is refused like any other body: unreadable JSON is 400 and a
+    field is an unknown field (422), so a client that sends `{"status": ...}` learns the
+    field is not honoured instead of being ignored."""
+    raw = await request.body()
+    if not raw.strip():
+        return
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise ApiError("The request body is not valid JSON.", code="malformed_json",
+                       status=400) from exc
+    if value is None or value == {}:
+        return
+    names = list(value) if isinstance(value, dict) else []
+    fields = [{"loc": f"body.{name}", "msg": "Extra inputs are not permitted"} for name in names]
+    raise ApiError("This command takes no body.", code="validation_failed", status=422,
+                   fields=fields or [{"loc": "body", "msg": "This command takes no body."}])
+
+
+NO_BODY = Depends(require_empty_body)
+
+
+def refuse_nul(request: Request) -> None:
+    """A NUL character in a path or query value is refused here: no id contains one, and
+    PostgreSQL cannot even compare a string holding one (the driver raises: a 500)."""
+    if any("\x00" in str(v) for v in request.path_params.values()):
+        raise NotFound("No such resource.")
+    if any("\x00" in k or "\x00" in v for k, v in request.query_params.multi_items()):
+        raise ValidationFailed("Query parameters must not contain NUL characters.", loc="query")
 
 
 def require_multipart(request: Request) -> None:

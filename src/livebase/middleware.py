@@ -7,6 +7,7 @@ import secrets
 import time
 
 import structlog
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from livebase.logs import get_logger
@@ -14,8 +15,13 @@ from livebase.logs import get_logger
 log = get_logger("livebase.request")
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised from ``receive`` when a body without a (truthful) Content-Length passes the
+    limit. An HTTPException, because FastAPI turns any other error raised while it reads
+    a JSON body into a 400; this way the app's handler answers 413 payload_too_large."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
 
 
 class BodyLimitMiddleware:
@@ -54,7 +60,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    raise _TooLarge(limit)
             return message
 
         async def tracked_send(message: Message) -> None:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from livebase.accounts import service
 from livebase.accounts.models import User
 from livebase.accounts.schemas import RegisterIn, TokenIn
-from livebase.http import DB, Me, RuntimeDep, client_address, require_json
+from livebase.http import DB, NO_BODY, Me, RuntimeDep, client_address, require_json
 from livebase.schemas import rfc3339
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], dependencies=[Depends(require_json)])
@@ -44,7 +44,7 @@ def issue_token(body: TokenIn, request: Request, db: DB, rt: RuntimeDep) -> dict
     return {"access_token": raw, "token_type": "bearer", "expires_at": rfc3339(row.expires_at)}
 
 
-@router.delete("/auth/tokens/current", status_code=204)
+@router.delete("/auth/tokens/current", status_code=204, dependencies=[NO_BODY])
 def revoke_current(me: Me, db: DB) -> Response:
     if me.token_id:
         service.do_revoke_token(db, me.token_id)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from livebase.bases import service
 from livebase.bases.models import Application, LiveBase, Warehouse
 from livebase.bases.schemas import ApplicationIn, RejectIn, WarehouseIn
-from livebase.http import DB, Me, PageDep, paged, require_json
+from livebase.http import DB, NO_BODY, Me, PageDep, paged, require_json
 from livebase.schemas import rfc3339
 
 router = APIRouter(prefix="/api/v1", tags=["bases"], dependencies=[Depends(require_json)])
@@ -86,7 +86,7 @@ def get_application(app_id: str, me: Me, db: DB) -> dict[str, Any]:
     return application_out(service.get_application(db, me, app_id))
 
 
-@router.post("/applications/{app_id}/approve")
+@router.post("/applications/{app_id}/approve", dependencies=[NO_BODY])
 def approve(app_id: str, me: Me, db: DB) -> dict[str, Any]:
     app = service.do_decide(db, me, app_id, approve=True)
     db.commit()

@@ -11,8 +11,17 @@ from livebase.catalog.models import Product, ProductImage, Sku
 from livebase.catalog.schemas import CrossBorderIn, ProductIn, ProductPatch, SkuPatch
 from livebase.db import new_id
 from livebase.errors import ValidationFailed
-from livebase.http import DB, MaybeMe, Me, PageDep, RuntimeDep, paged, require_json, \
-    require_multipart
+from livebase.http import (
+    DB,
+    NO_BODY,
+    MaybeMe,
+    Me,
+    PageDep,
+    RuntimeDep,
+    paged,
+    require_json,
+    require_multipart,
+)
 from livebase.images import store_image
 from livebase.schemas import rfc3339
 
@@ -101,7 +110,7 @@ def update_product(product_id: str, body: ProductPatch, me: Me, db: DB) -> dict[
     return product_out(product)
 
 
-@router.delete("/products/{product_id}", status_code=204)
+@router.delete("/products/{product_id}", status_code=204, dependencies=[NO_BODY])
 def delete_product(product_id: str, me: Me, db: DB) -> None:
     service.do_delete_product(db, me, product_id)
     db.commit()

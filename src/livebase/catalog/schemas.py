@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from pydantic import Field, StrictInt, StrictStr, field_validator
+from typing import Annotated
 
-from livebase.schemas import Body, Count, Fen, Text
+from pydantic import Field, StrictInt, field_validator
+
+from livebase.schemas import Body, Count, Fen, NotNull, Text
 
 
 class SkuIn(Body):
-    attrs: dict[StrictStr, StrictStr] = Field(default_factory=dict, max_length=8)
+    attrs: dict[Text, Text] = Field(default_factory=dict, max_length=8)
     price_fen: Fen
     stock: Count
     code: Text | None = Field(default=None, max_length=64)
@@ -40,11 +42,11 @@ class ProductIn(Body):
 
 
 class ProductPatch(Body):
-    title: Text | None = Field(default=None, min_length=1, max_length=120)
-    description: Text | None = Field(default=None, max_length=20000)
+    title: Annotated[Text | None, NotNull] = Field(default=None, min_length=1, max_length=120)
+    description: Annotated[Text | None, NotNull] = Field(default=None, max_length=20000)
     cross_border: CrossBorderIn | None = None
 
 
 class SkuPatch(Body):
-    price_fen: Fen | None = None
-    stock: Count | None = None
+    price_fen: Annotated[Fen | None, NotNull] = None
+    stock: Annotated[Count | None, NotNull] = None

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 from livebase.accounts.service import Principal
 from livebase.bases import service as bases
 from livebase.catalog.models import Product, ProductImage, Sku
+from livebase.compliance import Verdict, check
+from livebase.compliance import service as moderation
 from livebase.db import new_id
 from livebase.errors import Forbidden, NotFound, ValidationFailed
 from livebase.images import StoredImage
@@ -38,18 +40,27 @@ class CrossBorder:
     warehouse_id: str
 
 
-def moderate_listing(title: str, description: str) -> dict[str, Any] | None:
+def listing_text(title: str, description: str) -> str:
+    return f"{title}\n{description}"
+
+
+def moderate_listing(title: str, description: str) -> Verdict | None:
     """Check a listing's text; return the verdict when it must be held, else None.
 
     A listing is text published in the base's name, so anything but ``allow`` holds it
     for a moderator — we never publish a silently masked title.
     """
-    from livebase.compliance import check
+    verdict = check("listing", listing_text(title, description))
+    return None if verdict.allowed else verdict
 
-    verdict = check("listing", f"{title}\n{description}")
-    if verdict.verdict == "allow":
-        return None
-    return verdict.to_dict()
+
+def _hold(db: Session, product: Product, verdict: Verdict, author_id: str) -> None:
+    product.status = "held"
+    product.moderation = verdict.to_dict()
+    moderation.do_submit_for_review(
+        db, kind="listing", subject_type="product", subject_id=product.id,
+        text=listing_text(product.title, product.description), verdict=verdict,
+        base_id=product.base_id, author_id=author_id)
 
 
 def check_can_manage(principal: Principal, org_id: str) -> None:
@@ -117,20 +128,22 @@ def do_create_product(
         raise ValidationFailed("SKU codes must be unique within a product.", loc="body.skus")
     if cross_border:
         _check_cross_border(db, org.base_id, cross_border)
-    held = moderate_listing(title, description)
     product = Product(
         id=new_id("prd"),
         org_id=org_id,
         base_id=org.base_id,
         title=title.strip(),
         description=description,
-        status="held" if held else "active",
-        moderation=held,
+        status="active",
     )
     _apply_cross_border(product, cross_border)
     product.skus = [Sku(attrs=s.attrs, price_fen=s.price_fen, stock=s.stock, code=s.code)
                     for s in skus]
     db.add(product)
+    db.flush()
+    held = moderate_listing(product.title, description)
+    if held is not None:
+        _hold(db, product, held, principal.id)
     db.flush()
     return product
 
@@ -158,8 +171,10 @@ def do_update_product(
         _apply_cross_border(product, cross_border)
     if title is not None or description is not None:
         held = moderate_listing(product.title, product.description)
-        product.status = "held" if held else "active"
-        product.moderation = held
+        if held is not None:
+            _hold(db, product, held, principal.id)
+        else:
+            product.status, product.moderation = "active", None
     db.flush()
     return product
 
@@ -171,8 +186,9 @@ def do_delete_product(db: Session, principal: Principal, product_id: str) -> Non
     db.flush()
 
 
-def do_release_listing(db: Session, product_id: str, *, approve: bool) -> None:
-    """A moderator's decision on a held listing (called by the compliance review queue)."""
+def _release_listing(db: Session, product_id: str, approve: bool) -> None:
+    """A moderator's decision on a held listing (called by the compliance review queue);
+    a rejected listing stays held with its verdict, for the merchant to edit."""
     product = db.get(Product, product_id)
     if product is None or product.status != "held":
         return
@@ -180,6 +196,9 @@ def do_release_listing(db: Session, product_id: str, *, approve: bool) -> None:
         product.status = "active"
         product.moderation = None
     db.flush()
+
+
+moderation.register_resolver("product", _release_listing)
 
 
 def list_products(
@@ -192,10 +211,12 @@ def list_products(
     cursor: str | None,
 ) -> list[Product]:
     q = select(Product).options(selectinload(Product.skus), selectinload(Product.images))
+    # Who sees held listings in a list is who sees them one by one (see
+    # can_see_unpublished): the organisation's members and its base's operators and
+    # moderators.
     staff = principal is not None and org_id is not None and (
         bases.is_org_member(principal, org_id)
-        or principal.has("moderator") and _base_of_org(db, org_id) in principal.base_ids(
-            "moderator", "operator")
+        or _base_of_org(db, org_id) in principal.base_ids("moderator", "operator")
     )
     if org_id:
         q = q.where(Product.org_id == org_id)
@@ -203,6 +224,8 @@ def list_products(
         q = q.where(Product.status == status)
     elif staff:
         q = q.where(Product.status != "deleted")
+    elif status not in (None, "active"):
+        return []  # to everyone else a held listing does not exist
     else:
         q = q.where(Product.status == "active")
     if cursor:

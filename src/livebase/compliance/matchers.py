@@ -23,7 +23,7 @@ from pypinyin import Style, lazy_pinyin
 
 from livebase.compliance import normalize
 from livebase.compliance.verdict import KINDS
-from livebase.compliance.wordlist import Term, WordLists, expand
+from livebase.compliance.wordlist import MIN_AUTO_PINYIN, Term, WordLists, expand
 
 # Mainland mobile numbers: 11 digits, 1 then 3-9 (MIIT numbering plan), optional +86.
 # Letters before the number make it part of an id or a tracking number instead.
@@ -32,10 +32,14 @@ PHONE = re.compile(r"(?<![0-9a-z])(?:\+?86)?1[3-9][0-9]{9}(?![0-9])")
 # in diversion spam; "点com"/"dot com" spell the dot out.
 URL = re.compile(
     r"(?:https?://|www\.)[^\s]+"
-    r"|(?<![a-z0-9.])[a-z0-9][a-z0-9-]{1,62}(?:\.[a-z0-9-]{1,62})*"
-    r"\s?(?:\.|点|dot)\s?(?:com|cn|net|org|top|xyz|vip|cc|shop|club|site|link|info|io|me|tv"
-    r"|app|ltd|store|online|wang|fun|icu|live)(?![a-z])"
+    r"|(?<![a-z0-9.])[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,62})*"
+    r"\s?[\[【(（]?\s?(?:\.|点|dot)\s?[\]】)）]?\s?"
+    r"(?:com|cn|net|org|top|xyz|vip|cc|shop|club|site|link|info|io|me|tv"
+    r"|app|ltd|store|online|wang|fun|icu|live)(?![a-z])(?:/[^\s]*)?"
 )
+# Letters standing in for digits inside a phone number (l38OOl38OOO): only for the
+# phone scanner, which still needs 11 digits in a row starting 1[3-9].
+DIGITISH = str.maketrans({"o": "0", "l": "1", "i": "1"})
 EMAIL = re.compile(r"[a-z0-9._-]{2,}@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 # After a `needs=id` context word (微信, vx): an id of letters and digits, or a number.
 # Five, not six: the repeat collapsing may shorten an id by a letter or two.
@@ -79,26 +83,37 @@ class Hits:
         """Only allow-list and scope entries matched: nothing to report, skip the slow path."""
         if self.phones or self.kept_hits:
             return False
-        for _, (_, entries) in self.main + self.pinyin:
+        for end, (_, entries) in self.main:
             for e in entries:
-                if not (e.term.allow or e.term.scope):
-                    return False
-        return True
+                t = e.term
+                if t.allow or t.scope:
+                    continue
+                # A context word (微信, 扣) with no id or number after it is nothing.
+                if t.needs is not None:
+                    after = ID_AFTER if t.needs == "id" else DIGITS_AFTER
+                    if after.match(self.view, end + 1) is None:
+                        continue
+                return False
+        return all(e.term.allow or e.term.scope for _, (_, es) in self.pinyin for e in es)
 
 
 def _pinyin_forms(form: str, term: Term) -> list[tuple[str, str]]:
-    if not any(0x3400 <= ord(c) < 0xA000 for c in form):
+    if term.nopinyin or not any(0x3400 <= ord(c) < 0xA000 for c in form):
         return []
     out: list[tuple[str, str]] = []
-    if term.pinyin:
-        out.append(("pinyin", normalize.pinyin_of(form)))
-        out.append(("pinyin", normalize.term_form("".join(lazy_pinyin(form)))))
+    shortest = 2 if term.pinyin else MIN_AUTO_PINYIN
+    for key in {normalize.pinyin_of(form), normalize.term_form("".join(lazy_pinyin(form)))}:
+        out.append(("pinyin", key))
     if term.initials:
         firsts = "".join(lazy_pinyin(form, style=Style.FIRST_LETTER))
         out.append(("initials", normalize.term_form(firsts)))
     # Digits in a pinyin key (第一 → di1) would never be typed that way; and a one-letter
     # key (智障 → zz → z after repeat collapsing) would match everywhere.
-    return [(via, k) for via, k in out if len(k) >= 2 and k.isascii() and k.isalpha()]
+    return [
+        (via, k)
+        for via, k in out
+        if k.isascii() and k.isalpha() and len(k) >= (2 if via == "initials" else shortest)
+    ]
 
 
 class Compiled:
@@ -109,6 +124,10 @@ class Compiled:
         self.problems = list(lists.problems)
         self._main: dict[str, Any] = {}
         self._pinyin: dict[str, Any] = {}
+        fuzzy = {
+            ch: lists.variants.get(ch, []) + lists.splits.get(ch, [])
+            for ch in set(lists.variants) | set(lists.splits)
+        }
         main_keys: dict[str, dict[str, list[Entry]]] = {k: {} for k in KINDS}
         pinyin_keys: dict[str, dict[str, list[Entry]]] = {k: {} for k in KINDS}
         for term in lists.terms:
@@ -117,8 +136,9 @@ class Compiled:
                 self.problems.append(f"{term.source}: {term.term!r} is empty once normalised")
                 continue
             keys = [("term", form)]
+            keys += [("split", normalize.term_form(v)) for v in expand(form, lists.splits)[1:]]
             if term.variants:
-                keys += [("variant", normalize.term_form(v)) for v in expand(form, lists.variants)]
+                keys += [("variant", normalize.term_form(v)) for v in expand(form, fuzzy)[1:]]
             pkeys = _pinyin_forms(form, term)
             for kind in term.kinds:
                 for via, key in keys:
@@ -152,7 +172,14 @@ class Compiled:
             kept = text.translate(normalize.tables().kept)
             hits.kept_hits = bool(
                 (number and PHONE.search(kept))
-                or (latin and (URL.search(kept) or EMAIL.search(kept)))
+                or (
+                    latin
+                    and (
+                        URL.search(kept)
+                        or EMAIL.search(kept)
+                        or PHONE.search(kept.translate(DIGITISH))
+                    )
+                )
             )
         return hits
 

@@ -36,16 +36,26 @@ _CN_DIGITS = {
     "零": "0", "〇": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5",
     "六": "6", "七": "7", "八": "8", "九": "9", "壹": "1", "贰": "2", "叁": "3",
     "肆": "4", "伍": "5", "陆": "6", "柒": "7", "捌": "8", "玖": "9", "幺": "1",
-    "两": "2",
+    "两": "2", "腰": "1", "洞": "0",
+}  # fmt: skip
+# 腰 is the way 幺 is misspelled in spoken phone numbers (腰三八), 洞 the radio zero; in
+# other words they only turn up next to clothing sizes (腰围2尺3), never in 11-digit runs.
+
+# Emoji used as words to dodge filters: ➕ for 加, 🐧 for QQ (企鹅), 🐴 for 马/妈, 🍑 for
+# 淘 (桃), ❤ for 信 (心). Mapped to the character they stand for.
+_EMOJI_WORDS = {
+    "➕": "+", "🐧": "企鹅", "🐴": "马", "🐎": "马", "🐶": "狗", "🐕": "狗", "🍑": "桃",
+    "🐟": "鱼", "🐠": "鱼", "❤": "心", "♥": "心", "💗": "心", "💕": "心", "❄": "冰",
+    "🎲": "赌", "🔫": "枪", "💊": "药", "🚬": "烟", "🐷": "猪", "💩": "屎",
 }  # fmt: skip
 
 # Capital look-alikes are mapped BEFORE case folding, because folding turns Greek Ν (looks
 # like N) into ν (looks like v).
 _UPPER_LOOKALIKES = dict(
-    zip("АВЕКМНОРСТУХЅІЈΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "abekmhopctyxsijabezhikmnoptyx", strict=True)
+    zip("АВЕКМНОРСТУХЅІЈѴΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "abekmhopctyxsijvabezhikmnoptyx", strict=True)
 )
 _LOWER_LOOKALIKES = dict(
-    zip("авекмнорстухѕіјԛԝαβεικνορτυχ", "abekmhopctyxsijqwabeikvoptux", strict=True)
+    zip("авекмнорстухѕіјԛԝѵαβεικνορτυχ", "abekmhopctyxsijqwvabeikvoptux", strict=True)
 )
 
 _NUMBER_WORDS = {
@@ -133,6 +143,8 @@ def _from_name(ch: str) -> str | None:
 
 def _fold_char(ch: str, t2s: dict[str, str], *, strip: bool) -> str:
     """The normalised form of one code point (may be empty or several characters)."""
+    if ch in _EMOJI_WORDS:
+        return _EMOJI_WORDS[ch]
     base = unicodedata.normalize("NFKC", ch)
     if base == ch and unicodedata.category(ch) in ("So", "No"):
         base = _from_name(ch) or ch

@@ -6,11 +6,13 @@ builds the maps back to the original text and checks each hit in context.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
 from livebase.compliance import normalize
 from livebase.compliance.matchers import (
+    DIGITISH,
     DIGITS_AFTER,
     EMAIL,
     ID_AFTER,
@@ -50,6 +52,7 @@ _ORDER_WINDOW = 10  # characters before the number searched for an order word
 _SCOPE_WINDOW = 10
 # Short Latin keys (sb, vx, cnm, nmsl) must stand as their own word: "usb" is not "sb".
 _SHORT_LATIN = 4
+_SEPARATORS = frozenset(":号=")
 
 
 @dataclass(slots=True)
@@ -65,6 +68,10 @@ class _Finding:
 
 def _is_latin(ch: str) -> bool:
     return "a" <= ch <= "z"
+
+
+def _is_decimal(ch: str) -> bool:
+    return unicodedata.decimal(ch, None) is not None
 
 
 def _kept_char(text: str, i: int, last: bool) -> str:
@@ -95,22 +102,29 @@ class _Judge:
 
     def _bounded(self, key: str, label: str, span: tuple[int, int], vspan: tuple[int, int]) -> bool:
         """Word boundaries for keys that could be part of a longer word or number."""
-        view, (vstart, vend) = self.spans.text, vspan
-        # 第1 is not the start of 第10, 100% is not the tail of 1100%.
-        if key[-1].isdigit() and vend < len(view) and view[vend].isdigit():
+        text, view = self.text, self.spans.text
+        (start, end), (vstart, vend) = span, vspan
+        # 第1 is not the start of 第10, 100% is not the tail of 1100%. The original text
+        # decides: 唯一一款 folds to 唯11款, yet 唯一 stands on its own there.
+        if key[-1].isdigit() and end < len(text) and _is_decimal(text[end]):
             return False
-        if key[0].isdigit() and vstart > 0 and view[vstart - 1].isdigit():
+        if key[0].isdigit() and start > 0 and _is_decimal(text[start - 1]):
             return False
         if len(key) > _SHORT_LATIN:
             return True
-        start, end = span
-        if _is_latin(key[0]) and _is_latin(_kept_char(self.text, start - 1, last=True)):
+        n = len(key)
+        if (
+            _is_latin(key[0])
+            and _is_latin(_kept_char(text, start - 1, last=True))
+            and view[max(0, vstart - n) : vstart] != key  # sbsbsb repeats the key itself
+        ):
             return False
         # Contact words may run into the id that follows them (vxabc123).
         return not (
             label != "contact"
             and _is_latin(key[-1])
-            and _is_latin(_kept_char(self.text, end, last=False))
+            and _is_latin(_kept_char(text, end, last=False))
+            and view[vend : vend + n] != key
         )
 
     def _entry(self, e: Entry, view: str, vstart: int, vend: int, ends: list[int]) -> None:
@@ -126,6 +140,9 @@ class _Judge:
         if not self._bounded(e.key, t.label, (start, end), (vstart, vend)):
             return
         if t.needs is not None:
+            # A one-letter context (我V：lily8866) needs a separator, or V领 would count.
+            if len(e.key) == 1 and _kept_char(self.text, end, last=False) not in _SEPARATORS:
+                return
             m = (ID_AFTER if t.needs == "id" else DIGITS_AFTER).match(view, vend)
             if m is None:
                 return
@@ -178,7 +195,7 @@ class _Judge:
 
     def _collect_kept(self) -> None:
         kept = normalize.kept_spans(self.text)
-        for m in PHONE.finditer(kept.text):
+        for m in PHONE.finditer(kept.text.translate(DIGITISH)):
             self._phone(*kept.original(*m.span()), "contact:phone")
         for pattern, rule in ((URL, "contact:url"), (EMAIL, "contact:email")):
             for m in pattern.finditer(kept.text):

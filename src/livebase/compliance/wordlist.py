@@ -10,9 +10,12 @@ Format (one term a line, ``#`` starts a comment line)::
   every other label to all kinds: viewer chat is not advertising);
 * ``action=block|mask|review`` - overrides the label's default action;
 * ``allow`` - an allow-list entry: any finding inside its span is dropped (微信支付);
-* ``pinyin`` - also match the term's pinyin (typed ``jiaweixin``, mixed ``加wei信``);
+* ``pinyin`` - match the term's pinyin (typed ``jiaweixin``, mixed ``加wei信``) even
+  when it is short; every term with Chinese characters whose pinyin has at least
+  `MIN_AUTO_PINYIN` letters gets this without asking, ``nopinyin`` turns it off;
 * ``initials`` - also match its pinyin initials (``nmsl``, ``cnm``);
-* ``variants`` - also match homophone and split-character forms from ``variants.txt``;
+* ``variants`` - also match homophone and look-alike forms from ``variants.txt``
+  (split-character forms, 力口 for 加, apply to every term: nobody writes them innocently);
 * ``needs=id|digits`` - a context word that only counts when an id or a number follows
   (微信 alone is a payment method; 微信 abc12345 is a contact);
 * ``scope`` - an own-products scope word (本店, 我们家): a following absolute term is a
@@ -44,10 +47,16 @@ PACKAGE_DIR = Path(__file__).parent / "wordlists"
 VARIANTS_FILE = "variants.txt"
 _ACTIONS = frozenset({"block", "mask", "review"})
 _NEEDS = frozenset({"id", "digits"})
-_FLAGS = frozenset({"allow", "pinyin", "initials", "variants", "scope", "strict", "off"})
+_FLAGS = frozenset(
+    {"allow", "pinyin", "nopinyin", "initials", "variants", "scope", "strict", "off"}
+)
+_VARIANT_KINDS = frozenset({"homophone", "lookalike", "split"})
 # A term with many variant characters explodes combinatorially; past this many forms
 # the extra ones are rare spellings not worth the automaton memory.
 MAX_FORMS_PER_TERM = 512
+# Pinyin keys shorter than this (dama, kou) are common syllable runs in typed pinyin
+# and in English; only terms marked ``pinyin`` get them.
+MIN_AUTO_PINYIN = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +68,7 @@ class Term:
     action: str | None = None
     allow: bool = False
     pinyin: bool = False
+    nopinyin: bool = False
     initials: bool = False
     variants: bool = False
     scope: bool = False
@@ -76,6 +86,7 @@ class Term:
 class WordLists:
     terms: list[Term] = field(default_factory=list)
     variants: dict[str, list[str]] = field(default_factory=dict)
+    splits: dict[str, list[str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -159,19 +170,24 @@ def parse_terms(lines: Iterable[str], source: str, problems: list[str]) -> list[
     return terms
 
 
-def parse_variants(lines: Iterable[str], problems: list[str]) -> dict[str, list[str]]:
+def parse_variants(
+    lines: Iterable[str], problems: list[str]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(homophone and look-alike table, split-character table)."""
     table: dict[str, list[str]] = {}
+    splits: dict[str, list[str]] = {}
     for n, line in enumerate(lines, 1):
         line = line.rstrip("\r\n")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         cols = line.split("\t")
-        if len(cols) != 3 or len(cols[0]) != 1:
+        if len(cols) != 3 or len(cols[0]) != 1 or cols[1] not in _VARIANT_KINDS:
             problems.append(f"{VARIANTS_FILE}:{n}: expected char<TAB>kind<TAB>alternatives")
             continue
-        alts = table.setdefault(cols[0], [])
+        target = splits if cols[1] == "split" else table
+        alts = target.setdefault(cols[0], [])
         alts.extend(a for a in cols[2].split() if a not in alts)
-    return table
+    return table, splits
 
 
 def load(dirs: Sequence[Path]) -> WordLists:
@@ -179,7 +195,7 @@ def load(dirs: Sequence[Path]) -> WordLists:
     for name, path in list_files(dirs).items():
         text = path.read_text(encoding="utf-8")
         if name == VARIANTS_FILE:
-            lists.variants = parse_variants(text.splitlines(), lists.problems)
+            lists.variants, lists.splits = parse_variants(text.splitlines(), lists.problems)
         else:
             lists.terms.extend(parse_terms(text.splitlines(), path.stem, lists.problems))
     removed = {(t.term, t.label) for t in lists.terms if t.off}

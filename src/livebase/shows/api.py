@@ -9,13 +9,22 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from livebase.db import new_id
 from livebase.errors import ValidationFailed
-from livebase.http import DB, Me, PageDep, RuntimeDep, paged, require_json, require_multipart
+from livebase.http import (
+    DB,
+    NO_BODY,
+    Me,
+    PageDep,
+    RuntimeDep,
+    paged,
+    require_json,
+    require_multipart,
+)
 from livebase.images import store_image
 from livebase.schemas import rfc3339
 from livebase.settings import Settings
 from livebase.shows import service
-from livebase.shows.models import Show
-from livebase.shows.schemas import ExplainingIn, ShelfIn, ShowIn, ShowPatch
+from livebase.shows.models import Show, ShowScript
+from livebase.shows.schemas import ExplainingIn, ScriptIn, ShelfIn, ShowIn, ShowPatch
 
 router = APIRouter(prefix="/api/v1", tags=["shows"], dependencies=[Depends(require_json)])
 uploads = APIRouter(prefix="/api/v1", tags=["shows"], dependencies=[Depends(require_multipart)])
@@ -90,7 +99,7 @@ def get_ingest(show_id: str, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
             "stream": f"{show.public_id}?key={show.stream_key}"}
 
 
-@router.post("/shows/{show_id}/ingest/rotate")
+@router.post("/shows/{show_id}/ingest/rotate", dependencies=[NO_BODY])
 def rotate_ingest(show_id: str, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
     show = service.do_rotate_key(db, me, show_id)
     db.commit()
@@ -113,18 +122,40 @@ def set_explaining(show_id: str, body: ExplainingIn, me: Me, db: DB) -> dict[str
     return {"id": show.id, "explaining": show.explaining_no}
 
 
-@router.post("/shows/{show_id}/start")
+@router.post("/shows/{show_id}/start", dependencies=[NO_BODY])
 def start(show_id: str, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
     show = service.do_start(db, me, show_id)
     db.commit()
     return show_out(db, rt.settings, show, shelf=False)
 
 
-@router.post("/shows/{show_id}/end")
+@router.post("/shows/{show_id}/end", dependencies=[NO_BODY])
 def end(show_id: str, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
     show = service.do_end(db, me, show_id)
     db.commit()
     return show_out(db, rt.settings, show, shelf=False)
+
+
+def script_out(script: ShowScript) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": script.id, "show_id": script.show_id, "kind": script.kind,
+                           "text": script.text, "status": script.status,
+                           "created_at": rfc3339(script.created_at)}
+    if script.moderation:
+        out["moderation"] = script.moderation
+    return out
+
+
+@router.post("/shows/{show_id}/scripts", status_code=201)
+def submit_script(show_id: str, body: ScriptIn, me: Me, db: DB) -> dict[str, Any]:
+    script = service.do_submit_script(db, me, show_id, body.kind, body.text)
+    db.commit()
+    return script_out(script)
+
+
+@router.get("/shows/{show_id}/scripts")
+def list_scripts(show_id: str, me: Me, db: DB) -> dict[str, Any]:
+    return {"items": [script_out(s) for s in service.list_scripts(db, me, show_id)],
+            "next_cursor": None}
 
 
 @uploads.post("/shows/{show_id}/cover", status_code=201)

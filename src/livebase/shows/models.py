@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from livebase.db import Base, TimestampMixin, UTCDateTime, id_column
@@ -47,3 +48,19 @@ class ShelfItem(Base):
     no: Mapped[int] = mapped_column(Integer)
     sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"))
     live_price_fen: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ShowScript(TimestampMixin, Base):
+    """A host's script line or caption for a show, checked before it can be used."""
+
+    __tablename__ = "show_scripts"
+
+    id: Mapped[str] = id_column("scr")
+    show_id: Mapped[str] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # "script" | "caption"
+    text: Mapped[str] = mapped_column(Text)
+    # approved: usable; held: waiting for a moderator; rejected: a moderator said no;
+    # blocked: the check refused it outright (prohibited goods, abuse).
+    status: Mapped[str] = mapped_column(String(10))
+    moderation: Mapped[dict[str, Any] | None] = mapped_column(JSON)

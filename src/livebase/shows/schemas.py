@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from pydantic import Field, StrictInt
 
-from livebase.schemas import AwareDatetime, Body, Fen, Text
+from livebase.schemas import AwareDatetime, Body, Fen, NotNull, Text
 
 
 class ShowIn(Body):
@@ -13,8 +15,8 @@ class ShowIn(Body):
 
 
 class ShowPatch(Body):
-    title: Text | None = Field(default=None, min_length=1, max_length=100)
-    scheduled_at: AwareDatetime | None = None
+    title: Annotated[Text | None, NotNull] = Field(default=None, min_length=1, max_length=100)
+    scheduled_at: Annotated[AwareDatetime | None, NotNull] = None
 
 
 class ShelfItemIn(Body):
@@ -28,3 +30,8 @@ class ShelfIn(Body):
 
 class ExplainingIn(Body):
     no: StrictInt | None = Field(ge=1)
+
+
+class ScriptIn(Body):
+    kind: Literal["script", "caption"] = "script"
+    text: Text = Field(min_length=1, max_length=5000)

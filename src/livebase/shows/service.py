@@ -14,7 +14,9 @@ from livebase.bases import service as bases
 from livebase.catalog.models import Product, Sku
 from livebase.db import utcnow
 from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
-from livebase.shows.models import ShelfItem, Show
+from livebase.compliance import check
+from livebase.compliance import service as moderation
+from livebase.shows.models import ShelfItem, Show, ShowScript
 
 # A shelf of 500 links is already more than any host can present in one show.
 MAX_SHELF = 500
@@ -188,13 +190,16 @@ def do_set_shelf(db: Session, principal: Principal, show_id: str,
             # 品牌自播: a brand's own show sells only the brand's goods.
             raise ValidationFailed(f"SKU {item.sku_id} belongs to another brand.",
                                    loc=f"body.items.{n}.sku_id")
+    # The item being explained keeps being explained under its new number (or stops when
+    # it leaves the shelf): a reorder must not silently switch to another product.
+    explained = next((i.sku_id for i in show.shelf if i.no == show.explaining_no), None)
     db.execute(delete(ShelfItem).where(ShelfItem.show_id == show.id))
     db.flush()
     for n, item in enumerate(items, start=1):
         db.add(ShelfItem(show_id=show.id, no=n, sku_id=item.sku_id,
                          live_price_fen=item.live_price_fen))
-    if show.explaining_no is not None and show.explaining_no > len(items):
-        show.explaining_no = None
+    show.explaining_no = next((n for n, i in enumerate(items, start=1)
+                               if i.sku_id == explained), None)
     db.flush()
     db.expire(show, ["shelf"])
     return show
@@ -275,3 +280,42 @@ def shelf_lines(db: Session, show: Show) -> list[ShelfLine]:
         ))
     return out
 
+
+
+def do_submit_script(db: Session, principal: Principal, show_id: str, kind: str,
+                     text: str) -> ShowScript:
+    """A script line or caption enters through the compliance check: allowed ones are
+    usable at once, masked or reviewed ones wait for a moderator, blocked ones are kept
+    (for the record) but never usable."""
+    show = get_managed_show(db, principal, show_id)
+    if show.status == "ended":
+        raise ShowEnded("The show has ended.")
+    verdict = check("script", text)
+    status = {"allow": "approved", "block": "blocked"}.get(verdict.verdict, "held")
+    script = ShowScript(show_id=show.id, author_id=principal.id, kind=kind, text=text,
+                        status=status, moderation=None if verdict.allowed else verdict.to_dict())
+    db.add(script)
+    db.flush()
+    if status == "held":
+        moderation.do_submit_for_review(
+            db, kind="script", subject_type="script", subject_id=script.id, text=text,
+            verdict=verdict, base_id=show.base_id, show_id=show.id, author_id=principal.id)
+    elif status == "blocked":
+        moderation.do_record_verdict(db, "script", verdict, base_id=show.base_id,
+                                     show_id=show.id)
+    return script
+
+
+def list_scripts(db: Session, principal: Principal, show_id: str) -> list[ShowScript]:
+    show = get_managed_show(db, principal, show_id)
+    return list(db.scalars(select(ShowScript).where(ShowScript.show_id == show.id)
+                           .order_by(ShowScript.id)))
+
+
+def _resolve_script(db: Session, script_id: str, approve: bool) -> None:
+    script = db.get(ShowScript, script_id)
+    if script is not None and script.status == "held":
+        script.status = "approved" if approve else "rejected"
+
+
+moderation.register_resolver("script", _resolve_script)

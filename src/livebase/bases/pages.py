@@ -1,0 +1,99 @@
+"""Base pages: the public dashboard with its targets, the form to apply to join a base,
+and the operator's page of pending applications with approve and reject."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from livebase.accounts.service import Principal
+from livebase.bases import service as bases
+from livebase.errors import ApiError, Forbidden, ValidationFailed
+from livebase.http import DB
+from livebase.shows import service as shows
+from livebase.web.render import PageRoute, PageUser, SignedIn, check_form_csrf, redirect, \
+    render
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+# Pending applications shown per base; an operator works through them oldest first.
+PENDING_LIMIT = 100
+# Upcoming and live shows listed on a base's dashboard.
+SHOWS_LIMIT = 10
+FormText = Annotated[str, Form(max_length=2000)]
+
+
+def _operated_bases(db: DB, me: Principal) -> list[bases.LiveBase]:
+    if me.is_admin:
+        return bases.list_bases(db)
+    ids = me.base_ids("operator")
+    if not ids:
+        raise Forbidden("Only a base's operator reviews applications.")
+    return [bases.get_base(db, bid) for bid in sorted(ids)]
+
+
+@router.get("/operator/applications", response_class=HTMLResponse)
+def applications(request: Request, db: DB, me: SignedIn) -> Response:
+    groups = []
+    for base in _operated_bases(db, me):
+        pending = bases.list_applications(db, me, base.id, "pending", PENDING_LIMIT, None)
+        groups.append((base, sorted(pending[:PENDING_LIMIT], key=lambda a: a.created_at)))
+    return render(request, "bases/applications.html", me, groups=groups,
+                  done=request.query_params.get("done"))
+
+
+@router.post("/operator/applications/{app_id}/{decision}")
+def decide(request: Request, app_id: str, decision: Literal["approve", "reject"], db: DB,
+           me: SignedIn, reason: FormText = "", csrf_token: FormText = "") -> Response:
+    check_form_csrf(request, me, csrf_token)
+    if decision == "reject" and not reason.strip():
+        raise ValidationFailed("Say why the application is rejected.", loc="reason")
+    bases.do_decide(db, me, app_id, approve=decision == "approve",
+                    reason=reason.strip() or None)
+    db.commit()
+    return redirect(f"/operator/applications?done={decision}")
+
+
+@router.get("/bases/{base_id}", response_class=HTMLResponse)
+def dashboard(request: Request, base_id: str, db: DB, user: PageUser) -> Response:
+    base = bases.get_base(db, base_id)
+    orgs = bases.list_orgs(db, base.id)
+    live = shows.list_shows(db, status="live", base_id=base.id, limit=SHOWS_LIMIT, cursor=None)
+    upcoming = shows.list_shows(db, status="scheduled", base_id=base.id, limit=SHOWS_LIMIT,
+                                cursor=None)
+    return render(request, "bases/dashboard.html", user, base=base,
+                  targets=bases.target_views(db, base.id),
+                  brands=[o for o in orgs if o.kind == "brand"],
+                  agencies=[o for o in orgs if o.kind == "agency"],
+                  shows=(live[:SHOWS_LIMIT] + sorted(upcoming[:SHOWS_LIMIT],
+                                                     key=lambda s: s.scheduled_at)),
+                  applied=request.query_params.get("applied") == "1",
+                  is_operator=user is not None and user.has("operator", base_id=base.id))
+
+
+@router.get("/bases/{base_id}/apply", response_class=HTMLResponse)
+def apply_page(request: Request, base_id: str, db: DB, me: SignedIn) -> Response:
+    base = bases.get_base(db, base_id)
+    return render(request, "bases/apply.html", me, base=base, form={}, error=None)
+
+
+@router.post("/bases/{base_id}/apply", response_class=HTMLResponse)
+def apply_submit(request: Request, base_id: str, db: DB, me: SignedIn,
+                 org_kind: FormText = "", name: FormText = "", description: FormText = "",
+                 csrf_token: FormText = "") -> Response:
+    check_form_csrf(request, me, csrf_token)
+    base = bases.get_base(db, base_id)
+    form = {"org_kind": org_kind, "name": name, "description": description}
+    try:
+        if len(name.strip()) > 100:
+            raise ValidationFailed("A name is up to 100 characters.", loc="body.name")
+        bases.do_apply(db, me, base.id, org_kind, name, description)
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        db.rollback()
+        return render(request, "bases/apply.html", me, status_code=exc.status, base=base,
+                      form=form, error=exc)
+    db.commit()
+    return redirect(f"/bases/{base.id}?applied=1")

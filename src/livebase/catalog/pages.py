@@ -1,0 +1,311 @@
+"""A merchant's product pages: the list across their brands, the editor, delete.
+
+Routes parse the form, call the catalog service and redirect (303) after a change. Image
+uploads go from the editor's script straight to the JSON API, which shows progress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from livebase.accounts.service import Principal
+from livebase.bases import service as bases
+from livebase.catalog import service as catalog
+from livebase.catalog.models import Product
+from livebase.errors import Forbidden, ValidationFailed
+from livebase.http import DB
+from livebase.web.forms import (
+    attrs_text,
+    parse_attrs,
+    parse_count,
+    parse_percent_bp,
+    parse_yuan,
+    percent_input,
+    yuan_input,
+)
+from livebase.web.render import PageRoute, SignedIn, check_form_csrf, redirect, render
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+# A merchant's list page shows this many products per brand; the API pages past it.
+LIST_LIMIT = 100
+# Blank SKU rows offered on a new product's form (more can be added by the page script).
+BLANK_ROWS = 3
+# Characters of listing text shown either side of a matched term in a held reason.
+CONTEXT = 12
+FormList = Annotated[list[str], Form()]
+FormText = Annotated[str, Form(max_length=20000)]
+
+
+def _brands(db: DB, me: Principal) -> list[bases.Organisation]:
+    """The brands whose products this user manages; nobody else has a product page."""
+    if me.is_admin:
+        return [o for b in bases.list_bases(db) for o in bases.list_orgs(db, b.id)
+                if o.kind == "brand"]
+    orgs = [bases.get_org(db, oid) for oid in sorted(me.org_ids("merchant"))]
+    brands = [o for o in orgs if o.kind == "brand"]
+    if not brands:
+        raise Forbidden("Only a brand's merchant manages products.")
+    return brands
+
+
+@dataclass
+class HeldReason:
+    labels: list[str]
+    # (text, matched) pieces of the listing text around each matched term.
+    snippets: list[list[tuple[str, bool]]]
+
+
+def held_reason(product: Product) -> HeldReason | None:
+    """Why compliance held a listing, with the matched terms cut out for highlighting.
+
+    The verdict's start/end index ``title + "\\n" + description`` in code points, which
+    is how catalog.moderate_listing checked it.
+    """
+    if product.status != "held" or not product.moderation:
+        return None
+    text = f"{product.title}\n{product.description}"
+    spans = sorted((int(m["start"]), int(m["end"])) for m in
+                   product.moderation.get("matches", []) if 0 <= m["start"] < m["end"])
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    snippets: list[list[tuple[str, bool]]] = []
+    for start, end in merged:
+        before = text[max(0, start - CONTEXT):start].replace("\n", " ")
+        after = text[end:end + CONTEXT].replace("\n", " ")
+        snippets.append([("…" + before if start > CONTEXT else before, False),
+                         (text[start:end], True),
+                         (after + "…" if end + CONTEXT < len(text) else after, False)])
+    return HeldReason(list(product.moderation.get("labels", [])), snippets)
+
+
+@router.get("/merchant/products", response_class=HTMLResponse)
+def product_list(request: Request, db: DB, me: SignedIn) -> Response:
+    brands = _brands(db, me)
+    groups = []
+    for org in brands:
+        rows = catalog.list_products(db, me, org_id=org.id, status=None, limit=LIST_LIMIT,
+                                     cursor=None)[:LIST_LIMIT]
+        groups.append((org, [(p, held_reason(p)) for p in rows]))
+    return render(request, "catalog/list.html", me, groups=groups,
+                  deleted=request.query_params.get("deleted") == "1")
+
+
+# ---- the editor -------------------------------------------------------------------------
+
+@dataclass
+class SkuRow:
+    sku_id: str = ""
+    attrs: str = ""
+    price: str = ""
+    stock: str = ""
+    code: str = ""
+
+
+@dataclass
+class ProductForm:
+    """What the editor shows: a product's values, or what was just typed when it failed."""
+
+    org_id: str = ""
+    title: str = ""
+    description: str = ""
+    rows: list[SkuRow] = field(default_factory=list)
+    cb_enabled: bool = False
+    cb: dict[str, str] = field(default_factory=dict)
+
+
+def _form_of(product: Product) -> ProductForm:
+    cb = {}
+    if product.hs_code:
+        cb = {"hs_code": product.hs_code, "origin_country": product.origin_country or "",
+              "tariff_pct": percent_input(product.tariff_rate_bp),
+              "vat_pct": percent_input(product.vat_rate_bp),
+              "ct_pct": percent_input(product.consumption_tax_rate_bp),
+              "warehouse_id": product.warehouse_id or ""}
+    rows = [SkuRow(s.id, attrs_text(s.attrs), yuan_input(s.price_fen), str(s.stock),
+                   s.code or "") for s in product.skus]
+    return ProductForm(product.org_id, product.title, product.description, rows,
+                       bool(product.hs_code), cb)
+
+
+def _editor(request: Request, db: DB, me: Principal, form: ProductForm,
+            product: Product | None, brands: list[bases.Organisation],
+            error: ValidationFailed | None = None) -> Response:
+    base_id = product.base_id if product else next(
+        (b.base_id for b in brands if b.id == form.org_id), brands[0].base_id)
+    warehouses = bases.list_warehouses(db, me, base_id)
+    field_name = ""
+    if error is not None and error.fields:
+        field_name = error.fields[0]["loc"].removeprefix("body.").split(".")[0]
+    return render(request, "catalog/edit.html", me, status_code=422 if error else 200,
+                  form=form, product=product, brands=brands, warehouses=warehouses,
+                  held=held_reason(product) if product else None, error=error,
+                  error_field=field_name, saved=request.query_params.get("saved") == "1")
+
+
+@dataclass
+class _Parsed:
+    title: str
+    description: str
+    skus: list[tuple[str, catalog.SkuSpec]]
+    cross_border: catalog.CrossBorder | None
+
+
+def _parse(form: ProductForm) -> _Parsed:
+    title = form.title.strip()
+    if not 1 <= len(title) <= 120:
+        raise ValidationFailed("A title is 1–120 characters.", loc="title")
+    skus: list[tuple[str, catalog.SkuSpec]] = []
+    for n, row in enumerate(form.rows):
+        if not (row.sku_id or row.attrs.strip() or row.price.strip() or row.stock.strip()):
+            continue  # an untouched blank row
+        spec = catalog.SkuSpec(
+            attrs=parse_attrs(row.attrs, f"sku_attrs.{n}"),
+            price_fen=parse_yuan(row.price, f"sku_price.{n}"),
+            stock=parse_count(row.stock, f"sku_stock.{n}"),
+            code=row.code.strip()[:64] or None,
+        )
+        skus.append((row.sku_id, spec))
+    if not skus:
+        raise ValidationFailed("A product needs at least one SKU with a price and stock.",
+                               loc="sku_price.0")
+    cross_border = None
+    if form.cb_enabled:
+        cb = form.cb
+        hs_code = cb.get("hs_code", "").strip()
+        origin = cb.get("origin_country", "").strip().upper()
+        if not (len(hs_code) == 8 and hs_code.isdigit() and hs_code.isascii()):
+            raise ValidationFailed("The HS code has 8 digits.", loc="hs_code")
+        if not (len(origin) == 2 and origin.isalpha() and origin.isascii()):
+            raise ValidationFailed("The origin is a 2-letter country code, e.g. JP.",
+                                   loc="origin_country")
+        if not cb.get("warehouse_id"):
+            raise ValidationFailed("Choose the bonded warehouse.", loc="warehouse_id")
+        cross_border = catalog.CrossBorder(
+            hs_code, origin,
+            parse_percent_bp(cb.get("tariff_pct", "") or "0", "tariff_pct"),
+            parse_percent_bp(cb.get("vat_pct", ""), "vat_pct"),
+            parse_percent_bp(cb.get("ct_pct", "") or "0", "ct_pct"),
+            cb["warehouse_id"])
+        if cross_border.consumption_tax_rate_bp >= 10000:
+            raise ValidationFailed("Consumption tax is under 100%.", loc="ct_pct")
+    return _Parsed(title, form.description, skus, cross_border)
+
+
+def _submitted(org_id: str, title: str, description: str, sku_id: list[str],
+               sku_attrs: list[str], sku_price: list[str], sku_stock: list[str],
+               sku_code: list[str], cb_enabled: str, cb: dict[str, str]) -> ProductForm:
+    count = max(len(sku_attrs), len(sku_price), len(sku_stock))
+
+    def at(values: list[str], i: int) -> str:
+        return values[i] if i < len(values) else ""
+
+    rows = [SkuRow(at(sku_id, i), at(sku_attrs, i), at(sku_price, i), at(sku_stock, i),
+                   at(sku_code, i)) for i in range(count)]
+    return ProductForm(org_id, title, description, rows, cb_enabled == "1", cb)
+
+
+@router.get("/merchant/products/new", response_class=HTMLResponse)
+def new_product(request: Request, db: DB, me: SignedIn) -> Response:
+    brands = _brands(db, me)
+    form = ProductForm(org_id=brands[0].id, rows=[SkuRow() for _ in range(BLANK_ROWS)])
+    return _editor(request, db, me, form, None, brands)
+
+
+@router.post("/merchant/products/new", response_class=HTMLResponse)
+def create_product(
+    request: Request, db: DB, me: SignedIn,
+    org_id: Annotated[str, Form(max_length=40)] = "",
+    title: FormText = "", description: FormText = "",
+    sku_id: FormList = [], sku_attrs: FormList = [],  # noqa: B006 (FastAPI copies defaults)
+    sku_price: FormList = [], sku_stock: FormList = [], sku_code: FormList = [],  # noqa: B006
+    cb_enabled: FormText = "", hs_code: FormText = "", origin_country: FormText = "",
+    tariff_pct: FormText = "", vat_pct: FormText = "", ct_pct: FormText = "",
+    warehouse_id: FormText = "", csrf_token: FormText = "",
+) -> Response:
+    check_form_csrf(request, me, csrf_token)
+    brands = _brands(db, me)
+    cb = {"hs_code": hs_code, "origin_country": origin_country, "tariff_pct": tariff_pct,
+          "vat_pct": vat_pct, "ct_pct": ct_pct, "warehouse_id": warehouse_id}
+    form = _submitted(org_id, title, description, [], sku_attrs, sku_price, sku_stock,
+                      sku_code, cb_enabled, cb)
+    try:
+        parsed = _parse(form)
+        product = catalog.do_create_product(db, me, org_id, parsed.title, parsed.description,
+                                            [spec for _, spec in parsed.skus],
+                                            parsed.cross_border)
+    except ValidationFailed as exc:
+        db.rollback()
+        return _editor(request, db, me, form, None, brands, exc)
+    db.commit()
+    return redirect(f"/merchant/products/{product.id}?saved=1")
+
+
+@router.get("/merchant/products/{product_id}", response_class=HTMLResponse)
+def edit_product(request: Request, product_id: str, db: DB, me: SignedIn) -> Response:
+    product = catalog.get_managed_product(db, me, product_id)
+    return _editor(request, db, me, _form_of(product), product, _brands(db, me))
+
+
+def _apply_edit(db: DB, me: Principal, product: Product, parsed: _Parsed) -> None:
+    """One form, one transaction: text and cross-border fields, then each SKU's price and
+    stock. Title and description are only sent when they changed, because a change sends
+    the listing through compliance again."""
+    title = parsed.title if parsed.title != product.title else None
+    description = parsed.description if parsed.description != product.description else None
+    catalog.do_update_product(db, me, product.id, title=title, description=description,
+                              cross_border=parsed.cross_border, cross_border_given=True)
+    known = {s.id: s for s in product.skus}
+    for sku_id, spec in parsed.skus:
+        sku = known.get(sku_id)
+        if sku is None:
+            # The service has no call to add a SKU to an existing product yet.
+            raise ValidationFailed("New SKUs are added when the product is created.",
+                                   loc="sku_attrs.0")
+        if (sku.price_fen, sku.stock) != (spec.price_fen, spec.stock):
+            catalog.do_update_sku(db, me, sku_id, spec.price_fen, spec.stock)
+
+
+@router.post("/merchant/products/{product_id}", response_class=HTMLResponse)
+def update_product(
+    request: Request, product_id: str, db: DB, me: SignedIn,
+    title: FormText = "", description: FormText = "",
+    sku_id: FormList = [], sku_price: FormList = [],  # noqa: B006 (FastAPI copies defaults)
+    sku_stock: FormList = [],  # noqa: B006
+    cb_enabled: FormText = "", hs_code: FormText = "", origin_country: FormText = "",
+    tariff_pct: FormText = "", vat_pct: FormText = "", ct_pct: FormText = "",
+    warehouse_id: FormText = "", csrf_token: FormText = "",
+) -> Response:
+    check_form_csrf(request, me, csrf_token)
+    product = catalog.get_managed_product(db, me, product_id)
+    attrs_of = {s.id: attrs_text(s.attrs) for s in product.skus}
+    cb = {"hs_code": hs_code, "origin_country": origin_country, "tariff_pct": tariff_pct,
+          "vat_pct": vat_pct, "ct_pct": ct_pct, "warehouse_id": warehouse_id}
+    form = _submitted(product.org_id, title, description, sku_id,
+                      [attrs_of.get(i, "") for i in sku_id], sku_price, sku_stock, [],
+                      cb_enabled, cb)
+    try:
+        _apply_edit(db, me, product, _parse(form))
+    except ValidationFailed as exc:
+        db.rollback()
+        product = catalog.get_managed_product(db, me, product_id)
+        return _editor(request, db, me, form, product, _brands(db, me), exc)
+    db.commit()
+    return redirect(f"/merchant/products/{product_id}?saved=1")
+
+
+@router.post("/merchant/products/{product_id}/delete")
+def delete_product(request: Request, product_id: str, db: DB, me: SignedIn,
+                   csrf_token: FormText = "") -> Response:
+    check_form_csrf(request, me, csrf_token)
+    catalog.do_delete_product(db, me, product_id)
+    db.commit()
+    return redirect("/merchant/products?deleted=1")
+

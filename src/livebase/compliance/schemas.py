@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, StrictStr
+
+from livebase.schemas import Body, Text
+
+
+class CheckIn(Body):
+    kind: Literal["chat", "listing", "script"]
+    # A product description is the longest text we check; 20,000 characters covers it.
+    text: Text = Field(max_length=20000)
+
+
+class DecisionIn(Body):
+    reason: Text | None = Field(default=None, max_length=1000)
+
+
+class TermIn(Body):
+    term: Text = Field(min_length=1, max_length=64)
+    label: Literal["abuse", "contact", "ad_law", "prohibited", "spam"]
+    options: list[StrictStr] = Field(default_factory=list, max_length=8)

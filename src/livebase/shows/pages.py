@@ -1,0 +1,270 @@
+"""Show pages: a host's (or organisation staff's) list and editor — title, time, cover,
+ingest, the shelf of numbered links, explaining, start and end — and the public show page.
+
+The stream key appears only in the ingest panel, which only the show's host sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from livebase.accounts.service import Principal, user_by_username
+from livebase.bases import service as bases
+from livebase.catalog import service as catalog
+from livebase.errors import Forbidden, ValidationFailed
+from livebase.http import DB, get_runtime
+from livebase.shows import service as shows
+from livebase.shows.models import Show
+from livebase.web.forms import parse_local_datetime, parse_yuan
+from livebase.web.render import (
+    PageRoute,
+    PageUser,
+    SignedIn,
+    check_form_csrf,
+    redirect,
+    render,
+)
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+# Shows listed per scope on the host's page; older ones are reachable through the API.
+LIST_LIMIT = 100
+# Products offered per brand when adding to a shelf.
+PICK_LIMIT = 100
+FormText = Annotated[str, Form(max_length=2000)]
+
+
+def _show_orgs(db: DB, me: Principal) -> list[bases.Organisation]:
+    """Organisations whose shows this user runs: as a host, or as merchant/agency staff."""
+    if me.is_admin:
+        return [o for b in bases.list_bases(db) for o in bases.list_orgs(db, b.id)]
+    ids = me.org_ids("host", "merchant", "agency")
+    if not ids:
+        raise Forbidden("Only hosts and organisation staff run shows.")
+    return [bases.get_org(db, oid) for oid in sorted(ids)]
+
+
+@router.get("/host/shows", response_class=HTMLResponse)
+def show_list(request: Request, db: DB, me: SignedIn) -> Response:
+    orgs = _show_orgs(db, me)
+    found: dict[str, Show] = {}
+    if me.is_admin:
+        scopes: list[dict[str, str]] = [{}]
+    else:
+        scopes = [{"host_id": me.id}] + [{"org_id": oid}
+                                         for oid in sorted(me.org_ids("merchant", "agency"))]
+    for scope in scopes:
+        for show in shows.list_shows(db, status=None, limit=LIST_LIMIT, cursor=None, **scope):
+            found[show.id] = show
+    order = {"live": 0, "scheduled": 1, "ended": 2}
+    rows = sorted(found.values(), key=lambda s: (order.get(s.status, 3), s.scheduled_at))
+    names = {o.id: o.name for o in orgs}
+    return render(request, "shows/list.html", me, shows=rows, org_names=names,
+                  can_create=me.is_admin or bool(me.org_ids("host", "merchant", "agency")))
+
+
+@router.get("/host/shows/new", response_class=HTMLResponse)
+def new_show(request: Request, db: DB, me: SignedIn) -> Response:
+    return render(request, "shows/new.html", me, orgs=_show_orgs(db, me), form={},
+                  error=None)
+
+
+@router.post("/host/shows/new", response_class=HTMLResponse)
+def create_show(
+    request: Request, db: DB, me: SignedIn,
+    org_id: Annotated[str, Form(max_length=40)] = "",
+    title: FormText = "", scheduled_at: FormText = "", host_username: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    check_form_csrf(request, me, csrf_token)
+    orgs = _show_orgs(db, me)
+    form = {"org_id": org_id, "title": title, "scheduled_at": scheduled_at,
+            "host_username": host_username}
+    try:
+        if not 1 <= len(title.strip()) <= 100:
+            raise ValidationFailed("A title is 1–100 characters.", loc="title")
+        when = parse_local_datetime(scheduled_at, "scheduled_at")
+        host_id = None
+        if host_username.strip():
+            host = user_by_username(db, host_username.strip())
+            if host is None:
+                raise ValidationFailed("No user with that name.", loc="host_username")
+            host_id = host.id
+        show = shows.do_create_show(db, me, org_id, title, when, host_id)
+    except ValidationFailed as exc:
+        db.rollback()
+        loc = exc.fields[0]["loc"].removeprefix("body.") if exc.fields else ""
+        return render(request, "shows/new.html", me, status_code=422, orgs=orgs, form=form,
+                      error=exc, error_field=loc)
+    db.commit()
+    return redirect(f"/host/shows/{show.id}")
+
+
+@dataclass
+class Pick:
+    sku_id: str
+    label: str
+    price_fen: int
+
+
+def _picks(db: DB, me: Principal, show: Show) -> list[Pick]:
+    """SKUs that may go on this show's shelf: a brand's own show sells the brand's active
+    products (品牌自播); an agency's show any active product of its base."""
+    org = bases.get_org(db, show.org_id)
+    brand_ids = [org.id] if org.kind == "brand" else [
+        o.id for o in bases.list_orgs(db, show.base_id) if o.kind == "brand"]
+    on_shelf = {i.sku_id for i in show.shelf}
+    out = []
+    for brand_id in brand_ids:
+        for p in catalog.list_products(db, me, org_id=brand_id, status="active",
+                                       limit=PICK_LIMIT, cursor=None)[:PICK_LIMIT]:
+            if p.status != "active":
+                continue
+            for sku in p.skus:
+                if sku.id not in on_shelf:
+                    attrs = " ".join(sku.attrs.values())
+                    out.append(Pick(sku.id, f"{p.title} {attrs}".strip(), sku.price_fen))
+    return out
+
+
+@router.get("/host/shows/{show_id}", response_class=HTMLResponse)
+def edit_show(request: Request, show_id: str, db: DB, me: SignedIn) -> Response:
+    show = shows.get_managed_show(db, me, show_id)
+    ingest = None
+    if me.id == show.host_id or me.is_admin:
+        settings = get_runtime(request).settings
+        ingest = {"server": settings.effective_rtmp_url,
+                  "stream": f"{show.public_id}?key={show.stream_key}"}
+    return render(request, "shows/edit.html", me, show=show,
+                  lines=shows.shelf_lines(db, show), picks=_picks(db, me, show), ingest=ingest,
+                  org=bases.get_org(db, show.org_id), notice=request.query_params.get("done"))
+
+
+def _done(show_id: str, what: str) -> Response:
+    return redirect(f"/host/shows/{show_id}?done={what}#{what}")
+
+
+@router.post("/host/shows/{show_id}")
+def update_show(request: Request, show_id: str, db: DB, me: SignedIn,
+                title: FormText = "", scheduled_at: FormText = "",
+                csrf_token: FormText = "") -> Response:
+    check_form_csrf(request, me, csrf_token)
+    if not 1 <= len(title.strip()) <= 100:
+        raise ValidationFailed("A title is 1–100 characters.", loc="title")
+    when = parse_local_datetime(scheduled_at, "scheduled_at")
+    shows.do_update_show(db, me, show_id, title=title, scheduled_at=when)
+    db.commit()
+    return _done(show_id, "details")
+
+
+@router.post("/host/shows/{show_id}/ingest/rotate")
+def rotate_key(request: Request, show_id: str, db: DB, me: SignedIn,
+               csrf_token: FormText = "") -> Response:
+    check_form_csrf(request, me, csrf_token)
+    shows.do_rotate_key(db, me, show_id)
+    db.commit()
+    return _done(show_id, "ingest")
+
+
+def _specs(show: Show) -> list[shows.ShelfSpec]:
+    return [shows.ShelfSpec(i.sku_id, i.live_price_fen) for i in show.shelf]
+
+
+def _live_price(text: str) -> int | None:
+    return parse_yuan(text, "live_price") if text.strip() else None
+
+
+@router.post("/host/shows/{show_id}/shelf/add")
+def shelf_add(request: Request, show_id: str, db: DB, me: SignedIn,
+              sku_id: FormText = "", live_price: FormText = "",
+              csrf_token: FormText = "") -> Response:
+    check_form_csrf(request, me, csrf_token)
+    show = shows.get_managed_show(db, me, show_id)
+    specs = [*_specs(show), shows.ShelfSpec(sku_id, _live_price(live_price))]
+    shows.do_set_shelf(db, me, show_id, specs)
+    db.commit()
+    return _done(show_id, "shelf")
+
+
+def _at(specs: list[shows.ShelfSpec], no: int) -> int:
+    if not 1 <= no <= len(specs):
+        raise ValidationFailed(f"There is no link {no} on the shelf.", loc="no")
+    return no - 1
+
+
+@router.post("/host/shows/{show_id}/shelf/{no}/move")
+def shelf_move(request: Request, show_id: str, no: int, db: DB, me: SignedIn,
+               direction: Annotated[Literal["up", "down"], Form()] = "up",
+               csrf_token: FormText = "") -> Response:
+    check_form_csrf(request, me, csrf_token)
+    specs = _specs(shows.get_managed_show(db, me, show_id))
+    i = _at(specs, no)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(specs):
+        specs[i], specs[j] = specs[j], specs[i]
+        shows.do_set_shelf(db, me, show_id, specs)
+        db.commit()
+    return _done(show_id, "shelf")
+
+
+@router.post("/host/shows/{show_id}/shelf/{no}/price")
+def shelf_price(request: Request, show_id: str, no: int, db: DB, me: SignedIn,
+                live_price: FormText = "", csrf_token: FormText = "") -> Response:
+    check_form_csrf(request, me, csrf_token)
+    specs = _specs(shows.get_managed_show(db, me, show_id))
+    specs[_at(specs, no)].live_price_fen = _live_price(live_price)
+    shows.do_set_shelf(db, me, show_id, specs)
+    db.commit()
+    return _done(show_id, "shelf")
+
+
+@router.post("/host/shows/{show_id}/shelf/{no}/remove")
+def shelf_remove(request: Request, show_id: str, no: int, db: DB, me: SignedIn,
+                 csrf_token: FormText = "") -> Response:
+    check_form_csrf(request, me, csrf_token)
+    specs = _specs(shows.get_managed_show(db, me, show_id))
+    del specs[_at(specs, no)]
+    shows.do_set_shelf(db, me, show_id, specs)
+    db.commit()
+    return _done(show_id, "shelf")
+
+
+@router.post("/host/shows/{show_id}/explaining")
+def set_explaining(request: Request, show_id: str, db: DB, me: SignedIn,
+                   no: FormText = "", csrf_token: FormText = "") -> Response:
+    check_form_csrf(request, me, csrf_token)
+    if no.strip() and not no.strip().isdigit():
+        raise ValidationFailed("Choose a link number.", loc="no")
+    shows.do_set_explaining(db, me, show_id, int(no) if no.strip() else None)
+    db.commit()
+    return _done(show_id, "shelf")
+
+
+@router.post("/host/shows/{show_id}/start")
+def start_show(request: Request, show_id: str, db: DB, me: SignedIn,
+               csrf_token: FormText = "") -> Response:
+    check_form_csrf(request, me, csrf_token)
+    shows.do_start(db, me, show_id)
+    db.commit()
+    return _done(show_id, "status")
+
+
+@router.post("/host/shows/{show_id}/end")
+def end_show(request: Request, show_id: str, db: DB, me: SignedIn,
+             csrf_token: FormText = "") -> Response:
+    check_form_csrf(request, me, csrf_token)
+    shows.do_end(db, me, show_id)
+    db.commit()
+    return _done(show_id, "status")
+
+
+@router.get("/shows/{show_id}", response_class=HTMLResponse)
+def public_show(request: Request, show_id: str, db: DB, user: PageUser) -> Response:
+    show = shows.get_show(db, show_id)
+    can_manage = user is not None and shows.can_manage(user, show)
+    return render(request, "shows/public.html", user, show=show,
+                  lines=shows.shelf_lines(db, show), org=bases.get_org(db, show.org_id),
+                  can_manage=can_manage)
