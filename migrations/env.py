@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from livebase.db import build_engine
 from livebase.models import metadata
 from livebase.settings import Settings

@@ -47,13 +47,19 @@ def _fresh_pg_database(name: str) -> str:
     return f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
 
 
+def _drop_pg_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             ) -> Iterator[Runtime]:
     data_dir = tmp_path_factory.mktemp(f"data-{request.param}")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     if request.param == "postgresql":
-        url = _fresh_pg_database(f"livebase_test_{worker}")
+        # One database per test process: several suites may run at once on one server.
+        dbname = f"livebase_test_{os.getpid()}"
+        url = _fresh_pg_database(dbname)
         client = redis.Redis.from_url(REDIS_URL)
         client.ping()
         prefix = f"livebase-test:{secrets.token_hex(4)}:"
@@ -74,6 +80,8 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         for key in client.scan_iter(match=f"{limiter._prefix}*"):
             client.delete(key)
     rt.close()
+    if request.param == "postgresql":
+        _drop_pg_database(dbname)
 
 
 def _empty(rt: Runtime) -> None:

@@ -23,7 +23,7 @@ def cli_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEBASE_")}
     env.update(LIVEBASE_DEMO="1", LIVEBASE_DATA_DIR=str(data), LIVEBASE_LOG_LEVEL="WARNING")
     if request.param == "postgresql":
-        url = _fresh_pg_database("livebase_cli_test")
+        url = _fresh_pg_database(f"livebase_cli_test_{os.getpid()}")
         env["LIVEBASE_DATABASE_URL"] = url.replace("postgresql+psycopg://", "postgresql://")
     run(env, "migrate")
     yield env

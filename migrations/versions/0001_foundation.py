@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -17,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('bases',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -248,11 +247,11 @@ def upgrade() -> None:
     with op.batch_alter_table('shelf_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_shelf_items_show_id'), ['show_id'], unique=False)
 
-    
+
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('shelf_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shelf_items_show_id'))
 
@@ -312,4 +311,4 @@ def downgrade() -> None:
 
     op.drop_table('jobs')
     op.drop_table('bases')
-    
+

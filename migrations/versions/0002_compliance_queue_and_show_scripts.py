@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
@@ -17,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('moderation_stats',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('day', sa.String(length=10), nullable=False),
@@ -81,11 +80,11 @@ def upgrade() -> None:
     with op.batch_alter_table('show_scripts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_show_scripts_show_id'), ['show_id'], unique=False)
 
-    
+
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('show_scripts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_show_scripts_show_id'))
 
@@ -99,4 +98,4 @@ def downgrade() -> None:
     op.drop_table('moderation_items')
     op.drop_table('moderation_terms')
     op.drop_table('moderation_stats')
-    
+

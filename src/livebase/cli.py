@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from livebase.runtime import Runtime, build_runtime
 from livebase.settings import Settings
 
 app = typer.Typer(help="livebase: a self-hostable live-commerce platform.", no_args_is_help=True,
@@ -26,8 +27,7 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
-def _sessions():  # type: ignore[no-untyped-def]
-    from livebase.runtime import build_runtime
+def _sessions() -> Runtime:
 
     return build_runtime(Settings())
 

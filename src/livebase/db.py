@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, BigInteger, DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.engine import Dialect
@@ -73,7 +73,9 @@ Fen = BigInteger  # money in integer fen (分); never floats
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, str: String(255)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(), dict[str, Any]: JSON, str: String(255),
+    }
 
 
 class TimestampMixin:

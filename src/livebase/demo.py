@@ -11,8 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from livebase.accounts.service import Principal, do_grant, do_register, grants_of, \
-    user_by_username
+from livebase.accounts.service import Principal, do_grant, do_register, grants_of, user_by_username
 from livebase.bases import service as bases
 from livebase.bases.models import LiveBase, Organisation, Warehouse
 from livebase.catalog import service as catalog

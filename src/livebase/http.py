@@ -99,8 +99,13 @@ def require_json(request: Request) -> None:
     )
     if not has_body and not ctype:
         return
-    if ctype != "application/json" and not (ctype.startswith("application/") and ctype.endswith("+json")):
-        raise UnsupportedMediaType(f"Send JSON (Content-Type: application/json), not {ctype or 'nothing'}.")
+    json_like = ctype == "application/json" or (
+        ctype.startswith("application/") and ctype.endswith("+json")
+    )
+    if not json_like:
+        raise UnsupportedMediaType(
+            f"Send JSON (Content-Type: application/json), not {ctype or 'nothing'}."
+        )
 
 
 async def require_empty_body(request: Request) -> None:

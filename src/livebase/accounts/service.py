@@ -144,7 +144,9 @@ def do_authenticate(
     return user
 
 
-def do_issue_token(db: Session, user: User, *, kind: str, ttl_seconds: int) -> tuple[str, AuthToken]:
+def do_issue_token(
+    db: Session, user: User, *, kind: str, ttl_seconds: int
+) -> tuple[str, AuthToken]:
     raw = new_token()
     row = AuthToken(
         user_id=user.id,

@@ -13,8 +13,7 @@ from livebase.bases import service as bases
 from livebase.errors import ApiError, Forbidden, ValidationFailed
 from livebase.http import DB
 from livebase.shows import service as shows
-from livebase.web.render import PageRoute, PageUser, SignedIn, check_form_csrf, redirect, \
-    render
+from livebase.web.render import PageRoute, PageUser, SignedIn, check_form_csrf, redirect, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 # Pending applications shown per base; an operator works through them oldest first.

@@ -40,6 +40,10 @@ def get_org(db: Session, org_id: str) -> Organisation:
     return org
 
 
+def find_org(db: Session, org_id: str) -> Organisation | None:
+    return db.get(Organisation, org_id)
+
+
 def list_bases(db: Session) -> list[LiveBase]:
     return list(db.scalars(select(LiveBase).order_by(LiveBase.created_at)))
 

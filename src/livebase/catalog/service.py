@@ -7,7 +7,6 @@ where catalog meets the compliance module.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -80,7 +79,7 @@ def get_product(db: Session, principal: Principal | None, product_id: str) -> Pr
                                                    selectinload(Product.images)])
     if product is None or (
         product.status != "active" and not can_see_unpublished(principal, product)
-    ) or product.status == "deleted" and not (principal and principal.is_admin):
+    ) or (product.status == "deleted" and not (principal and principal.is_admin)):
         raise NotFound(f"No product {product_id}.")
     return product
 
@@ -116,7 +115,7 @@ def do_create_product(
     skus: list[SkuSpec],
     cross_border: CrossBorder | None = None,
 ) -> Product:
-    org = db.get(bases.Organisation, org_id)
+    org = bases.find_org(db, org_id)
     if org is None:
         raise ValidationFailed(f"No organisation {org_id}.", loc="body.org_id")
     check_can_manage(principal, org_id)
@@ -175,6 +174,7 @@ def do_update_product(
             _hold(db, product, held, principal.id)
         else:
             product.status, product.moderation = "active", None
+            moderation.do_withdraw(db, "product", product.id)
     db.flush()
     return product
 
@@ -234,7 +234,7 @@ def list_products(
 
 
 def _base_of_org(db: Session, org_id: str) -> str | None:
-    org = db.get(bases.Organisation, org_id)
+    org = bases.find_org(db, org_id)
     return org.base_id if org else None
 
 

@@ -291,3 +291,14 @@ def evaluate(items: Iterable[EvalItem], check_fn: CheckFn) -> EvalReport:
         elif not outcome.labels_ok:
             report.label_misses.append(outcome)
     return report
+
+
+def main() -> None:
+    """``python -m livebase.compliance.evaluation``: score the default engine on the set."""
+    from livebase.compliance import check
+
+    print(evaluate(load_eval_set(), check).format(limit=None))
+
+
+if __name__ == "__main__":
+    main()

@@ -21,6 +21,7 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -93,9 +94,7 @@ class ChatGuard(ABC):
             extra.append(Match("spam:repeat", "spam", 0, len(text), f"x{activity.repeats}"))
         if activity.burst > p.burst_limit:
             extra.append(Match("spam:burst", "spam", 0, len(text), f"{activity.burst} lines"))
-        if extra:
-            action = "block"
-        elif action == "mask" and activity.reputation < p.block_below:
+        if extra or (action == "mask" and activity.reputation < p.block_below):
             action = "block"
         elif action == "mask" and activity.reputation < p.review_below:
             action = "review"
@@ -114,7 +113,7 @@ class ChatGuard(ABC):
         )
 
 
-def _reputation(weights: Any) -> int:
+def _reputation(weights: Iterable[int]) -> int:
     return max(0, FULL_REPUTATION - sum(weights))
 
 
@@ -178,9 +177,12 @@ class MemoryChatGuard(ChatGuard):
 
     def _sweep(self, now: float) -> None:
         p = self.policy
-        for store, window in ((self._lines, p.burst_window), (self._repeats, p.repeat_window)):
-            for k in [k for k, q in store.items() if not q or q[-1] <= now - window]:
-                del store[k]  # type: ignore[attr-defined]
+        horizon = now - p.burst_window
+        for user in [u for u, q in self._lines.items() if not q or q[-1] <= horizon]:
+            del self._lines[user]
+        horizon = now - p.repeat_window
+        for key in [k for k, q in self._repeats.items() if not q or q[-1] <= horizon]:
+            del self._repeats[key]
         horizon = now - p.reputation_window
         for user in [u for u, q in self._violations.items() if not q or q[-1][0] <= horizon]:
             del self._violations[user]

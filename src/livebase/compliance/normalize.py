@@ -55,7 +55,7 @@ _UPPER_LOOKALIKES = dict(
     zip("АВЕКМНОРСТУХЅІЈѴΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "abekmhopctyxsijvabezhikmnoptyx", strict=True)
 )
 _LOWER_LOOKALIKES = dict(
-    zip("авекмнорстухѕіјԛԝѵαβεικνορτυχ", "abekmhopctyxsijqwvabeikvoptux", strict=True)
+    zip("авекмнорстухѕіјԛԝѵзαβεικνορτυχ", "abekmhopctyxsijqwv3abeikvoptux", strict=True)
 )
 
 _NUMBER_WORDS = {
@@ -67,7 +67,9 @@ _NUMBER_WORDS = {
 # ❶ DINGBAT NEGATIVE CIRCLED DIGIT ONE, 🔟 KEYCAP TEN): their Unicode names say what
 # they look like.
 _NAME_LETTER = re.compile(r"(?:LATIN CAPITAL LETTER|SYMBOL LETTER) ([A-Z])$")
-_NAME_DIGIT = re.compile(r"(?:DIGIT|NUMBER|KEYCAP) (ZERO|ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE|TEN)$")
+_NAME_DIGIT = re.compile(
+    r"(?:DIGIT|NUMBER|KEYCAP) (ZERO|ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE|TEN)$"
+)
 
 _STRIP_CATEGORIES = frozenset(
     {"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Mn", "Me", "Sk", "Sm", "Sc", "So",

@@ -141,7 +141,11 @@ class _Judge:
             return
         if t.needs is not None:
             # A one-letter context (我V：lily8866) needs a separator, or V领 would count.
-            if len(e.key) == 1 and _kept_char(self.text, end, last=False) not in _SEPARATORS:
+            if (
+                len(e.key) == 1
+                and end - start == 1
+                and _kept_char(self.text, end, last=False) not in _SEPARATORS
+            ):
                 return
             m = (ID_AFTER if t.needs == "id" else DIGITS_AFTER).match(view, vend)
             if m is None:
@@ -176,13 +180,21 @@ class _Judge:
             vidx.extend([j] * len(table.get(ord(ch), ch)))
         view, spans = self.spans.text, self.spans
         for pend, (klen, entries) in self.hits.pinyin:
-            vstart, vend = vidx[pend - klen + 1], vidx[pend] + 1
+            pstart = pend - klen + 1
+            vstart, vend = vidx[pstart], vidx[pend] + 1
+            # Whole syllables only: 棉T恤 reads mian-t, whose "nt" is not 脑瘫's initials.
+            if (pstart > 0 and vidx[pstart - 1] == vstart) or (
+                pend + 1 < len(vidx) and vidx[pend + 1] == vend - 1
+            ):
+                continue
             segment = view[vstart:vend]
             # Pinyin of plain Chinese (为新 → weixin) is a homophone, not an evasion; a
             # person typing pinyin leaves Latin letters in the text.
             if not any(_is_latin(c) for c in segment):
                 continue
             for e in entries:
+                if e.via == "initials" and not segment.isascii():
+                    continue  # initials are typed, never read off Chinese characters
                 self._entry(e, view, vstart, vend, spans.ends)
 
     def _phone(self, start: int, end: int, rule: str) -> None:
@@ -221,9 +233,7 @@ class _Judge:
         kept.sort(key=lambda f: (f.start, -f.end, -SEVERITY[f.action]))
         final: list[_Finding] = []
         for f in kept:
-            if any(
-                g.label == f.label and g.start <= f.start and f.end <= g.end for g in final
-            ):
+            if any(g.label == f.label and g.start <= f.start and f.end <= g.end for g in final):
                 continue
             final.append(f)
         action: Action = max((f.action for f in final), key=SEVERITY.__getitem__)

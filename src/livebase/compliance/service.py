@@ -61,9 +61,7 @@ def do_submit_for_review(
     author_id: str | None = None,
 ) -> ModerationItem:
     """Queue a held text; an older pending item for the same subject is superseded."""
-    db.execute(update(ModerationItem).where(
-        ModerationItem.subject_type == subject_type, ModerationItem.subject_id == subject_id,
-        ModerationItem.status == "pending").values(status="superseded"))
+    do_withdraw(db, subject_type, subject_id)
     item = ModerationItem(
         base_id=base_id, kind=kind, subject_type=subject_type, subject_id=subject_id,
         show_id=show_id, author_id=author_id, text=text, verdict=verdict.to_dict(),
@@ -72,6 +70,13 @@ def do_submit_for_review(
     do_record_verdict(db, kind, verdict, base_id=base_id, show_id=show_id)
     db.flush()
     return item
+
+
+def do_withdraw(db: Session, subject_type: str, subject_id: str) -> None:
+    """The subject's text changed: its pending item no longer needs a decision."""
+    db.execute(update(ModerationItem).where(
+        ModerationItem.subject_type == subject_type, ModerationItem.subject_id == subject_id,
+        ModerationItem.status == "pending").values(status="superseded"))
 
 
 def _moderated_bases(principal: Principal) -> set[str] | None:

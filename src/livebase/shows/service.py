@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, selectinload
 from livebase.accounts.service import Principal, grants_of
 from livebase.bases import service as bases
 from livebase.catalog.models import Product, Sku
-from livebase.db import utcnow
-from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from livebase.compliance import check
 from livebase.compliance import service as moderation
+from livebase.db import utcnow
+from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from livebase.shows.models import ShelfItem, Show, ShowScript
 
 # A shelf of 500 links is already more than any host can present in one show.
@@ -68,7 +68,7 @@ def do_create_show(
     scheduled_at: datetime,
     host_id: str | None = None,
 ) -> Show:
-    org = db.get(bases.Organisation, org_id)
+    org = bases.find_org(db, org_id)
     if org is None:
         raise ValidationFailed(f"No organisation {org_id}.", loc="body.org_id")
     host_id = host_id or principal.id
@@ -180,7 +180,7 @@ def do_set_shelf(db: Session, principal: Principal, show_id: str,
         .join(Product, Product.id == Sku.product_id).where(Sku.id.in_(ids))
     ).all() if ids else []
     found = {r.id: r for r in rows}
-    brand_show = db.get(bases.Organisation, show.org_id)
+    brand_show = bases.find_org(db, show.org_id)
     for n, item in enumerate(items):
         row = found.get(item.sku_id)
         if row is None or row.status != "active" or row.base_id != show.base_id:

@@ -7,7 +7,7 @@ import importlib
 from fastapi import APIRouter
 
 # Feature packages whose pages.py defines `router`. Order is the order of the nav bar.
-FEATURES = ("bases", "catalog", "shows")
+FEATURES = ("bases", "catalog", "shows", "compliance")
 
 
 def routers() -> list[APIRouter]:

@@ -1,6 +1,7 @@
 """Chinese and English for pages.
 
-Messages live in ``i18n/zh.json`` and ``i18n/en.json`` (flat key → text). We read JSON
+Messages live in ``i18n/zh.json`` and ``i18n/en.json`` (flat key → text) of this package,
+plus the same files in any feature package that keeps its own (``compliance/i18n/``). We read JSON
 rather than gettext catalogs because gettext needs a compile step (msgfmt) before the
 first run, and our two-command set-up has none; the lookup itself is a dictionary get.
 """
@@ -16,12 +17,14 @@ from starlette.requests import Request
 LANGS = ("zh", "en")
 DEFAULT = "zh"
 COOKIE = "lb_lang"
-_DIR = Path(__file__).parent / "i18n"
+_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    data: dict[str, str] = json.loads((_DIR / f"{lang}.json").read_text("utf-8"))
+    data: dict[str, str] = {}
+    for path in sorted(_PACKAGE.glob(f"*/i18n/{lang}.json")):
+        data.update(json.loads(path.read_text("utf-8")))
     return data
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from livebase.accounts import service as accounts
+from livebase.accounts.models import User
 from livebase.bases import service as bases
 from livebase.errors import ApiError
 from livebase.http import DB, SESSION_COOKIE, client_address, get_runtime
@@ -56,7 +57,7 @@ def login_page(request: Request, user: PageUser, next: str | None = None) -> Res
                                  form_token=token, error=None), token)
 
 
-def _start_session(request: Request, db: DB, user: accounts.User, target: str) -> Response:
+def _start_session(request: Request, db: DB, user: User, target: str) -> Response:
     settings = get_runtime(request).settings
     raw, _ = accounts.do_issue_token(db, user, kind="session",
                                      ttl_seconds=settings.session_ttl_seconds)

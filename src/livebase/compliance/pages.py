@@ -1,0 +1,142 @@
+"""Moderator pages: the review queue, the word-list editor, numbers per label and show."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from livebase.compliance import LABELS, check, default_checker
+from livebase.compliance import service as moderation
+from livebase.compliance.sync import sync_now
+from livebase.errors import ApiError
+from livebase.http import DB, get_runtime
+from livebase.web.render import (
+    CsrfField,
+    PageUser,
+    check_form_csrf,
+    login_redirect,
+    redirect,
+    render,
+)
+
+router = APIRouter(include_in_schema=False)
+OPTION_FLAGS = ("pinyin", "initials", "variants", "off")
+
+
+def segments(text: str, matches: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """Split ``text`` into (piece, label-or-None) so matched spans can be highlighted.
+
+    Overlapping matches are merged; the first match's label names the merged span.
+    """
+    spans = sorted((int(m["start"]), int(m["end"]), str(m["label"])) for m in matches)
+    merged: list[list[Any]] = []
+    for start, end, label in spans:
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end, label])
+    out: list[tuple[str, str | None]] = []
+    pos = 0
+    for start, end, label in merged:
+        if start > pos:
+            out.append((text[pos:start], None))
+        out.append((text[start:end], label))
+        pos = end
+    if pos < len(text):
+        out.append((text[pos:], None))
+    return out
+
+
+def _forbidden(request: Request, user: Any) -> Response:
+    return render(request, "compliance/denied.html", user, status_code=403)
+
+
+@router.get("/moderation")
+def queue_page(request: Request, db: DB, user: PageUser, kind: str | None = None) -> Response:
+    if user is None:
+        return login_redirect(request)
+    try:
+        items = moderation.list_queue(db, user, status="pending",
+                                      kind=kind if kind in ("chat", "listing", "script") else None,
+                                      limit=50, cursor=None)
+        s = moderation.stats(db, user)
+    except ApiError:
+        return _forbidden(request, user)
+    rows = [(item, segments(item.text, item.verdict.get("matches", []))) for item in items]
+    return render(request, "compliance/queue.html", user, rows=rows, stats=s, kind=kind)
+
+
+@router.post("/moderation/items/{item_id}/decide")
+def decide(request: Request, item_id: str, db: DB, user: PageUser, csrf: CsrfField,
+           decision: Annotated[str, Form(pattern="^(approve|reject)$")],
+           reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    check_form_csrf(request, user, csrf)
+    assert user is not None  # check_form_csrf refuses anonymous users
+    moderation.do_decide(db, user, item_id, approve=decision == "approve",
+                         reason=reason.strip() or None)
+    db.commit()
+    return redirect("/moderation")
+
+
+@router.get("/moderation/try")
+def try_page(request: Request, user: PageUser, text: str = "", kind: str = "chat") -> Response:
+    if user is None:
+        return login_redirect(request)
+    if kind not in ("chat", "listing", "script"):
+        kind = "chat"
+    verdict = check(kind, text[:5000]).to_dict() if text else None
+    pieces = segments(text, verdict["matches"]) if verdict else []
+    return render(request, "compliance/try.html", user, text=text, kind=kind,
+                  verdict=verdict, pieces=pieces)
+
+
+@router.get("/moderation/terms")
+def terms_page(request: Request, db: DB, user: PageUser) -> Response:
+    if user is None:
+        return login_redirect(request)
+    try:
+        moderation.check_moderator(user)
+    except ApiError:
+        return _forbidden(request, user)
+    checker = default_checker()
+    return render(request, "compliance/terms.html", user, terms=moderation.list_terms(db),
+                  labels=LABELS, flags=OPTION_FLAGS, term_count=checker.term_count,
+                  problems=checker.problems[:20], error=None)
+
+
+@router.post("/moderation/terms")
+def add_term(request: Request, db: DB, user: PageUser, csrf: CsrfField,
+             term: Annotated[str, Form(max_length=64)],
+             label: Annotated[str, Form(max_length=16)],
+             action: Annotated[str, Form(pattern="^(|block|mask|review)$")] = "",
+             flags: Annotated[list[str] | None, Form()] = None) -> Response:
+    check_form_csrf(request, user, csrf)
+    assert user is not None
+    options = [f for f in (flags or []) if f in OPTION_FLAGS]
+    if action:
+        options.append(f"action={action}")
+    try:
+        moderation.do_add_term(db, user, term, label, options)
+    except ApiError as exc:
+        db.rollback()
+        checker = default_checker()
+        return render(request, "compliance/terms.html", user, status_code=exc.status,
+                      terms=moderation.list_terms(db), labels=LABELS, flags=OPTION_FLAGS,
+                      term_count=checker.term_count, problems=checker.problems[:20],
+                      error=exc.detail)
+    db.commit()
+    sync_now(db, get_runtime(request).settings)
+    return redirect("/moderation/terms")
+
+
+@router.post("/moderation/terms/{term_id}/delete")
+def remove_term(request: Request, term_id: str, db: DB, user: PageUser,
+                csrf: CsrfField) -> Response:
+    check_form_csrf(request, user, csrf)
+    assert user is not None
+    moderation.do_remove_term(db, user, term_id)
+    db.commit()
+    sync_now(db, get_runtime(request).settings)
+    return redirect("/moderation/terms")
