@@ -8,6 +8,7 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from livebase.compliance.guard import ChatGuard, MemoryChatGuard, RedisChatGuard
 from livebase.db import build_engine, build_sessionmaker
 from livebase.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from livebase.settings import Settings
@@ -20,6 +21,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     limiter: RateLimiter
     redis: redis.Redis | None = None
+    # Per-user chat reputation and flood control, shared by every node when Redis is set.
+    chat_guard: ChatGuard | None = None
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -37,4 +40,5 @@ def build_runtime(settings: Settings) -> Runtime:
         limiter = RedisRateLimiter(client)
     else:
         limiter = MemoryRateLimiter()
-    return Runtime(settings, engine, build_sessionmaker(engine), limiter, client)
+    guard: ChatGuard = RedisChatGuard(client) if client is not None else MemoryChatGuard()
+    return Runtime(settings, engine, build_sessionmaker(engine), limiter, client, guard)
