@@ -44,6 +44,7 @@ class Env:
     client: TestClient
     world: World
     ids: dict[str, str] = field(default_factory=dict)
+    made: int = 0
 
     def auth(self, actor: str | None) -> dict[str, str]:
         return self.world[actor].auth if actor else {}
@@ -82,9 +83,9 @@ class Env:
     def application(self, base: str) -> str:
         r = self.client.post(f"/api/v1/bases/{getattr(self.world, base)}/applications",
                              headers=self.auth("applicant"),
-                             json={"org_kind": "brand", "name": f"申请{len(self.ids)}"})
+                             json={"org_kind": "brand", "name": f"申请{self.made}"})
+        self.made += 1
         assert r.status_code == 201, r.text
-        self.ids[f"app{len(self.ids)}"] = r.json()["id"]
         app_id: str = r.json()["id"]
         return app_id
 
@@ -111,7 +112,7 @@ def env(backend: Runtime) -> Iterator[Env]:
             "app_b": e.application("base_b"),
         }
         for key in ("p_a1", "p_a1_held", "p_a2", "p_a2_held", "p_b1"):
-            e.ids[f"sku_{key}"] = e.sku_of(key if key not in e.ids else e.ids[key])
+            e.ids[f"sku_{key}"] = e.sku_of(e.ids[key])
         yield e
     _empty(backend)
 
@@ -320,8 +321,12 @@ ROWS: list[Row] = [
     Row("op_b", "GET", p("/api/v1/bases/{base_a}/warehouses"), 403,
         what="list_warehouses_of_a"),
     Row("op_a", "GET", p("/api/v1/applications/{app_b}"), 404, what="get_application_of_b"),
-    Row("mod_a", "POST", p("/api/v1/applications/{app_a}/approve"), 403,
+    # Applications are the operators' business: to a moderator of the same base they are
+    # as invisible as to anyone else.
+    Row("mod_a", "POST", p("/api/v1/applications/{app_a}/approve"), 404,
         what="moderator_approves"),
+    Row("mod_a", "GET", p("/api/v1/bases/{base_a}/applications"), 403,
+        what="moderator_lists_applications"),
     Row("op_a", "GET", p("/api/v1/bases/{base_a}/applications"), 200, what="list_own_base"),
     Row("op_a", "GET", p("/api/v1/bases/{base_a}/warehouses"), 200, what="list_warehouses"),
     Row("merchant_a1", "GET", p("/api/v1/bases/{base_a}/warehouses"), 200,

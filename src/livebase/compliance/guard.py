@@ -132,23 +132,28 @@ class MemoryChatGuard(ChatGuard):
         self._violations: dict[str, deque[tuple[float, int]]] = {}
         self._count = 0
 
-    @staticmethod
-    def _prune(q: deque[Any], horizon: float, stamp: Any = lambda x: x) -> None:
-        while q and stamp(q[0]) <= horizon:
-            q.popleft()
-
     def record_line(self, user_id: str, text: str, now: float) -> Activity:
         p = self.policy
-        key = (user_id, line_key(text))
+        # In-process the folded line itself is the key: no hashing needed.
+        key = (user_id, normalize.stripped(text))
         with self._lock:
             self._count += 1
-            if self._count % self._SWEEP_EVERY == 0:
+            if self._count >= self._SWEEP_EVERY:
+                self._count = 0
                 self._sweep(now)
-            lines = self._lines.setdefault(user_id, deque())
-            self._prune(lines, now - p.burst_window)
+            lines = self._lines.get(user_id)
+            if lines is None:
+                lines = self._lines[user_id] = deque()
+            horizon = now - p.burst_window
+            while lines and lines[0] <= horizon:
+                lines.popleft()
             lines.append(now)
-            same = self._repeats.setdefault(key, deque())
-            self._prune(same, now - p.repeat_window)
+            same = self._repeats.get(key)
+            if same is None:
+                same = self._repeats[key] = deque()
+            horizon = now - p.repeat_window
+            while same and same[0] <= horizon:
+                same.popleft()
             same.append(now)
             return Activity(len(same), len(lines), self._reputation_locked(user_id, now))
 
@@ -165,7 +170,9 @@ class MemoryChatGuard(ChatGuard):
         q = self._violations.get(user_id)
         if not q:
             return FULL_REPUTATION
-        self._prune(q, now - self.policy.reputation_window, lambda v: v[0])
+        horizon = now - self.policy.reputation_window
+        while q and q[0][0] <= horizon:
+            q.popleft()
         return _reputation(w for _, w in q)
 
     def forget(self, user_id: str) -> None:

@@ -5,6 +5,7 @@ field, so a page can show the message next to the form it came from."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
@@ -19,14 +20,21 @@ MAX_FEN = 10**12
 MAX_COUNT = 100_000_000
 _ATTR_SPLIT = re.compile(r"[;；,，\n]+")
 _ATTR_PAIR = re.compile(r"^\s*([^:：=]+?)\s*[:：=]\s*(.+?)\s*$")
-_YUAN = re.compile(r"^\d+(\.\d{1,2})?$")
-_PERCENT = re.compile(r"^\d+(\.\d{1,2})?$")
+# ASCII digits only (\d would take any script's digits); full-width ones typed with a
+# Chinese input method are folded to ASCII first by _fold.
+_YUAN = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
+_PERCENT = _YUAN
+
+
+def _fold(text: str) -> str:
+    """NFKC turns full-width digits and punctuation (１２．５０) into ASCII (12.50)."""
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def parse_yuan(text: str, field: str) -> int:
     """"12.5" → 1250 fen, exactly: decimal arithmetic, never a float."""
-    cleaned = text.strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
-    if not _YUAN.match(cleaned):
+    cleaned = _fold(text).replace(",", "").lstrip("¥").strip()
+    if not _YUAN.fullmatch(cleaned):
         raise ValidationFailed("Enter a price in yuan with at most two decimals, e.g. 99.90.",
                                loc=field)
     try:
@@ -47,8 +55,8 @@ def yuan_input(fen: int | None) -> str:
 
 def parse_percent_bp(text: str, field: str) -> int:
     """"13" → 1300 basis points, "9.1" → 910; a rate is 0–100%."""
-    cleaned = text.strip().rstrip("%").strip()
-    if not _PERCENT.match(cleaned):
+    cleaned = _fold(text).rstrip("%").strip()
+    if not _PERCENT.fullmatch(cleaned):
         raise ValidationFailed("Enter a rate in percent with at most two decimals, e.g. 13.",
                                loc=field)
     bp = int(Decimal(cleaned) * 100)
@@ -65,8 +73,8 @@ def percent_input(bp: int | None) -> str:
 
 
 def parse_count(text: str, field: str) -> int:
-    cleaned = text.strip()
-    if not cleaned.isdigit() or not cleaned.isascii():
+    cleaned = _fold(text)
+    if not re.fullmatch(r"[0-9]+", cleaned):
         raise ValidationFailed("Enter a whole number, 0 or more.", loc=field)
     value = int(cleaned)
     if value > MAX_COUNT:
