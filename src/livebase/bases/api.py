@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from livebase.bases import service
 from livebase.bases.models import Application, LiveBase, Warehouse
-from livebase.bases.schemas import ApplicationIn, RejectIn, WarehouseIn
+from livebase.bases.schemas import ApplicationIn, MemberIn, RejectIn, WarehouseIn
 from livebase.http import DB, NO_BODY, Me, PageDep, paged, require_json
 from livebase.schemas import rfc3339
 
@@ -111,3 +112,16 @@ def create_warehouse(base_id: str, body: WarehouseIn, me: Me, db: DB) -> dict[st
 def list_warehouses(base_id: str, me: Me, db: DB) -> dict[str, Any]:
     rows = service.list_warehouses(db, me, base_id)
     return {"items": [warehouse_out(w) for w in rows], "next_cursor": None}
+
+
+@router.get("/orgs/{org_id}/members")
+def list_members(org_id: str, me: Me, db: DB) -> dict[str, Any]:
+    return {"items": [asdict(m) for m in service.list_members(db, me, org_id)],
+            "next_cursor": None}
+
+
+@router.post("/orgs/{org_id}/members", status_code=201)
+def add_member(org_id: str, body: MemberIn, me: Me, db: DB) -> dict[str, Any]:
+    member = service.do_add_member(db, me, org_id, body.username, body.role)
+    db.commit()
+    return asdict(member)

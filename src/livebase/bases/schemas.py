@@ -21,3 +21,8 @@ class WarehouseIn(Body):
     name: Text = Field(min_length=1, max_length=100)
     customs_code: Text = Field(max_length=4)
     ems_no: Text = Field(max_length=32)
+
+
+class MemberIn(Body):
+    username: Text = Field(min_length=3, max_length=32)
+    role: Literal["merchant", "agency", "host"]

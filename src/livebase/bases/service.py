@@ -272,3 +272,50 @@ def is_org_staff(principal: Principal, org_id: str) -> bool:
 def is_org_member(principal: Principal, org_id: str) -> bool:
     """Staff or a host of the organisation."""
     return is_org_staff(principal, org_id) or org_id in principal.org_ids("host")
+
+
+# Which roles the staff of an organisation may hand out in it: a brand's merchants add
+# colleagues and the brand's own hosts (品牌自播); an agency adds staff and signed hosts.
+MEMBER_ROLES = {"brand": ("merchant", "host"), "agency": ("agency", "host")}
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: str
+    username: str
+    display_name: str
+    role: str
+
+
+def list_members(db: Session, principal: Principal, org_id: str) -> list[Member]:
+    org = get_org(db, org_id)
+    if not (is_org_member(principal, org_id) or principal.has("operator", base_id=org.base_id)):
+        raise NotFound(f"No organisation {org_id}.")
+    from livebase.accounts.models import RoleGrant
+
+    rows = db.execute(
+        select(RoleGrant.role, User.id, User.username, User.display_name)
+        .join(User, User.id == RoleGrant.user_id)
+        .where(RoleGrant.org_id == org_id).order_by(RoleGrant.role, User.username)
+    ).all()
+    return [Member(r.id, r.username, r.display_name, r.role) for r in rows]
+
+
+def do_add_member(db: Session, principal: Principal, org_id: str, username: str,
+                  role: str) -> Member:
+    from livebase.accounts.service import user_by_username
+
+    org = get_org(db, org_id)
+    if not is_org_staff(principal, org_id):
+        if principal.has("operator", base_id=org.base_id) or is_org_member(principal, org_id):
+            raise Forbidden("Only the organisation's staff add members.")
+        raise NotFound(f"No organisation {org_id}.")
+    if role not in MEMBER_ROLES[org.kind]:
+        raise ValidationFailed(
+            f"A {org.kind} takes members as {' or '.join(MEMBER_ROLES[org.kind])}.",
+            loc="body.role")
+    user = user_by_username(db, username)
+    if user is None:
+        raise ValidationFailed(f"No user {username}.", loc="body.username")
+    do_grant(db, user, role, base_id=org.base_id, org_id=org.id)
+    return Member(user.id, user.username, user.display_name, role)

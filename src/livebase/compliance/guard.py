@@ -29,6 +29,9 @@ from livebase.compliance import normalize
 from livebase.compliance.verdict import LABELS, Action, Match, Verdict
 
 FULL_REPUTATION = 100
+# Only the latest violations are kept: with the lightest weight (10) ten of them already
+# take reputation to 0, so twenty always decide it, and a spammer's history stays small.
+MAX_TRACKED_VIOLATIONS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +162,10 @@ class MemoryChatGuard(ChatGuard):
 
     def record_violation(self, user_id: str, weight: int, now: float) -> int:
         with self._lock:
-            self._violations.setdefault(user_id, deque()).append((now, weight))
+            q = self._violations.get(user_id)
+            if q is None:
+                q = self._violations[user_id] = deque(maxlen=MAX_TRACKED_VIOLATIONS)
+            q.append((now, weight))
             return self._reputation_locked(user_id, now)
 
     def reputation(self, user_id: str, now: float | None = None) -> int:
@@ -237,9 +243,10 @@ class RedisChatGuard(ChatGuard):
         pipe = self._r.pipeline()
         pipe.zremrangebyscore(key, "-inf", now - p.reputation_window)
         pipe.zadd(key, {self._member(now, weight): now})
+        pipe.zremrangebyrank(key, 0, -MAX_TRACKED_VIOLATIONS - 1)
         pipe.expire(key, math.ceil(p.reputation_window) + 1)
         pipe.zrange(key, 0, -1)
-        return _reputation(_weights(pipe.execute()[3]))
+        return _reputation(_weights(pipe.execute()[4]))
 
     def reputation(self, user_id: str, now: float | None = None) -> int:
         now = time.time() if now is None else now
