@@ -117,14 +117,17 @@ class ChatGuard(ABC):
 
 
 def _reputation(weights: Iterable[int]) -> int:
-    return max(0, FULL_REPUTATION - sum(weights))
+    total = 0
+    for w in weights:
+        total += w
+    return max(0, FULL_REPUTATION - total)
 
 
 class MemoryChatGuard(ChatGuard):
     """In-process store: deques of timestamps per user, pruned as they are read."""
 
-    # Users silent for longer than every window are swept out every this many lines, so
-    # memory follows the active audience, not everyone who ever chatted.
+    # Users silent for longer than every window are swept out every this many lines (at
+    # least), so memory follows the active audience, not everyone who ever chatted.
     _SWEEP_EVERY = 10_000
 
     def __init__(self, policy: GuardPolicy | None = None) -> None:
@@ -141,7 +144,9 @@ class MemoryChatGuard(ChatGuard):
         key = (user_id, normalize.stripped(text))
         with self._lock:
             self._count += 1
-            if self._count >= self._SWEEP_EVERY:
+            # Sweeping costs one pass over the store; doing it after as many lines as the
+            # store holds keeps its cost per line constant.
+            if self._count >= max(self._SWEEP_EVERY, len(self._repeats)):
                 self._count = 0
                 self._sweep(now)
             lines = self._lines.get(user_id)
@@ -179,7 +184,10 @@ class MemoryChatGuard(ChatGuard):
         horizon = now - self.policy.reputation_window
         while q and q[0][0] <= horizon:
             q.popleft()
-        return _reputation(w for _, w in q)
+        total = 0
+        for _, w in q:
+            total += w
+        return max(0, FULL_REPUTATION - total)
 
     def forget(self, user_id: str) -> None:
         with self._lock:

@@ -47,7 +47,6 @@ ID_AFTER = re.compile(r"(?:号码|号|id|是|为|加|:)?(?:[a-z][a-z0-9]{4,19}|[
 # After a `needs=digits` context word (qq, 扣扣, 电话): a number of 5-12 digits (QQ numbers
 # start at five digits, landlines with area code have up to twelve).
 DIGITS_AFTER = re.compile(r"(?:号码|号|群|是|为|:)?[0-9]{5,12}(?![0-9])")
-_REPEATED = re.compile(r"(.)\1")
 _HAS_LATIN = re.compile(r"[a-z]")
 _HAS_NUMBER = re.compile(r"[0-9]{5}")
 
@@ -154,9 +153,7 @@ class Compiled:
 
     def scan(self, kind: str, text: str) -> Hits:
         """Fast path: fold, run the automata and the cheap scanners, report raw hits."""
-        view = text.translate(normalize.tables().stripped)
-        if _REPEATED.search(view):
-            view = normalize.collapse(view)
+        view = normalize.collapse(text.translate(normalize.tables().stripped))
         hits = Hits(view)
         main = self._main[kind]
         if main is not None:
