@@ -181,6 +181,7 @@ def test_operator_creates_a_bonded_warehouse_and_base_staff_list_it(client: Test
     ("0101", "0101W0000001", "body.ems_no"),
     ("0101", "", "body.ems_no"),
     ("0101", "T０101W000001", "body.ems_no"),
+    ("0101", "T0101W000001\n", "body.ems_no"),
 ])
 def test_warehouse_codes_are_validated(client: TestClient, world: World, customs_code: str,
                                        ems_no: str, loc: str) -> None:

@@ -64,7 +64,8 @@ def test_signed_in_user_applies_to_join(browser: Browser, world: World, lang: st
 
 def test_applying_needs_sign_in_csrf_and_a_name(browser: Browser, world: World) -> None:
     r = browser.get(f"/bases/{world.base_a}/apply")
-    assert r.status_code == 303 and r.headers["location"] == f"/login?next=/bases/{world.base_a}/apply"
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/login?next=/bases/{world.base_a}/apply"
     browser.sign_in("viewer")
     form = {"org_kind": "agency", "name": "星光传媒", "description": ""}
     assert browser.post(f"/bases/{world.base_a}/apply", form, csrf=False).status_code == 403

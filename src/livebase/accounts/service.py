@@ -20,7 +20,8 @@ from livebase.errors import ApiError, BadCredentials, Forbidden, RateLimited, Va
 from livebase.ratelimit import RateLimiter
 from livebase.settings import Settings
 
-USERNAME_RE = re.compile(r"^[a-z0-9_]{3,32}$")
+# fullmatch, not match: `$` would accept a trailing newline ("alice\n").
+USERNAME_RE = re.compile(r"[a-z0-9_]{3,32}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 # The per-address limit is this many times the per-account one (DESIGN §1).
 ADDRESS_FACTOR = 4
@@ -69,7 +70,7 @@ class Principal:
 
 
 def check_username(username: str) -> None:
-    if not USERNAME_RE.match(username):
+    if not USERNAME_RE.fullmatch(username):
         raise ValidationFailed(
             "Username must be 3–32 characters of a–z, 0–9 and _.", loc="body.username"
         )

@@ -3,7 +3,7 @@ and the operator's page of pending applications with approve and reject."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -15,6 +15,9 @@ from livebase.http import DB
 from livebase.shows import service as shows
 from livebase.web.render import PageRoute, PageUser, SignedIn, check_form_csrf, redirect, render
 
+if TYPE_CHECKING:  # the model only names a type here; the pages go through the service
+    from livebase.bases.models import LiveBase
+
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 # Pending applications shown per base; an operator works through them oldest first.
 PENDING_LIMIT = 100
@@ -23,7 +26,7 @@ SHOWS_LIMIT = 10
 FormText = Annotated[str, Form(max_length=2000)]
 
 
-def _operated_bases(db: DB, me: Principal) -> list[bases.LiveBase]:
+def _operated_bases(db: DB, me: Principal) -> list[LiveBase]:
     if me.is_admin:
         return bases.list_bases(db)
     ids = me.base_ids("operator")

@@ -22,8 +22,10 @@ from livebase.bases.models import (
 from livebase.db import utcnow
 from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
 
-CUSTOMS_CODE_RE = re.compile(r"^\d{4}$")
-EMS_NO_RE = re.compile(r"^[A-Z]\d{4}[A-Z]\d{6}$")
+# ASCII digits only (`\d` would take full-width ０１０１) and matched with fullmatch (`$`
+# would let a trailing newline through): these codes go verbatim into customs messages.
+CUSTOMS_CODE_RE = re.compile(r"[0-9]{4}")
+EMS_NO_RE = re.compile(r"[A-Z][0-9]{4}[A-Z][0-9]{6}")
 
 
 def get_base(db: Session, base_id: str) -> LiveBase:
@@ -236,10 +238,10 @@ def do_create_warehouse(
 ) -> Warehouse:
     get_base(db, base_id)
     check_operator(principal, base_id)
-    if not CUSTOMS_CODE_RE.match(customs_code):
+    if not CUSTOMS_CODE_RE.fullmatch(customs_code):
         raise ValidationFailed("customs_code is the 4-digit customs district, e.g. 0101.",
                                loc="body.customs_code")
-    if not EMS_NO_RE.match(ems_no):
+    if not EMS_NO_RE.fullmatch(ems_no):
         raise ValidationFailed("ems_no is the account book number, e.g. T0101W000001.",
                                loc="body.ems_no")
     wh = Warehouse(base_id=base_id, name=name.strip(), customs_code=customs_code, ems_no=ems_no)

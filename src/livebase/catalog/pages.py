@@ -7,7 +7,7 @@ uploads go from the editor's script straight to the JSON API, which shows progre
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -29,6 +29,9 @@ from livebase.web.forms import (
 )
 from livebase.web.render import PageRoute, SignedIn, check_form_csrf, redirect, render
 
+if TYPE_CHECKING:  # the model only names a type here; the pages go through the service
+    from livebase.bases.models import Organisation
+
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 # A merchant's list page shows this many products per brand; the API pages past it.
 LIST_LIMIT = 100
@@ -40,7 +43,7 @@ FormList = Annotated[list[str], Form()]
 FormText = Annotated[str, Form(max_length=20000)]
 
 
-def _brands(db: DB, me: Principal) -> list[bases.Organisation]:
+def _brands(db: DB, me: Principal) -> list[Organisation]:
     """The brands whose products this user manages; nobody else has a product page."""
     if me.is_admin:
         return [o for b in bases.list_bases(db) for o in bases.list_orgs(db, b.id)
@@ -136,7 +139,7 @@ def _form_of(product: Product) -> ProductForm:
 
 
 def _editor(request: Request, db: DB, me: Principal, form: ProductForm,
-            product: Product | None, brands: list[bases.Organisation],
+            product: Product | None, brands: list[Organisation],
             error: ValidationFailed | None = None) -> Response:
     base_id = product.base_id if product else next(
         (b.base_id for b in brands if b.id == form.org_id), brands[0].base_id)

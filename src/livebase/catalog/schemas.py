@@ -23,7 +23,8 @@ class SkuIn(Body):
 
 
 class CrossBorderIn(Body):
-    hs_code: Text = Field(pattern=r"^\d{8}$")
+    # [0-9], not \d: the pattern engine's \d also takes full-width and Arabic-Indic digits.
+    hs_code: Text = Field(pattern=r"^[0-9]{8}$")
     origin_country: Text = Field(pattern=r"^[A-Z]{2}$")
     # Rates in basis points: 1300 = 13%. Tariff rates reach 65% (6500) for some goods;
     # 10000 bounds any of them.

@@ -36,7 +36,7 @@ class _Snapshot:
 
     def _judge(self, kind: str, text: str) -> Verdict:
         hits = self.compiled.scan(kind, text)
-        if hits.empty() or hits.only_benign():
+        if hits is None or hits.only_benign():
             return ALLOW
         return rules.judge(self.compiled, kind, text, hits)
 
@@ -44,9 +44,11 @@ class _Snapshot:
 class Checker:
     """Checks texts against the word lists of the package and an optional override dir.
 
-    ``override_dir`` is where the moderators' word-list editor writes; a file there
-    replaces the shipped file of the same name. ``watch_interval=None`` turns the
-    mtime polling off (then only `reload` picks up changes).
+    ``override_dir`` is where the moderators' word-list editor writes (write a temporary
+    file and rename it, so a reload never reads half a file); a file there replaces the
+    shipped file of the same name. At most every ``watch_interval`` seconds a check
+    stats the files and, when one changed, starts a rebuild in a background thread;
+    ``watch_interval=None`` turns polling off (then only `reload` picks up changes).
     """
 
     def __init__(
@@ -98,28 +100,29 @@ class Checker:
 
     def _poll(self) -> None:
         now = self._clock()
-        if self.watch_interval is None or now - self._last_poll < self.watch_interval:
+        if now - self._last_poll < self.watch_interval:  # type: ignore[operator]
             return
         self._last_poll = now
-        # A check that finds another thread rebuilding keeps going on the old snapshot.
         if self._reload_lock.locked():
+            return  # a rebuild is under way
+        if wordlist.signature(self.dirs) == self._snapshot.signature:
             return
-        self.reload()
+        # Rebuilding takes a few hundred milliseconds: do it beside the chat, which keeps
+        # being checked against the old snapshot until the new one is swapped in.
+        threading.Thread(target=self.reload, name="livebase-wordlist-reload", daemon=True).start()
 
     def check(self, kind: str, text: str, context: CheckContext | None = None) -> Verdict:
         """The verdict for one text of ``kind``; chat with a guard adds the user's history."""
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
-        self._poll()
+        if self.watch_interval is not None:
+            self._poll()
         verdict = self._snapshot.judge(kind, text)
-        if (
-            kind == "chat"
-            and context is not None
-            and context.guard is not None
-            and context.user_id is not None
-        ):
-            verdict = context.guard.judge(context.user_id, text, verdict)
-        return verdict
+        if context is None or context.guard is None or context.user_id is None:
+            return verdict
+        if kind != "chat":
+            return verdict  # flood control and reputation are about people chatting
+        return context.guard.judge(context.user_id, text, verdict)
 
     def cache_clear(self) -> None:
         judge = self._snapshot.judge

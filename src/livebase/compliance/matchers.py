@@ -48,6 +48,8 @@ ID_AFTER = re.compile(r"(?:号码|号|id|是|为|加|:)?(?:[a-z][a-z0-9]{4,19}|[
 # start at five digits, landlines with area code have up to twelve).
 DIGITS_AFTER = re.compile(r"(?:号码|号|群|是|为|:)?[0-9]{5,12}(?![0-9])")
 _HAS_LATIN = re.compile(r"[a-z]")
+_LATIN_OR_NUMBER = re.compile(r"[a-z]|[0-9]{5}")
+_HAS_REPEAT = re.compile(r"(.)\1")
 _HAS_NUMBER = re.compile(r"[0-9]{5}")
 
 
@@ -120,6 +122,7 @@ class Compiled:
 
     def __init__(self, lists: WordLists) -> None:
         self.lists = lists
+        self._tables = normalize.tables()
         self.problems = list(lists.problems)
         self._main: dict[str, Any] = {}
         self._pinyin: dict[str, Any] = {}
@@ -151,34 +154,37 @@ class Compiled:
             len(v) for v in pinyin_keys.values()
         )
 
-    def scan(self, kind: str, text: str) -> Hits:
-        """Fast path: fold, run the automata and the cheap scanners, report raw hits."""
-        view = normalize.collapse(text.translate(normalize.tables().stripped))
-        hits = Hits(view)
+    def scan(self, kind: str, text: str) -> Hits | None:
+        """Fast path: fold, run the automata and the cheap scanners, report raw hits.
+
+        None when nothing at all was found - the common case, kept free of allocations.
+        """
+        tables = self._tables
+        view = text.translate(tables.stripped)
+        if _HAS_REPEAT.search(view):
+            view = normalize.collapse(view)
         main = self._main[kind]
-        if main is not None:
-            hits.main = list(main.iter(view))
+        found = list(main.iter(view)) if main is not None else []
+        if _LATIN_OR_NUMBER.search(view) is None:
+            return Hits(view, found) if found else None
+        hits = Hits(view, found)
         latin = _HAS_LATIN.search(view) is not None
-        if latin and self._pinyin[kind] is not None:
-            pview = view if view.isascii() else view.translate(normalize.tables().pinyin)
-            hits.pinyin = list(self._pinyin[kind].iter(pview))
+        pinyin = self._pinyin[kind]
+        if latin and pinyin is not None:
+            pview = view if view.isascii() else view.translate(tables.pinyin)
+            hits.pinyin = list(pinyin.iter(pview))
         number = _HAS_NUMBER.search(view) is not None
         if number:
             hits.phones = [m.span() for m in PHONE.finditer(view)]
-        if latin or number:
-            kept = text.translate(normalize.tables().kept)
-            hits.kept_hits = bool(
-                (number and PHONE.search(kept))
-                or (
-                    latin
-                    and (
-                        URL.search(kept)
-                        or EMAIL.search(kept)
-                        or PHONE.search(kept.translate(DIGITISH))
-                    )
-                )
+        kept = text.translate(tables.kept)
+        hits.kept_hits = bool(
+            (number and PHONE.search(kept))
+            or (
+                latin
+                and (URL.search(kept) or EMAIL.search(kept) or PHONE.search(kept.translate(DIGITISH)))
             )
-        return hits
+        )
+        return None if hits.empty() else hits
 
 
 def _add(keys: dict[str, list[Entry]], key: str, entry: Entry) -> None:

@@ -7,7 +7,7 @@ The stream key appears only in the ingest panel, which only the show's host sees
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -29,6 +29,9 @@ from livebase.web.render import (
     render,
 )
 
+if TYPE_CHECKING:  # the model only names a type here; the pages go through the service
+    from livebase.bases.models import Organisation
+
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 # Shows listed per scope on the host's page; older ones are reachable through the API.
 LIST_LIMIT = 100
@@ -37,7 +40,7 @@ PICK_LIMIT = 100
 FormText = Annotated[str, Form(max_length=2000)]
 
 
-def _show_orgs(db: DB, me: Principal) -> list[bases.Organisation]:
+def _show_orgs(db: DB, me: Principal) -> list[Organisation]:
     """Organisations whose shows this user runs: as a host, or as merchant/agency staff."""
     if me.is_admin:
         return [o for b in bases.list_bases(db) for o in bases.list_orgs(db, b.id)]

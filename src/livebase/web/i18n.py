@@ -42,7 +42,7 @@ def pick_lang(request: Request) -> str:
     return DEFAULT
 
 
-def translator(lang: str) -> "Translator":
+def translator(lang: str) -> Translator:
     return Translator(lang)
 
 
