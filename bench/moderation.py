@@ -32,8 +32,7 @@ import ahocorasick
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from livebase.compliance import Checker, CheckContext, MemoryChatGuard  # noqa: E402
-from livebase.compliance import wordlist  # noqa: E402
+from livebase.compliance import Checker, MemoryChatGuard, wordlist
 
 TARGET_LINES_PER_S = 50_000  # DESIGN.md §9
 TARGET_PLAIN_RATIO = 0.5  # issue 6: at least half the plain scan's rate
@@ -161,14 +160,17 @@ def main() -> None:
           f"{sum(map(len, lines)) / len(lines):.1f} code points a line")  # fmt: skip
 
     rss0 = rss_kib()
-    tracemalloc.start()
     t0 = time.perf_counter()
-    uncached = Checker(cache_size=0, watch_interval=None)
+    cached = Checker(watch_interval=None)  # first build: character tables + automata
     build_s = time.perf_counter() - t0
+    rss_engine = rss_kib() - rss0
+    t0 = time.perf_counter()
+    cached.force_reload()  # what a word-list edit costs: automata only
+    rebuild_s = time.perf_counter() - t0
+    tracemalloc.start()
+    uncached = Checker(cache_size=0, watch_interval=None)
     held, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss_engine = rss_kib() - rss0
-    cached = Checker(watch_interval=None)
     plain = plain_automaton()
 
     def plain_scan(text: str) -> object:
@@ -180,14 +182,17 @@ def main() -> None:
     def with_cache(text: str) -> object:
         return cached.check("chat", text)
 
-    guard_checker = Checker(watch_interval=None)
+    # The guard keeps time per user, so it is fed a simulated clock: a busy room of
+    # 20,000 chatters writing 200 lines/s in all (real time would make every bench
+    # "user" a flooder at 100,000 lines/s).
     guard = MemoryChatGuard()
-    users = [f"u{i}" for i in range(5000)]
+    users = [f"u{i}" for i in range(20_000)]
+    clock = [1_800_000_000.0]
 
-    def with_guard(text: str, _users: list[str] = users, _i: list[int] = [0]) -> object:  # noqa: B006
-        _i[0] += 1
-        ctx = CheckContext(user_id=_users[_i[0] % len(_users)], guard=guard)
-        return guard_checker.check("chat", text, ctx)
+    def with_guard(text: str) -> object:
+        clock[0] += 1 / 200
+        user = users[int(clock[0] * 200) % len(users)]
+        return guard.judge(user, text, cached.check("chat", text), now=clock[0])
 
     plain_rate = rate(plain_scan, lines)
     nocache_rate = rate(no_cache, lines)
@@ -199,8 +204,11 @@ def main() -> None:
     cp50, cp99 = latencies_us(with_cache, lines[:50_000])
     flagged = sum(1 for line in lines[:50_000] if uncached.check("chat", line).verdict != "allow")
 
-    print(f"engine build: {build_s:.2f} s (tables + automata), {uncached.term_count:,} keys")
-    print(f"memory: engine {held / 2**20:.1f} MiB traced, RSS +{rss_engine / 1024:.1f} MiB; "
+    print(f"engine: first build {build_s:.2f} s (character tables + automata), "
+          f"rebuild after a word-list edit {rebuild_s:.2f} s, "
+          f"{uncached.term_count:,} automaton keys")  # fmt: skip
+    print(f"memory: automata {held / 2**20:.1f} MiB traced, RSS +{rss_engine / 1024:.1f} MiB "
+          f"with the tables; "
           f"verdict cache RSS +{rss_cache / 1024:.1f} MiB")  # fmt: skip
     print(f"flagged in stream: {flagged / 500:.1f}% of the first 50,000 lines\n")
     print(f"{'':38}{'lines/s':>12}{'p50 µs':>9}{'p99 µs':>9}")
@@ -208,6 +216,7 @@ def main() -> None:
     print(f"{'check(), no cache':38}{nocache_rate:>12,.0f}{p50:>9.1f}{p99:>9.1f}")
     print(f"{'check(), verdict cache':38}{cache_rate:>12,.0f}{cp50:>9.1f}{cp99:>9.1f}")
     print(f"{'check(), cache + in-memory ChatGuard':38}{guard_rate:>12,.0f}")
+    print("  (guard: 20,000 users, simulated 200 lines/s room; see with_guard)")
     print()
 
     ev_ok = _evaluation()
@@ -228,19 +237,24 @@ def main() -> None:
 
 
 def _evaluation() -> list[tuple[str, bool, str]]:
-    try:
-        from livebase.compliance.evaluation import evaluate, load_eval_set
-    except ImportError:
-        print("evaluation set: livebase.compliance.evaluation not present, skipped")
-        return []
+    from livebase.compliance.evaluation import evaluate, load_eval_set
+
     checker = Checker(watch_interval=None)
     report = evaluate(load_eval_set(), checker.check)
-    print("evaluation set")
+    print("evaluation set (tests/compliance/eval/eval_set.jsonl; word lists were tuned on it)")
     print(report.format(limit=20))
+    holdout_path = Path(__file__).resolve().parents[1] / "tests/compliance/eval/holdout_set.jsonl"
+    held = evaluate(load_eval_set(holdout_path), checker.check)
+    print("\nblind hold-out set (never tuned on: how the engine meets evasions it has not seen)")
+    print(held.format(limit=20))
     return [
         (f"recall >= {TARGET_RECALL}", report.recall.ratio >= TARGET_RECALL,
          f"{report.recall.ratio:.3f}"),
         (f"FPR <= {TARGET_FPR:.0%}", report.fpr.ratio <= TARGET_FPR, f"{report.fpr.ratio:.3%}"),
+        (f"hold-out recall >= {TARGET_RECALL}", held.recall.ratio >= TARGET_RECALL,
+         f"{held.recall.ratio:.3f}"),
+        (f"hold-out FPR <= {TARGET_FPR:.0%}", held.fpr.ratio <= TARGET_FPR,
+         f"{held.fpr.ratio:.3%}"),
     ]  # fmt: skip
 
 

@@ -103,7 +103,8 @@ def moderate(kind: Annotated[str, typer.Option(help="chat | listing | script")] 
 
     if kind not in KINDS:
         _fail(f"--kind must be one of {', '.join(KINDS)}")
-    moderate_stream(sys.stdin, sys.stdout, default_kind=kind)
+    # Bytes, so a line that is not UTF-8 gets {"error", "line"} instead of ending the run.
+    moderate_stream(sys.stdin.buffer, sys.stdout, default_kind=kind)
 
 
 @bases_app.command("create")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from tests.conftest import SCREENSHOTS
 
@@ -130,7 +130,7 @@ class Phone:
     def __init__(self, browser: Browser, server: Server) -> None:
         self._browser = browser
         self.url = server.url
-        self._contexts: list[object] = []
+        self._contexts: list[BrowserContext] = []
 
     def open(self, lang: str = "zh") -> Page:
         context = self._browser.new_context(
@@ -142,7 +142,7 @@ class Phone:
 
     def close(self) -> None:
         for context in self._contexts:
-            context.close()  # type: ignore[attr-defined]
+            context.close()
 
 
 @pytest.fixture
@@ -158,6 +158,8 @@ def shot(page: Page, name: str) -> Path:
     """A full-page screenshot at phone size, kept by CI under artifacts/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    # From the top: a page scrolled to an anchor would draw the sticky header mid-page.
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=True)
     return path
 

@@ -125,8 +125,16 @@ def test_host_sets_explaining_and_the_public_page_highlights_it(phone: Phone) ->
     shot(page, "21-host-show-editor-zh")
     _fits_phone(page)
 
+    # The cover goes up through the JSON API with the page's CSRF token, with progress.
+    page.get_by_test_id("cover-file").set_input_files(
+        {"name": "cover.png", "mimeType": "image/png", "buffer": _png(1280, 720)})
+    page.wait_for_function(
+        "document.querySelector('#details [data-testid=upload-progress]').value === 100")
+    expect(page.locator("img#cover")).to_be_visible()
+
     page.get_by_test_id("public-link").click()
     expect(page.get_by_test_id("public-show")).to_be_visible()
+    expect(page.locator("img.cover")).to_be_visible()
     public2 = page.locator('[data-testid=shelf-item][data-no="2"]')
     expect(public2).to_have_class("shelf-item explaining")
     expect(public2).to_contain_text("2号链接")

@@ -39,7 +39,10 @@ def test_base_dashboard_is_public_with_a_chart_per_target(
     for word in words:
         assert word in r.text
     assert r.text.count('<svg class="chart"') == 2
-    assert "¥250,000.00 / ¥1,000,000.00" in r.text and "(25%)" in r.text
+    if lang == "zh":
+        assert "25万元 · 25%" in r.text and "100万元" in r.text
+    else:
+        assert "¥250,000.00 · 25%" in r.text and "¥1 m" in r.text
     assert "品牌甲" in r.text and "机构丙" in r.text
 
 

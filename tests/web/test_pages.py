@@ -9,6 +9,7 @@ import pytest
 
 from livebase.errors import ValidationFailed
 from livebase.web import forms
+from livebase.web.render import yuan_short
 from tests.conftest import World
 from tests.web.conftest import Browser
 
@@ -94,3 +95,29 @@ def test_percent_attrs_counts_and_times() -> None:
     assert forms.parse_local_datetime("2026-11-28T20:00", "t") == datetime(
         2026, 11, 28, 12, 0, tzinfo=UTC)
     assert forms.yuan_input(1250) == "12.50"
+
+
+@pytest.mark.parametrize("fen,lang,text", [
+    (7_200_000_000_00, "zh", "72亿元"), (1_000_000_000_000, "zh", "100亿元"),
+    (2_500_000_00, "zh", "250万元"), (9_999_00, "zh", "¥9,999.00"),
+    (7_200_000_000_00, "en", "¥7.2 bn"), (2_500_000_00, "en", "¥2.5 m"),
+    (12_345_00, "en", "¥12,345.00")])
+def test_large_amounts_are_shown_in_the_units_people_use(fen: int, lang: str,
+                                                         text: str) -> None:
+    assert yuan_short(fen, lang) == text
+
+
+def test_both_languages_have_every_key_the_templates_use() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(forms.__file__).resolve().parent.parent
+    zh = json.loads((root / "web/i18n/zh.json").read_text("utf-8"))
+    en = json.loads((root / "web/i18n/en.json").read_text("utf-8"))
+    assert set(zh) == set(en)
+    used = set()
+    for feature in ("web", "bases", "catalog", "shows"):
+        for path in (root / feature / "templates").rglob("*.html"):
+            used |= set(re.findall(r"t\('([a-z0-9_.]+[a-z0-9_])'", path.read_text("utf-8")))
+    assert used - set(zh) == set()

@@ -211,6 +211,9 @@ def test_creating_a_show_reads_the_time_as_beijing_time(browser: Browser,
 def test_staff_create_a_show_for_their_host_and_bad_input_creates_nothing(
         browser: Browser, world: World) -> None:
     browser.sign_in("agency_a")
+    page = browser.get("/host/shows/new")
+    assert 'data-testid="host-select"' in page.text and '<option value="host_ag"' in page.text
+    assert "host_a1" not in page.text  # brand A1's host is not the agency's to schedule
     form = {"org_id": world.agency_a, "title": "机构专场", "scheduled_at": "2026-12-01T19:30"}
     assert browser.post("/host/shows/new", {**form, "host_username": "host_a1"}
                         ).status_code == 422  # host_a1 belongs to brand A1, not the agency
@@ -218,6 +221,8 @@ def test_staff_create_a_show_for_their_host_and_bad_input_creates_nothing(
                                             "host_username": "host_ag"}).status_code == 422
     assert browser.post("/host/shows/new", {**form, "host_username": "host_ag"},
                         csrf=False).status_code == 403
+    myself = browser.post("/host/shows/new", form)  # agency staff, not a host
+    assert myself.status_code == 403 and "请选择一位主播" in myself.text
     with world.rt.sessions() as db:
         assert db.query(Show).count() == 0
     r = browser.post("/host/shows/new", {**form, "host_username": "host_ag"})

@@ -136,8 +136,11 @@ def do_create_product(
         status="active",
     )
     _apply_cross_border(product, cross_border)
-    product.skus = [Sku(attrs=s.attrs, price_fen=s.price_fen, stock=s.stock, code=s.code)
-                    for s in skus]
+    # SKUs are read back in id order; ids made in the same millisecond sort at random, so
+    # take sorted ones to keep the merchant's order (白 M before 黑 L) on every read.
+    sku_ids = sorted(new_id("sku") for _ in skus)
+    product.skus = [Sku(id=sku_id, attrs=s.attrs, price_fen=s.price_fen, stock=s.stock,
+                        code=s.code) for sku_id, s in zip(sku_ids, skus, strict=True)]
     db.add(product)
     db.flush()
     held = moderate_listing(product.title, description)

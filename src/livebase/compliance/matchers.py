@@ -177,12 +177,9 @@ class Compiled:
         if number:
             hits.phones = [m.span() for m in PHONE.finditer(view)]
         kept = text.translate(tables.kept)
-        hits.kept_hits = bool(
-            (number and PHONE.search(kept))
-            or (
-                latin
-                and (URL.search(kept) or EMAIL.search(kept) or PHONE.search(kept.translate(DIGITISH)))
-            )
+        hits.kept_hits = bool(number and PHONE.search(kept)) or bool(
+            latin
+            and (URL.search(kept) or EMAIL.search(kept) or PHONE.search(kept.translate(DIGITISH)))
         )
         return None if hits.empty() else hits
 

@@ -8,13 +8,15 @@ process:
   accents dropped from Latin letters (also strips pinyin tone marks: wēixìn → weixin);
 * traditional → simplified, derived by running OpenCC ``t2s`` over the CJK blocks once;
 * Chinese and styled numerals → ASCII digits (一三八, 壹贰叁, ①, ⑴, ❶, 𝟏, 0️⃣);
-* Cyrillic / Greek look-alikes and emoji letters (🅆, 🅰, 🇶) → Latin letters;
+* Cyrillic / Greek look-alikes and emoji letters (🅆, 🅰, 🇶) → Latin letters, emoji
+  used as words → the word (➕ → +, 🐧 → 企鹅, 🐴 → 马);
 * spaces, punctuation, symbols, emoji, zero-width and combining characters → removed
   (``+`` and ``%`` stay: ``+v`` means 加v and ``100%`` is an advertising claim).
 
 Why a table: per-character calls into OpenCC, unicodedata or pypinyin cost microseconds
 each, while ``str.translate`` with a dict runs in C. Check time therefore does one
-``translate`` and one regex substitution (repeat collapsing); the Python loop that maps
+``translate`` and, when two equal characters touch, one regex substitution (repeat
+collapsing); the Python loop that maps
 each normalised character back to its span in the original text runs only for the few
 lines where something matched (``stripped_spans``).
 """

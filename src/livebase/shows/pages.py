@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from livebase.accounts.service import Principal, user_by_username
 from livebase.bases import service as bases
 from livebase.catalog import service as catalog
-from livebase.errors import Forbidden, ValidationFailed
+from livebase.errors import ApiError, Forbidden, ValidationFailed
 from livebase.http import DB, get_runtime
 from livebase.shows import service as shows
 from livebase.shows.models import Show
@@ -69,10 +69,31 @@ def show_list(request: Request, db: DB, me: SignedIn) -> Response:
                   can_create=me.is_admin or bool(me.org_ids("host", "merchant", "agency")))
 
 
+def _hosts(db: DB, me: Principal, orgs: list[Organisation]) -> list[tuple[str, list[str]]]:
+    """Hosts a staff member may schedule a show for, by organisation: (org name, usernames)."""
+    out = []
+    for org in orgs:
+        if bases.is_org_staff(me, org.id):
+            names = [m.username for m in bases.list_members(db, me, org.id) if m.role == "host"]
+            if names:
+                out.append((org.name, names))
+    return out
+
+
+def _new_form(request: Request, db: DB, me: Principal, form: dict[str, str],
+              error: ApiError | None = None) -> Response:
+    orgs = _show_orgs(db, me)
+    loc = error.fields[0]["loc"].removeprefix("body.") if error and error.fields else ""
+    if isinstance(error, Forbidden):
+        loc = "host_me"  # the chosen organisation is not one the user hosts for
+    return render(request, "shows/new.html", me, status_code=error.status if error else 200,
+                  orgs=orgs,
+                  hosts=_hosts(db, me, orgs), form=form, error=error, error_field=loc)
+
+
 @router.get("/host/shows/new", response_class=HTMLResponse)
 def new_show(request: Request, db: DB, me: SignedIn) -> Response:
-    return render(request, "shows/new.html", me, orgs=_show_orgs(db, me), form={},
-                  error=None)
+    return _new_form(request, db, me, {})
 
 
 @router.post("/host/shows/new", response_class=HTMLResponse)
@@ -83,7 +104,7 @@ def create_show(
     csrf_token: FormText = "",
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    orgs = _show_orgs(db, me)
+    _show_orgs(db, me)
     form = {"org_id": org_id, "title": title, "scheduled_at": scheduled_at,
             "host_username": host_username}
     try:
@@ -97,11 +118,9 @@ def create_show(
                 raise ValidationFailed("No user with that name.", loc="host_username")
             host_id = host.id
         show = shows.do_create_show(db, me, org_id, title, when, host_id)
-    except ValidationFailed as exc:
+    except (ValidationFailed, Forbidden) as exc:
         db.rollback()
-        loc = exc.fields[0]["loc"].removeprefix("body.") if exc.fields else ""
-        return render(request, "shows/new.html", me, status_code=422, orgs=orgs, form=form,
-                      error=exc, error_field=loc)
+        return _new_form(request, db, me, form, exc)
     db.commit()
     return redirect(f"/host/shows/{show.id}")
 

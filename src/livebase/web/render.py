@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -43,6 +44,22 @@ def yuan(fen: int | None) -> str:
     return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
 
 
+# Large amounts read better in the units people say: 亿 and 万 in Chinese, bn and m in English.
+_SHORT_UNITS = {"zh": [(10**8, "亿元"), (10**4, "万元")], "en": [(10**9, " bn"), (10**6, " m")]}
+
+
+def yuan_short(fen: int | None, lang: str = "zh") -> str:
+    """12_000_000_000 fen → "1.2亿元" / "¥120 m"; small amounts stay exact (yuan())."""
+    if fen is None:
+        return ""
+    for size, unit in _SHORT_UNITS.get(lang, _SHORT_UNITS["en"]):
+        if abs(fen) >= size * 100:
+            amount = (Decimal(fen) / (size * 100)).quantize(Decimal("0.01"))
+            number = f"{amount:f}".rstrip("0").rstrip(".")
+            return f"{number}{unit}" if lang == "zh" else f"¥{number}{unit}"
+    return yuan(fen)
+
+
 def local_time(value: datetime | None) -> str:
     """Times on pages are Beijing time, the base's own clock (see forms.PAGE_TZ)."""
     if value is None:
@@ -59,6 +76,7 @@ def local_input(value: datetime | None) -> str:
 
 templates.env.filters["yuan"] = yuan
 templates.env.filters["local_time"] = local_time
+templates.env.filters["yuan_short"] = yuan_short
 templates.env.filters["local_input"] = local_input
 
 
