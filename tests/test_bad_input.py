@@ -83,7 +83,21 @@ def env(backend: Runtime) -> Iterator[Env]:
                         json={"name": "顺义保税仓", "customs_code": "0102",
                               "ems_no": "T0102W000009"})
         assert r.status_code == 201, r.text
+        held = []
+        for title in ("全网最低价 面膜", "国家级 祛斑霜"):
+            r = client.post("/api/v1/products", headers=w["merchant_a1"].auth,
+                            json=product_body(w.brand_a1, title=title))
+            assert r.status_code == 201 and r.json()["status"] == "held", r.text
+            held.append(r.json()["id"])
+        queue = client.get("/api/v1/moderation/queue", headers=w["mod_a"].auth).json()["items"]
+        item_of = {i["subject_id"]: i["id"] for i in queue}
+        r = client.post("/api/v1/moderation/terms", headers=w["mod_a"].auth,
+                        json={"term": "测试词", "label": "spam"})
+        assert r.status_code == 201, r.text
+        w.add_user("newbie")
         e.ids = {
+            "item_approve": item_of[held[0]], "item_reject": item_of[held[1]],
+            "term": r.json()["id"], "agency_a": w.agency_a,
             "base_a": w.base_a, "brand_a1": w.brand_a1, "warehouse_a": w.warehouse_a,
             "warehouse_b": r.json()["id"], "product": product["id"],
             "sku": product["skus"][0]["id"], "sku2": product["skus"][1]["id"],
@@ -300,6 +314,42 @@ ENDPOINTS: list[Endpoint] = [
                     Wrong("no_zero", lambda i: {"no": 0}, "body.no"),
                     Wrong("no_float", lambda i: {"no": 1.5}, "body.no"),
                     Wrong("no_not_on_shelf", lambda i: {"no": 2}, "body.no"))),
+    Endpoint("script", "POST", "/api/v1/shows/{show}/scripts", "host_a1",
+             lambda i: {"text": "1号链接 纯棉T恤 今天直播间有券"},
+             wrong=(Wrong("text_int", lambda i: {"text": 5}, "body.text"),
+                    Wrong("text_empty", lambda i: {"text": ""}, "body.text"),
+                    Wrong("kind_unknown", lambda i: {"text": "x", "kind": "poem"}, "body.kind"),
+                    Wrong("text_too_long", lambda i: {"text": "好" * 5001}, "body.text"))),
+    Endpoint("member", "POST", "/api/v1/orgs/{agency_a}/members", "agency_a",
+             lambda i: {"username": "newbie", "role": "host"},
+             wrong=(Wrong("role_unknown", lambda i: {"username": "newbie", "role": "boss"},
+                          "body.role"),
+                    Wrong("role_not_for_agency", lambda i: {"username": "newbie",
+                                                            "role": "merchant"}, "body.role"),
+                    Wrong("username_missing_user", lambda i: {"username": "nobody_x",
+                                                              "role": "host"},
+                          "body.username"),
+                    Wrong("username_list", lambda i: {"username": ["newbie"], "role": "host"},
+                          "body.username"))),
+    Endpoint("term_add", "POST", "/api/v1/moderation/terms", "mod_a",
+             lambda i: {"term": "新词", "label": "abuse", "options": ["pinyin"]},
+             wrong=(Wrong("label_unknown", lambda i: {"term": "x", "label": "rude"},
+                          "body.label"),
+                    Wrong("term_empty", lambda i: {"term": "", "label": "abuse"}, "body.term"),
+                    Wrong("option_bad", lambda i: {"term": "x", "label": "abuse",
+                                                   "options": ["Not An Option"]},
+                          "body.options"),
+                    Wrong("options_string", lambda i: {"term": "x", "label": "abuse",
+                                                       "options": "pinyin"},
+                          "body.options"))),
+    Endpoint("item_approve", "POST", "/api/v1/moderation/items/{item_approve}/approve",
+             "mod_a"),
+    Endpoint("item_reject", "POST", "/api/v1/moderation/items/{item_reject}/reject", "mod_a",
+             lambda i: {"reason": "绝对化用语"},
+             wrong=(Wrong("reason_int", lambda i: {"reason": 3}, "body.reason"),
+                    Wrong("reason_too_long", lambda i: {"reason": "x" * 1001},
+                          "body.reason"))),
+    Endpoint("term_delete", "DELETE", "/api/v1/moderation/terms/{term}", "mod_a"),
     Endpoint("start", "POST", "/api/v1/shows/{show}/start", "host_a1"),
     Endpoint("rotate", "POST", "/api/v1/shows/{show}/ingest/rotate", "host_a1"),
     Endpoint("cover", "POST", "/api/v1/shows/{show}/cover", "host_a1", upload=True),

@@ -174,7 +174,7 @@ def test_products_list_defaults_to_20_and_filters_by_org(client: TestClient,
     page = client.get("/api/v1/products", params={"org_id": world.brand_a1}).json()
     assert [p["id"] for p in page["items"]] == [mine["id"]] and page["next_cursor"] is None
     assert len(client.get("/api/v1/products").json()["items"]) == 2
-    for bad in ({"limit": 0}, {"limit": 101}, {"limit": "ten"}, {"status": "deleted"}):
+    for bad in ({"limit": 0}, {"limit": 101}, {"limit": "ten"}, {"status": "gone"}):
         r = client.get("/api/v1/products", params=bad)
         assert r.status_code == 422 and r.json()["error"] == "validation_failed", bad
 
@@ -256,14 +256,23 @@ def test_delete_is_soft_the_product_disappears_but_its_row_stays(
     r = client.delete(f"/api/v1/products/{p['id']}", headers=auth)
     assert r.status_code == 204 and r.content == b""
     assert client.get(f"/api/v1/products/{p['id']}").status_code == 404
-    assert client.get(f"/api/v1/products/{p['id']}", headers=auth).status_code == 404
+    # The contract: deleted listings are seen only by their own organisation's staff.
+    mine = client.get(f"/api/v1/products/{p['id']}", headers=auth)
+    assert mine.status_code == 200 and mine.json()["status"] == "deleted"
+    assert client.get(f"/api/v1/products/{p['id']}",
+                      headers=world["mod_a"].auth).status_code == 404
     assert client.get("/api/v1/products", params={"org_id": world.brand_a1},
                       headers=auth).json()["items"] == []
+    trash = client.get("/api/v1/products", params={"org_id": world.brand_a1,
+                                                    "status": "deleted"}, headers=auth)
+    assert [x["id"] for x in trash.json()["items"]] == [p["id"]]
+    assert client.get("/api/v1/products", params={"org_id": world.brand_a1,
+                                                   "status": "deleted"}).json()["items"] == []
     for method, url, body in [("PATCH", f"/api/v1/products/{p['id']}", {"title": "x"}),
                               ("PATCH", f"/api/v1/skus/{p['skus'][0]['id']}", {"stock": 1}),
                               ("DELETE", f"/api/v1/products/{p['id']}", None)]:
         r = client.request(method, url, json=body, headers=auth)
-        assert r.status_code == 404 and r.json()["error"] == "not_found", (method, url)
+        assert r.status_code == 409 and r.json()["error"] == "conflict", (method, url)
     with rt.sessions() as db:
         row = db.scalar(select(Product).where(Product.id == p["id"]))
         assert row is not None and row.status == "deleted" and len(row.skus) == 2

@@ -84,7 +84,7 @@ def create_product(body: ProductIn, me: Me, db: DB) -> dict[str, Any]:
 def list_products(
     db: DB, me: MaybeMe, page: PageDep,
     org_id: Annotated[str | None, Query(max_length=40)] = None,
-    status: Annotated[str | None, Query(pattern="^(active|held)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(active|held|deleted)$")] = None,
 ) -> dict[str, Any]:
     rows = service.list_products(db, me, org_id=org_id, status=status, limit=page.limit,
                                  cursor=page.cursor)

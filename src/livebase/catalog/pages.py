@@ -16,7 +16,7 @@ from livebase.accounts.service import Principal
 from livebase.bases import service as bases
 from livebase.catalog import service as catalog
 from livebase.catalog.models import Product
-from livebase.errors import Forbidden, ValidationFailed
+from livebase.errors import Forbidden, NotFound, ValidationFailed
 from livebase.http import DB
 from livebase.web.forms import (
     attrs_text,
@@ -254,6 +254,8 @@ def create_product(
 @router.get("/merchant/products/{product_id}", response_class=HTMLResponse)
 def edit_product(request: Request, product_id: str, db: DB, me: SignedIn) -> Response:
     product = catalog.get_managed_product(db, me, product_id)
+    if product.status == "deleted":  # nothing left to edit; the API still shows the record
+        raise NotFound(f"No product {product_id}.")
     return _editor(request, db, me, _form_of(product), product, _brands(db, me))
 
 

@@ -17,7 +17,7 @@ from livebase.catalog.models import Product, ProductImage, Sku
 from livebase.compliance import Verdict, check
 from livebase.compliance import service as moderation
 from livebase.db import new_id
-from livebase.errors import Forbidden, NotFound, ValidationFailed
+from livebase.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from livebase.images import StoredImage
 
 
@@ -79,9 +79,17 @@ def get_product(db: Session, principal: Principal | None, product_id: str) -> Pr
                                                    selectinload(Product.images)])
     if product is None or (
         product.status != "active" and not can_see_unpublished(principal, product)
-    ) or (product.status == "deleted" and not (principal and principal.is_admin)):
+    ) or (product.status == "deleted" and not (
+        principal and bases.is_org_member(principal, product.org_id))):
+        # Deleted listings stay visible to their own organisation (DESIGN §5), for the
+        # record; the base's staff see held ones, which they review, not deleted ones.
         raise NotFound(f"No product {product_id}.")
     return product
+
+
+def check_not_deleted(product: Product) -> None:
+    if product.status == "deleted":
+        raise Conflict(f"Product {product.id} is deleted; it can no longer change.")
 
 
 def get_managed_product(db: Session, principal: Principal, product_id: str) -> Product:
@@ -161,8 +169,7 @@ def do_update_product(
     cross_border_given: bool,
 ) -> Product:
     product = get_managed_product(db, principal, product_id)
-    if product.status == "deleted":
-        raise NotFound(f"No product {product_id}.")
+    check_not_deleted(product)
     if cross_border:
         _check_cross_border(db, product.base_id, cross_border)
     if title is not None:
@@ -184,6 +191,7 @@ def do_update_product(
 
 def do_delete_product(db: Session, principal: Principal, product_id: str) -> None:
     product = get_managed_product(db, principal, product_id)
+    check_not_deleted(product)
     # Soft delete: orders and past shelves keep pointing at the row.
     product.status = "deleted"
     db.flush()
@@ -252,8 +260,7 @@ def do_update_sku(
     if sku is None:
         raise NotFound(f"No SKU {sku_id}.")
     product = get_managed_product(db, principal, sku.product_id)
-    if product.status == "deleted":
-        raise NotFound(f"No SKU {sku_id}.")
+    check_not_deleted(product)
     if price_fen is not None:
         sku.price_fen = price_fen
     if stock is not None:

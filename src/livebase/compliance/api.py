@@ -7,10 +7,10 @@ from fastapi import APIRouter, Depends, Query, Response
 from livebase.compliance import check
 from livebase.compliance import service as moderation
 from livebase.compliance.models import ModerationItem, ModerationTerm
-from livebase.compliance.schemas import CheckIn, DecisionIn, TermIn
+from livebase.compliance.schemas import CheckIn, RejectIn, TermIn
 from livebase.compliance.sync import sync_now
 from livebase.errors import RateLimited
-from livebase.http import DB, Me, PageDep, RuntimeDep, paged, require_json
+from livebase.http import DB, NO_BODY, Me, PageDep, RuntimeDep, paged, require_json
 from livebase.schemas import rfc3339
 
 router = APIRouter(prefix="/api/v1/moderation", tags=["compliance"],
@@ -58,18 +58,16 @@ def get_item(item_id: str, me: Me, db: DB) -> dict[str, Any]:
     return item_out(moderation.get_item(db, me, item_id))
 
 
-@router.post("/items/{item_id}/approve")
-def approve(item_id: str, me: Me, db: DB, body: DecisionIn | None = None) -> dict[str, Any]:
-    item = moderation.do_decide(db, me, item_id, approve=True,
-                                reason=body.reason if body else None)
+@router.post("/items/{item_id}/approve", dependencies=[NO_BODY])
+def approve(item_id: str, me: Me, db: DB) -> dict[str, Any]:
+    item = moderation.do_decide(db, me, item_id, approve=True)
     db.commit()
     return item_out(item)
 
 
 @router.post("/items/{item_id}/reject")
-def reject(item_id: str, me: Me, db: DB, body: DecisionIn | None = None) -> dict[str, Any]:
-    item = moderation.do_decide(db, me, item_id, approve=False,
-                                reason=body.reason if body else None)
+def reject(item_id: str, body: RejectIn, me: Me, db: DB) -> dict[str, Any]:
+    item = moderation.do_decide(db, me, item_id, approve=False, reason=body.reason)
     db.commit()
     return item_out(item)
 
@@ -88,7 +86,7 @@ def add_term(body: TermIn, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
     return term_out(term)
 
 
-@router.delete("/terms/{term_id}", status_code=204)
+@router.delete("/terms/{term_id}", status_code=204, dependencies=[NO_BODY])
 def remove_term(term_id: str, me: Me, db: DB, rt: RuntimeDep) -> Response:
     moderation.do_remove_term(db, me, term_id)
     db.commit()

@@ -10,18 +10,11 @@ from fastapi.responses import Response
 from livebase.compliance import LABELS, check, default_checker
 from livebase.compliance import service as moderation
 from livebase.compliance.sync import sync_now
-from livebase.errors import ApiError
+from livebase.errors import ApiError, ValidationFailed
 from livebase.http import DB, get_runtime
-from livebase.web.render import (
-    CsrfField,
-    PageUser,
-    check_form_csrf,
-    login_redirect,
-    redirect,
-    render,
-)
+from livebase.web.render import CsrfField, PageRoute, SignedIn, check_form_csrf, redirect, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 OPTION_FLAGS = ("pinyin", "initials", "variants", "off")
 
 
@@ -49,31 +42,23 @@ def segments(text: str, matches: list[dict[str, Any]]) -> list[tuple[str, str | 
     return out
 
 
-def _forbidden(request: Request, user: Any) -> Response:
-    return render(request, "compliance/denied.html", user, status_code=403)
-
-
 @router.get("/moderation")
-def queue_page(request: Request, db: DB, user: PageUser, kind: str | None = None) -> Response:
-    if user is None:
-        return login_redirect(request)
-    try:
-        items = moderation.list_queue(db, user, status="pending",
-                                      kind=kind if kind in ("chat", "listing", "script") else None,
-                                      limit=50, cursor=None)
-        s = moderation.stats(db, user)
-    except ApiError:
-        return _forbidden(request, user)
+def queue_page(request: Request, db: DB, user: SignedIn, kind: str | None = None) -> Response:
+    items = moderation.list_queue(db, user, status="pending",
+                                  kind=kind if kind in ("chat", "listing", "script") else None,
+                                  limit=50, cursor=None)
+    s = moderation.stats(db, user)
     rows = [(item, segments(item.text, item.verdict.get("matches", []))) for item in items]
     return render(request, "compliance/queue.html", user, rows=rows, stats=s, kind=kind)
 
 
 @router.post("/moderation/items/{item_id}/decide")
-def decide(request: Request, item_id: str, db: DB, user: PageUser, csrf: CsrfField,
+def decide(request: Request, item_id: str, db: DB, user: SignedIn, csrf: CsrfField,
            decision: Annotated[str, Form(pattern="^(approve|reject)$")],
            reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
     check_form_csrf(request, user, csrf)
-    assert user is not None  # check_form_csrf refuses anonymous users
+    if decision == "reject" and not reason.strip():
+        raise ValidationFailed("A rejection needs a reason.", loc="reason")
     moderation.do_decide(db, user, item_id, approve=decision == "approve",
                          reason=reason.strip() or None)
     db.commit()
@@ -81,9 +66,7 @@ def decide(request: Request, item_id: str, db: DB, user: PageUser, csrf: CsrfFie
 
 
 @router.get("/moderation/try")
-def try_page(request: Request, user: PageUser, text: str = "", kind: str = "chat") -> Response:
-    if user is None:
-        return login_redirect(request)
+def try_page(request: Request, user: SignedIn, text: str = "", kind: str = "chat") -> Response:
     if kind not in ("chat", "listing", "script"):
         kind = "chat"
     verdict = check(kind, text[:5000]).to_dict() if text else None
@@ -93,13 +76,8 @@ def try_page(request: Request, user: PageUser, text: str = "", kind: str = "chat
 
 
 @router.get("/moderation/terms")
-def terms_page(request: Request, db: DB, user: PageUser) -> Response:
-    if user is None:
-        return login_redirect(request)
-    try:
-        moderation.check_moderator(user)
-    except ApiError:
-        return _forbidden(request, user)
+def terms_page(request: Request, db: DB, user: SignedIn) -> Response:
+    moderation.check_moderator(user)
     checker = default_checker()
     return render(request, "compliance/terms.html", user, terms=moderation.list_terms(db),
                   labels=LABELS, flags=OPTION_FLAGS, term_count=checker.term_count,
@@ -107,13 +85,12 @@ def terms_page(request: Request, db: DB, user: PageUser) -> Response:
 
 
 @router.post("/moderation/terms")
-def add_term(request: Request, db: DB, user: PageUser, csrf: CsrfField,
+def add_term(request: Request, db: DB, user: SignedIn, csrf: CsrfField,
              term: Annotated[str, Form(max_length=64)],
              label: Annotated[str, Form(max_length=16)],
              action: Annotated[str, Form(pattern="^(|block|mask|review)$")] = "",
              flags: Annotated[list[str] | None, Form()] = None) -> Response:
     check_form_csrf(request, user, csrf)
-    assert user is not None
     options = [f for f in (flags or []) if f in OPTION_FLAGS]
     if action:
         options.append(f"action={action}")
@@ -132,10 +109,9 @@ def add_term(request: Request, db: DB, user: PageUser, csrf: CsrfField,
 
 
 @router.post("/moderation/terms/{term_id}/delete")
-def remove_term(request: Request, term_id: str, db: DB, user: PageUser,
+def remove_term(request: Request, term_id: str, db: DB, user: SignedIn,
                 csrf: CsrfField) -> Response:
     check_form_csrf(request, user, csrf)
-    assert user is not None
     moderation.do_remove_term(db, user, term_id)
     db.commit()
     sync_now(db, get_runtime(request).settings)
