@@ -46,7 +46,14 @@ class TermSync:
                 sync_terms_file(db, override_dir(self._settings))
         except Exception:  # start anyway: /readyz reports the database, the loop retries
             log.exception("word-list sync failed at start-up")
-        set_default_checker(Checker(override_dir=override_dir(self._settings)))
+        wanted = override_dir(self._settings)
+        current = default_checker()
+        if Path(current.dirs[-1]) != wanted:
+            # Building the automata takes about a second; a checker already reading this
+            # override directory (an app restarted in the same process) is kept.
+            set_default_checker(Checker(override_dir=wanted))
+        else:
+            current.reload()
         self._thread = threading.Thread(target=self._loop, name="livebase-terms", daemon=True)
         self._thread.start()
 
