@@ -8,6 +8,7 @@ emptied after every test.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ import psycopg
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import text
 
 from livebase.accounts.security import use_fast_hashing_for_tests
@@ -187,6 +189,27 @@ def build_world(rt: Runtime) -> World:
     w.add_user("host_ag", "host", base_id=w.base_a, org_id=w.agency_a)
     w.add_user("viewer")
     return w
+
+
+def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@dataclass
+class ApiEnv:
+    """One world and one client shared by a whole module whose requests are refused (and
+    so change nothing) or make what they change themselves."""
+
+    rt: Runtime
+    client: TestClient
+    world: World
+    ids: dict[str, str] = field(default_factory=dict)
+    made: int = 0
+
+    def auth(self, actor: str | None) -> dict[str, str]:
+        return self.world[actor].auth if actor else {}
 
 
 def product_body(org_id: str, **over: Any) -> dict[str, Any]:

@@ -12,43 +12,26 @@ that is allowed to write gets a fresh target (a new product, show or application
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
 from sqlalchemy import update
 
 from livebase.app import create_app
 from livebase.catalog.models import Product
 from livebase.runtime import Runtime
-from tests.conftest import World, _empty, build_world, product_body
+from tests.conftest import ApiEnv, _empty, build_world, png_bytes, product_body
 from tests.dbstate import changes, snapshot
 
 SHOW_AT = "2026-12-01T12:00:00Z"
 
 
-def png_bytes() -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (10, 200, 10)).save(buf, format="PNG")
-    return buf.getvalue()
 
-
-@dataclass
-class Env:
-    rt: Runtime
-    client: TestClient
-    world: World
-    ids: dict[str, str] = field(default_factory=dict)
-    made: int = 0
-
-    def auth(self, actor: str | None) -> dict[str, str]:
-        return self.world[actor].auth if actor else {}
-
+class Env(ApiEnv):
     def product(self, org: str, *, status: str = "active") -> str:
         """A new product of `org` ("brand_a1", ...) in the given status."""
         org_id = getattr(self.world, org)

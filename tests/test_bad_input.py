@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -24,18 +24,12 @@ from PIL import Image
 
 from livebase.app import create_app
 from livebase.runtime import Runtime
-from tests.conftest import World, _empty, build_world, product_body
+from tests.conftest import ApiEnv, _empty, build_world, png_bytes, product_body
 from tests.dbstate import changes, files_under, snapshot
 
 MiB = 1024 * 1024
 JSON_LIMIT = 1 * MiB
 UPLOAD_LIMIT = 10 * MiB
-
-
-def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def gif_bytes() -> bytes:
@@ -44,15 +38,7 @@ def gif_bytes() -> bytes:
     return buf.getvalue()
 
 
-@dataclass
-class Env:
-    rt: Runtime
-    client: TestClient
-    world: World
-    ids: dict[str, str] = field(default_factory=dict)
-
-    def auth(self, actor: str | None) -> dict[str, str]:
-        return self.world[actor].auth if actor else {}
+Env = ApiEnv
 
 
 @pytest.fixture(scope="module")
