@@ -66,7 +66,7 @@ def demo() -> None:
     rt = _sessions()
     try:
         with rt.sessions() as db, db.begin():
-            summary = load_demo(db)
+            summary = load_demo(db, rt.settings.uploads_dir)
     finally:
         rt.close()
     typer.echo(summary)

@@ -6,8 +6,11 @@ Idempotent: running it again finds what exists by name and adds nothing twice.
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+from pathlib import Path
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,7 +19,8 @@ from livebase.bases import service as bases
 from livebase.bases.models import LiveBase, Organisation, Warehouse
 from livebase.catalog import service as catalog
 from livebase.catalog.models import Product
-from livebase.db import utcnow
+from livebase.db import new_id, utcnow
+from livebase.images import store_image
 from livebase.shows import service as shows
 from livebase.shows.models import Show
 
@@ -109,7 +113,38 @@ def _user(db: Session, username: str, display: str):  # type: ignore[no-untyped-
     return user_by_username(db, username) or do_register(db, username, DEMO_PASSWORD, display)
 
 
-def load_demo(db: Session) -> str:
+# Soft colour pairs for the generated demo pictures (top-left → bottom-right gradient).
+PALETTE = [((255, 236, 210), (252, 182, 159)), ((224, 195, 252), (142, 197, 252)),
+           ((212, 252, 121), (150, 230, 161)), ((253, 219, 146), (209, 253, 255)),
+           ((255, 154, 158), (250, 208, 196)), ((161, 196, 253), (194, 233, 251))]
+
+
+def demo_picture(seed: int, size: tuple[int, int] = (800, 800)) -> bytes:
+    """A generated picture standing in for a product photo or a show cover: a gradient
+    with a soft disc. Made at load time so no media file lives in git."""
+    width, height = size
+    top, bottom = PALETTE[seed % len(PALETTE)]
+    gradient = Image.linear_gradient("L").resize(size)
+    img = Image.composite(Image.new("RGB", size, bottom), Image.new("RGB", size, top), gradient)
+    draw = ImageDraw.Draw(img)
+    r = min(width, height) // 4
+    cx, cy = width // 2 + (seed % 3 - 1) * r // 2, height // 2
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(255, 255, 255))
+    draw.ellipse((cx - r // 2, cy - r // 2, cx + r // 2, cy + r // 2), fill=top)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _picture_for_product(db: Session, admin: Principal, product_id: str, seed: int,
+                         uploads_dir: Path) -> None:
+    image_id = new_id("img")
+    stored = store_image(demo_picture(seed), uploads_dir, f"products/{product_id}", image_id,
+                         limit=10 * 1024 * 1024)
+    catalog.do_add_image(db, admin, product_id, stored, image_id)
+
+
+def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
     base = db.scalar(select(LiveBase).where(LiveBase.name == BASE_NAME))
     if base is None:
         base = bases.do_create_base(
@@ -157,9 +192,11 @@ def load_demo(db: Session) -> str:
             continue
         cb = catalog.CrossBorder("33049900", "JP" if "日本" in title else "KR", 0, 1300, 1500,
                                  wh.id) if cross_border else None
-        catalog.do_create_product(
+        product = catalog.do_create_product(
             db, admin, org.id, title, description,
             [catalog.SkuSpec(attrs, price, stock) for attrs, price, stock in skus], cb)
+        if uploads_dir is not None:
+            _picture_for_product(db, admin, product.id, len(title), uploads_dir)
 
     show = db.scalar(select(Show).where(Show.title == SHOW_TITLE))
     if show is None:
@@ -172,6 +209,10 @@ def load_demo(db: Session) -> str:
         items = [shows.ShelfSpec(p.skus[0].id, p.skus[0].price_fen * 9 // 10) for p in picks]
         shows.do_set_shelf(db, admin, show.id, items)
         shows.do_set_explaining(db, admin, show.id, 1)
+        if uploads_dir is not None:
+            cover = store_image(demo_picture(3, (1280, 720)), uploads_dir, f"shows/{show.id}",
+                                new_id("cov"), limit=10 * 1024 * 1024)
+            shows.do_set_cover(db, admin, show.id, cover.path)
 
     held = db.scalars(select(Product.title).where(Product.status == "held")).all()
     lines = [
