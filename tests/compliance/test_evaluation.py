@@ -152,12 +152,13 @@ def test_engine_meets_recall_and_false_positive_budgets(items: list[EvalItem]) -
 
 
 # The held-out set was written after the engine's word lists had been tuned on the main
-# set, by someone who did not see them, and has never been used to tune them. Its floors
-# are the figures measured when it was added (recall 0.865, FPR 0): a regression guard,
-# honestly below the budget. Never add words to make these lines pass; add new lines
-# to the main set instead and keep this one blind.
+# set, by someone who did not see them, and has never been used to tune them. Its floor
+# follows what was measured (0.865 when added; 0.938 after the lists were broadened from
+# the law by an engineer who never saw this set): a regression guard, honestly below the
+# budget. Never add words to make these lines pass; add new lines to the main set instead
+# and keep this one blind.
 HOLDOUT = Path(__file__).parent / "eval" / "holdout_set.jsonl"
-HOLDOUT_MIN_RECALL = 0.85
+HOLDOUT_MIN_RECALL = 0.92
 HOLDOUT_MAX_FPR = 0.01
 
 
