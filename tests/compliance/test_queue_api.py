@@ -209,3 +209,21 @@ def _login(client: TestClient, username: str) -> int:
     r = client.post("/login", data={"username": username, "password": "password-123",
                                     "form_token": token, "next": "/"}, follow_redirects=False)
     return r.status_code
+
+
+def test_term_search_finds_shipped_entries_and_switching_one_off_works(
+        client: TestClient, world: World) -> None:
+    _login(client, "mod_a")
+    html = client.get("/moderation/terms", params={"q": "微信"}).text
+    assert 'data-testid="found"' in html and "微信" in html
+    csrf = html.split('name="csrf-token" content="')[1].split('"')[0]
+    mod = world["mod_a"].auth
+    text = {"kind": "listing", "text": "国家级非遗手艺"}
+    assert client.post("/api/v1/moderation/checks", json=text, headers=mod
+                       ).json()["verdict"] != "allow"
+    r = client.post("/moderation/terms", data={"csrf_token": csrf, "term": "国家级",
+                                               "label": "ad_law", "flags": "off"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    assert client.post("/api/v1/moderation/checks", json=text, headers=mod
+                       ).json()["verdict"] == "allow"

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from livebase.compliance import LABELS, check, default_checker
+from livebase.compliance import LABELS, check, default_checker, wordlist
 from livebase.compliance import service as moderation
 from livebase.compliance.sync import sync_now
+from livebase.compliance.wordlist import Term
 from livebase.errors import ApiError, ValidationFailed
 from livebase.http import DB, get_runtime
 from livebase.web.render import CsrfField, PageRoute, SignedIn, check_form_csrf, redirect, render
@@ -75,13 +76,28 @@ def try_page(request: Request, user: SignedIn, text: str = "", kind: str = "chat
                   verdict=verdict, pieces=pieces)
 
 
+# A search shows at most this many shipped entries: enough to find the one to switch off.
+SEARCH_LIMIT = 50
+
+
+def search_lists(q: str) -> list[Term]:
+    """Entries of the word lists in force whose term contains ``q`` (moderators look up a
+    shipped term before switching it off). Reads the files; a page view, not a hot path."""
+    q = q.strip()
+    if not q:
+        return []
+    lists = wordlist.load(default_checker().dirs)
+    return [t for t in lists.terms if q in t.term][:SEARCH_LIMIT]
+
+
 @router.get("/moderation/terms")
-def terms_page(request: Request, db: DB, user: SignedIn) -> Response:
+def terms_page(request: Request, db: DB, user: SignedIn, q: str = "") -> Response:
     moderation.check_moderator(user)
     checker = default_checker()
     return render(request, "compliance/terms.html", user, terms=moderation.list_terms(db),
                   labels=LABELS, flags=OPTION_FLAGS, term_count=checker.term_count,
-                  problems=checker.problems[:20], error=None)
+                  problems=checker.problems[:20], error=None, q=q[:32],
+                  found=search_lists(q[:32]))
 
 
 @router.post("/moderation/terms")
@@ -102,7 +118,7 @@ def add_term(request: Request, db: DB, user: SignedIn, csrf: CsrfField,
         return render(request, "compliance/terms.html", user, status_code=exc.status,
                       terms=moderation.list_terms(db), labels=LABELS, flags=OPTION_FLAGS,
                       term_count=checker.term_count, problems=checker.problems[:20],
-                      error=exc.detail)
+                      error=exc.detail, q="", found=[])
     db.commit()
     sync_now(db, get_runtime(request).settings)
     return redirect("/moderation/terms")
