@@ -14,6 +14,7 @@ that hit something.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,8 +50,18 @@ ID_AFTER = re.compile(r"(?:号码|号|id|是|为|加|:)?(?:[a-z][a-z0-9]{4,19}|[
 DIGITS_AFTER = re.compile(r"(?:号码|号|群|是|为|:)?[0-9]{5,12}(?![0-9])")
 _HAS_LATIN = re.compile(r"[a-z]")
 _LATIN_OR_NUMBER = re.compile(r"[a-z]|[0-9]{5}")
-_HAS_REPEAT = re.compile(r"(.)\1")
-_HAS_NUMBER = re.compile(r"[0-9]{5}")
+# Necessary conditions, checked before the scanners run, that let most lines skip the
+# kept view (a second translate) and the costly URL pattern (which backtracks over every
+# run of letters and digits). PHONE needs 11 digits in a row, in the stripped view as in
+# the kept one (the kept view only adds spaces and punctuation between characters).
+_ELEVEN_DIGITS = re.compile(r"[0-9]{11}")
+# PHONE after DIGITISH: 11 characters of [0-9oli] in a row in the kept view, hence also in
+# the stripped view before repeat collapsing (collapsing would shorten l38OOl38OOO).
+_ELEVEN_DIGITISH = re.compile(r"[0-9oli]{11}")
+# A URL needs "://", "www." or a dot spelled ".", "点" or "dot"; an e-mail needs "@".
+# The characters are searched in the original text (those whose kept form has one);
+# "dot" is letters, which survive into the stripped view.
+_URL_OR_EMAIL_MARKS = ".:@点"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +73,14 @@ class Entry:
     @property
     def rule(self) -> str:
         return f"{self.term.source}:{self.via}"
+
+    @property
+    def effect(self) -> tuple[object, ...]:
+        """Everything `rules` reads of an entry besides its key: two entries under one key
+        with the same effect make the same finding, so the second is never reported."""
+        t = self.term
+        return (self.via, t.source, t.label, t.reported, t.action, t.strict, t.needs,
+                t.allow, t.scope)  # fmt: skip
 
 
 Payload = tuple[int, tuple[Entry, ...]]
@@ -81,10 +100,17 @@ class Hits:
         return not (self.main or self.pinyin or self.phones or self.kept_hits)
 
     def only_benign(self) -> bool:
-        """Only allow-list and scope entries matched: nothing to report, skip the slow path."""
+        """Nothing the judge would report: skip the slow path.
+
+        Allow-list and scope entries, context words with nothing after them, and entries
+        inside an allow entry's span (去死 in 去死皮, 大麻 in 大麻花), which the judge
+        excuses. Contact entries are left to the judge: it stretches them over the id
+        that follows, which may reach past the allow entry.
+        """
         if self.phones or self.kept_hits:
             return False
-        for end, (_, entries) in self.main:
+        allowed: list[tuple[int, int]] | None = None
+        for end, (klen, entries) in self.main:
             for e in entries:
                 t = e.term
                 if t.allow or t.scope:
@@ -94,7 +120,13 @@ class Hits:
                     after = ID_AFTER if t.needs == "id" else DIGITS_AFTER
                     if after.match(self.view, end + 1) is None:
                         continue
-                return False
+                    return False
+                if allowed is None:
+                    allowed = [(j - n + 1, j + 1) for j, (n, es) in self.main
+                               if any(x.term.allow for x in es)]  # fmt: skip
+                start = end - klen + 1
+                if t.label == "contact" or not any(a <= start and end < b for a, b in allowed):
+                    return False
         return all(e.term.allow or e.term.scope for _, (_, es) in self.pinyin for e in es)
 
 
@@ -123,6 +155,9 @@ class Compiled:
     def __init__(self, lists: WordLists) -> None:
         self.lists = lists
         self._tables = normalize.tables()
+        self._folds = self._tables.folds
+        self._stripped = self._tables.stripped
+        self._plain_line, self._url_or_email_marks = _line_patterns()
         self.problems = list(lists.problems)
         self._main: dict[str, Any] = {}
         self._pinyin: dict[str, Any] = {}
@@ -158,35 +193,67 @@ class Compiled:
         """Fast path: fold, run the automata and the cheap scanners, report raw hits.
 
         None when nothing at all was found - the common case, kept free of allocations.
+        A line without Latin letters or a five-digit number (most chat) needs only the
+        stripped view and one automaton pass.
         """
-        tables = self._tables
-        view = text.translate(tables.stripped)
-        if _HAS_REPEAT.search(view):
-            view = normalize.collapse(view)
         main = self._main[kind]
+        if self._plain_line.search(text) is None:
+            # Nothing to fold, no Latin letter, no digit, no doubled character: the text is
+            # its own view, and only the main automaton can find anything in it.
+            found = list(main.iter(text)) if main is not None else []
+            return Hits(text, found) if found else None
+        raw = text if self._folds.search(text) is None else text.translate(self._stripped)
+        view = normalize.collapse(raw)
         found = list(main.iter(view)) if main is not None else []
         if _LATIN_OR_NUMBER.search(view) is None:
             return Hits(view, found) if found else None
-        hits = Hits(view, found)
+        return self._scan_latin_or_number(kind, text, raw, view, found)
+
+    def _scan_latin_or_number(
+        self, kind: str, text: str, raw: str, view: str, found: list[tuple[int, Payload]]
+    ) -> Hits | None:
         latin = _HAS_LATIN.search(view) is not None
         pinyin = self._pinyin[kind]
+        pinyin_found: list[tuple[int, Payload]] = []
         if latin and pinyin is not None:
-            pview = view if view.isascii() else view.translate(tables.pinyin)
-            hits.pinyin = list(pinyin.iter(pview))
-        number = _HAS_NUMBER.search(view) is not None
-        if number:
-            hits.phones = [m.span() for m in PHONE.finditer(view)]
-        kept = text.translate(tables.kept)
-        hits.kept_hits = bool(number and PHONE.search(kept)) or bool(
-            latin
-            and (URL.search(kept) or EMAIL.search(kept) or PHONE.search(kept.translate(DIGITISH)))
-        )
-        return None if hits.empty() else hits
+            pview = view if view.isascii() else view.translate(self._tables.pinyin)
+            pinyin_found = list(pinyin.iter(pview))
+        long_number = _ELEVEN_DIGITS.search(view) is not None
+        phones = [m.span() for m in PHONE.finditer(view)] if long_number else []
+        kept_hits = (long_number or latin) and self._kept_hits(text, raw, view, latin, long_number)
+        if not (found or pinyin_found or phones or kept_hits):
+            return None
+        return Hits(view, found, pinyin_found, phones, kept_hits)
+
+    def _kept_hits(self, text: str, raw: str, view: str, latin: bool, long_number: bool) -> bool:
+        """A phone, URL or e-mail in the kept view; only built when one is possible."""
+        marks = latin and (self._url_or_email_marks.search(text) is not None or "dot" in view)
+        digitish = latin and _ELEVEN_DIGITISH.search(raw) is not None
+        if not (long_number or marks or digitish):
+            return False
+        kept = text.translate(self._tables.kept)
+        if long_number and PHONE.search(kept):
+            return True
+        if marks and (URL.search(kept) or EMAIL.search(kept)):
+            return True
+        return digitish and PHONE.search(kept.translate(DIGITISH)) is not None
+
+
+@functools.cache
+def _line_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Patterns over the original text, compiled once per process (their classes hold
+    thousands of ranges): anything that keeps a line off the fast path, and the
+    characters a URL or an e-mail address needs."""
+    t = normalize.tables()
+    plain_line = re.compile(f"[{t.fold_class}a-z0-9]|(.)\\1")
+    return plain_line, normalize.chars_whose(t.kept, _URL_OR_EMAIL_MARKS)
 
 
 def _add(keys: dict[str, list[Entry]], key: str, entry: Entry) -> None:
     entries = keys.setdefault(key, [])
-    if all(e.term is not entry.term for e in entries):
+    # Homophone spellings of one group share a pinyin key (威信, 薇信, 维信 all read
+    # weixin): keeping one entry per effect spares the judge a dozen identical findings.
+    if all(e.term is not entry.term and e.effect != entry.effect for e in entries):
         entries.append(entry)
 
 

@@ -23,9 +23,11 @@ lines where something matched (``stripped_spans``).
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Characters kept in the stripped view although they are symbols: "+" is used for 加
@@ -87,19 +89,32 @@ _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Mn", "Me"})
 _RANGES = ((0x0000, 0x10000), (0x1D400, 0x1D800), (0x1F000, 0x1FB00), (0x2F800, 0x2FA20))
 _CJK_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000))
 
-_REPEAT = re.compile(r"([^0-9])\1+")
-# A cheaper test run first: most lines have no doubled character at all, and the
-# substitution with its backreference costs three times as much as this search.
-_HAS_REPEAT = re.compile(r"(.)\1")
+# The second and later characters of a run of one non-digit character. Replaced by a
+# literal "" rather than by a backreference template: re expands a template in Python for
+# every match, a literal replacement stays in C.
+_REPEAT = re.compile(r"(?<=([^0-9]))\1+")
+# A cheaper test run first: most lines have no doubled character at all.
+HAS_REPEAT = re.compile(r"([^0-9])\1")
 
 
 @dataclass(frozen=True, slots=True)
 class Tables:
-    """The precomputed translation tables (code point → replacement string)."""
+    """The precomputed translation tables (code point → replacement string).
+
+    ``folds`` finds any character the stripped table changes: a line without one is its
+    own stripped view (before repeat collapsing), so most chat skips ``translate``.
+    The tables also map the common unchanged characters (ASCII, the CJK unified block) to
+    themselves: ``translate`` raises and clears a KeyError inside CPython for every
+    character missing from its table, which made a missing character cost about three
+    times a present one.
+    """
 
     stripped: dict[int, str]
     kept: dict[int, str]
     pinyin: dict[int, str]
+    fold_class: str  # the inside of a regex class: every character `stripped` may change
+    folds: re.Pattern[str]
+    uneven: re.Pattern[str]  # a character whose stripped form is not exactly one character
 
 
 _tables: Tables | None = None
@@ -221,7 +236,52 @@ def _build_tables() -> Tables:
             kept_form = _fold_char(ch, t2s, strip=False)
             if kept_form != ch:
                 kept[cp] = kept_form
-    return Tables(stripped=stripped, kept=kept, pinyin=_pinyin_table(stripped))
+    pinyin = _pinyin_table(stripped)
+    fold_class = _may_fold(stripped)
+    uneven = _may_fold({cp: s for cp, s in stripped.items() if len(s) != 1})
+    for cp in itertools.chain(range(0x80), range(*_CJK_RANGES[1])):
+        ch = chr(cp)
+        stripped.setdefault(cp, ch)
+        kept.setdefault(cp, ch)
+        pinyin.setdefault(cp, ch)
+    return Tables(
+        stripped, kept, pinyin, fold_class, re.compile(f"[{fold_class}]"), re.compile(f"[{uneven}]")
+    )
+
+
+def _may_fold(table: dict[int, str]) -> str:
+    """The class of characters ``table`` may change: its BMP keys, or any astral one.
+
+    re compiles a class of BMP characters into a bitmap tested in constant time, but
+    one that also lists astral characters into ranges it tries one by one (about four
+    times slower on a line). Astral characters (emoji, math letters) are rare in chat, so
+    every one of them counts as "may fold" and sends the line through ``translate``.
+    """
+    bmp = char_class(cp for cp in table if cp < 0x10000)
+    return f"{bmp[1:-1]}\U00010000-\U0010ffff"
+
+
+def char_class(code_points: Iterable[int]) -> str:
+    """A regex character class matching exactly ``code_points`` (as ranges, compact)."""
+    parts: list[str] = []
+    cps = sorted(set(code_points))
+    i = 0
+    while i < len(cps):
+        j = i
+        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
+            j += 1
+        lo, hi = re.escape(chr(cps[i])), re.escape(chr(cps[j]))
+        parts.append(lo if i == j else f"{lo}-{hi}")
+        i = j + 1
+    # An empty class would not compile; (?!) never matches.
+    return f"[{''.join(parts)}]" if parts else "(?!)"
+
+
+def chars_whose(view: dict[int, str], marks: str) -> re.Pattern[str]:
+    """Finds any character whose form in ``view`` (a table) contains one of ``marks``."""
+    unchanged = (ord(m) for m in marks if ord(m) not in view)
+    changed = (cp for cp, s in view.items() if any(m in s for m in marks))
+    return re.compile(char_class([*unchanged, *changed]))
 
 
 def collapse(view: str) -> str:
@@ -229,12 +289,18 @@ def collapse(view: str) -> str:
 
     Digits are never collapsed: 13888888888 is a phone number and 666666 must stay itself.
     """
-    return _REPEAT.sub(r"\1", view) if _HAS_REPEAT.search(view) else view
+    return _REPEAT.sub("", view) if HAS_REPEAT.search(view) else view
+
+
+def folded(text: str) -> str:
+    """The stripped fold before repeat collapsing; ``text`` itself when nothing folds."""
+    t = tables()
+    return text if t.folds.search(text) is None else text.translate(t.stripped)
 
 
 def stripped(text: str) -> str:
     """The matching view: folded, symbols and spaces removed, repeats collapsed (fast path)."""
-    return collapse(text.translate(tables().stripped))
+    return collapse(folded(text))
 
 
 def kept(text: str) -> str:
@@ -266,24 +332,64 @@ def _is_attached(ch: str) -> bool:
 
 
 def stripped_spans(text: str) -> Spans:
-    """Slow path of `stripped`: the same string plus the map back to the original."""
-    table = tables().stripped
-    out: list[str] = []
-    starts: list[int] = []
+    """Slow path of `stripped`: the same string plus the map back to the original.
+
+    Built from C-level pieces rather than a loop over characters: the folded text comes
+    from ``translate``; only the characters whose fold is not exactly one character
+    (removed spaces and punctuation, ⑩ → 10) and the collapsed repeats are visited in
+    Python.
+    """
+    t = tables()
+    raw = text if t.folds.search(text) is None else text.translate(t.stripped)
+    if t.uneven.search(text) is None:
+        src = list(range(len(text)))  # one view character per character of the text
+        ends = list(range(1, len(text) + 1))
+    else:
+        src, ends = _uneven_sources(text, t)
+    if HAS_REPEAT.search(raw) is None:
+        return Spans(raw, src, ends)
+    return _collapse_spans(raw, src, ends)
+
+
+def _uneven_sources(text: str, t: Tables) -> tuple[list[int], list[int]]:
+    """For each character of the folded text, the span of the character it came from.
+
+    A removed combining mark or variation selector (a keycap's U+FE0F U+20E3) widens the
+    span of the character before it.
+    """
+    src: list[int] = []
     ends: list[int] = []
-    for i, ch in enumerate(text):
-        folded = table.get(ord(ch), ch)
-        if not folded and out and _is_attached(ch):
-            ends[-1] = i + 1  # a keycap or variation selector belongs to the char before
-            continue
-        for x in folded:
-            if out and x == out[-1] and not "0" <= x <= "9":
-                ends[-1] = i + 1  # a collapsed repeat widens the span of the char it joins
-                continue
-            out.append(x)
-            starts.append(i)
-            ends.append(i + 1)
-    return Spans("".join(out), starts, ends)
+    pos = 0
+    for m in t.uneven.finditer(text):
+        i = m.start()
+        src += range(pos, i)
+        ends += range(pos + 1, i + 1)
+        ch = text[i]
+        n = len(t.stripped.get(ord(ch), ch))
+        if n == 0 and ends and _is_attached(ch):
+            ends[-1] = i + 1
+        src += [i] * n
+        ends += [i + 1] * n
+        pos = i + 1
+    src += range(pos, len(text))
+    ends += range(pos + 1, len(text) + 1)
+    return src, ends
+
+
+def _collapse_spans(raw: str, src: list[int], ends: list[int]) -> Spans:
+    """Collapse repeats; the kept character's span stretches over the run it absorbed."""
+    starts: list[int] = []
+    view_ends: list[int] = []
+    pos = 0
+    for m in _REPEAT.finditer(raw):
+        a, b = m.span()
+        starts += src[pos:a]
+        view_ends += ends[pos:a]
+        view_ends[-1] = ends[b - 1]
+        pos = b
+    starts += src[pos:]
+    view_ends += ends[pos:]
+    return Spans(_REPEAT.sub("", raw), starts, view_ends)
 
 
 def kept_spans(text: str) -> Spans:
@@ -294,8 +400,9 @@ def kept_spans(text: str) -> Spans:
     ends: list[int] = []
     for i, ch in enumerate(text):
         folded = table.get(ord(ch), ch)
-        if not folded and out and _is_attached(ch):
-            ends[-1] = i + 1
+        if not folded:
+            if out and _is_attached(ch):
+                ends[-1] = i + 1
             continue
         for x in folded:
             out.append(x)

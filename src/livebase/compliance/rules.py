@@ -23,6 +23,7 @@ from livebase.compliance.matchers import (
     Hits,
 )
 from livebase.compliance.verdict import (
+    ALLOW,
     LABELS,
     SEVERITY,
     Action,
@@ -81,6 +82,12 @@ def _kept_char(text: str, i: int, last: bool) -> str:
     if not folded:
         return ""
     return folded[-1] if last else folded[0]
+
+
+def _pinyin_index(view: str) -> list[int]:
+    """For each character of the pinyin view of ``view``, its index in ``view``."""
+    get = normalize.tables().pinyin.get
+    return [j for j, ch in enumerate(view) for _ in get(ord(ch), ch)]
 
 
 def _action(kind: str, label: str, override: str | None) -> Action:
@@ -173,12 +180,10 @@ class _Judge:
             self._collect_kept()
 
     def _collect_pinyin(self) -> None:
-        # Pinyin view char → stripped view index, to map back and to look past the end.
-        table = normalize.tables().pinyin
-        vidx: list[int] = []
-        for j, ch in enumerate(self.spans.text):
-            vidx.extend([j] * len(table.get(ord(ch), ch)))
         view, spans = self.spans.text, self.spans
+        # Pinyin view char → stripped view index, to map back and to look past the end.
+        # Pinyin typed throughout (jia wei xin) is its own pinyin view.
+        vidx = list(range(len(view))) if view.isascii() else _pinyin_index(view)
         for pend, (klen, entries) in self.hits.pinyin:
             pstart = pend - klen + 1
             vstart, vend = vidx[pstart], vidx[pend] + 1
@@ -226,9 +231,11 @@ class _Judge:
         return False
 
     def verdict(self) -> Verdict:
-        kept = [f for f in self.findings if not self._excused(f)]
+        kept = self.findings
+        if self.allows or self.scopes:
+            kept = [f for f in kept if not self._excused(f)]
         if not kept:
-            return Verdict("allow")
+            return ALLOW
         # One finding per span and label: the widest wins, then the strictest action.
         kept.sort(key=lambda f: (f.start, -f.end, -SEVERITY[f.action]))
         final: list[_Finding] = []
@@ -237,10 +244,13 @@ class _Judge:
                 continue
             final.append(f)
         action: Action = max((f.action for f in final), key=SEVERITY.__getitem__)
-        labels = [label for label in LABELS if any(f.label == label for f in final)]
+        present = {f.label for f in final}
+        labels: list[str] = [label for label in LABELS if label in present]
         matches = [Match(f.rule, f.label, f.start, f.end, f.term) for f in final]
-        masked = mask_spans(self.text, [(f.start, f.end) for f in final])
-        return Verdict(action, labels, masked if action == "mask" else None, matches)
+        if action != "mask":
+            return Verdict(action, labels, None, matches)
+        return Verdict(action, labels, mask_spans(self.text, [(f.start, f.end) for f in final]),
+                       matches)  # fmt: skip
 
 
 def judge(compiled: Compiled, kind: str, text: str, hits: Hits) -> Verdict:
