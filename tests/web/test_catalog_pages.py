@@ -6,8 +6,9 @@ import io
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
-from livebase.catalog.models import Product
+from livebase.catalog.models import Product, Sku
 from tests.conftest import World
 from tests.web.conftest import Browser, make_product
 
@@ -228,3 +229,25 @@ def test_the_editors_upload_call_works_with_the_page_csrf_token(
                              headers={"X-CSRF-Token": browser.csrf})
     assert ok.status_code == 201
     assert ok.json()["thumb_url"] in browser.get(f"/merchant/products/{pid}").text
+
+
+def test_the_editor_adds_a_variant_from_its_blank_row(browser: Browser, world: World) -> None:
+    pid = make_product(world, world.brand_a1)
+    browser.sign_in("merchant_a1")
+    page = browser.get(f"/merchant/products/{pid}").text
+    assert page.count('data-testid="sku-attrs"') == 1  # only the blank row is editable
+    with world.rt.sessions() as db:
+        old = db.scalars(select(Sku).where(Sku.product_id == pid).order_by(Sku.id)).all()
+    r = browser.post(f"/merchant/products/{pid}", {
+        "title": "纯棉圆领T恤", "description": "纯棉，白色。",
+        "sku_id": [old[0].id, old[1].id, ""],
+        # The form cannot rename an existing variant: its attrs come from the database.
+        "sku_attrs": ["颜色:改名", "", "颜色:灰; 尺码:XL"],
+        "sku_price": ["99.00", "109.00", "119.50"], "sku_stock": ["10", "10", "4"],
+        "sku_code": ["", "", ""]})
+    assert r.status_code == 303
+    with world.rt.sessions() as db:
+        skus = db.scalars(select(Sku).where(Sku.product_id == pid).order_by(Sku.id)).all()
+        assert [(s.attrs, s.price_fen, s.stock) for s in skus] == [
+            (old[0].attrs, 9900, 10), (old[1].attrs, 10900, 10),
+            ({"颜色": "灰", "尺码": "XL"}, 11950, 4)]

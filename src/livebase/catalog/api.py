@@ -8,7 +8,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from livebase.catalog import service
 from livebase.catalog.models import Product, ProductImage, Sku
-from livebase.catalog.schemas import CrossBorderIn, ProductIn, ProductPatch, SkuPatch
+from livebase.catalog.schemas import CrossBorderIn, ProductIn, ProductPatch, SkuIn, SkuPatch
 from livebase.db import new_id
 from livebase.errors import ValidationFailed
 from livebase.http import (
@@ -114,6 +114,14 @@ def update_product(product_id: str, body: ProductPatch, me: Me, db: DB) -> dict[
 def delete_product(product_id: str, me: Me, db: DB) -> None:
     service.do_delete_product(db, me, product_id)
     db.commit()
+
+
+@router.post("/products/{product_id}/skus", status_code=201)
+def add_sku(product_id: str, body: SkuIn, me: Me, db: DB) -> dict[str, Any]:
+    sku = service.do_add_sku(db, me, product_id,
+                             service.SkuSpec(body.attrs, body.price_fen, body.stock, body.code))
+    db.commit()
+    return sku_out(sku)
 
 
 @router.patch("/skus/{sku_id}")

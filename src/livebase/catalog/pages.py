@@ -134,6 +134,7 @@ def _form_of(product: Product) -> ProductForm:
               "warehouse_id": product.warehouse_id or ""}
     rows = [SkuRow(s.id, attrs_text(s.attrs), yuan_input(s.price_fen), str(s.stock),
                    s.code or "") for s in product.skus]
+    rows.append(SkuRow())  # a blank row for a new variant; "add a SKU" copies it
     return ProductForm(product.org_id, product.title, product.description, rows,
                        bool(product.hs_code), cb)
 
@@ -270,11 +271,11 @@ def _apply_edit(db: DB, me: Principal, product: Product, parsed: _Parsed) -> Non
     known = {s.id: s for s in product.skus}
     for sku_id, spec in parsed.skus:
         sku = known.get(sku_id)
-        if sku is None:
-            # The service has no call to add a SKU to an existing product yet.
-            raise ValidationFailed("New SKUs are added when the product is created.",
-                                   loc="sku_attrs.0")
-        if (sku.price_fen, sku.stock) != (spec.price_fen, spec.stock):
+        if not sku_id:
+            catalog.do_add_sku(db, me, product.id, spec)
+        elif sku is None:
+            raise ValidationFailed("That SKU is not part of this product.", loc="sku_id")
+        elif (sku.price_fen, sku.stock) != (spec.price_fen, spec.stock):
             catalog.do_update_sku(db, me, sku_id, spec.price_fen, spec.stock)
 
 
@@ -282,8 +283,8 @@ def _apply_edit(db: DB, me: Principal, product: Product, parsed: _Parsed) -> Non
 def update_product(
     request: Request, product_id: str, db: DB, me: SignedIn,
     title: FormText = "", description: FormText = "",
-    sku_id: FormList = [], sku_price: FormList = [],  # noqa: B006 (FastAPI copies defaults)
-    sku_stock: FormList = [],  # noqa: B006
+    sku_id: FormList = [], sku_attrs: FormList = [],  # noqa: B006 (FastAPI copies defaults)
+    sku_price: FormList = [], sku_stock: FormList = [], sku_code: FormList = [],  # noqa: B006
     cb_enabled: FormText = "", hs_code: FormText = "", origin_country: FormText = "",
     tariff_pct: FormText = "", vat_pct: FormText = "", ct_pct: FormText = "",
     warehouse_id: FormText = "", csrf_token: FormText = "",
@@ -293,9 +294,11 @@ def update_product(
     attrs_of = {s.id: attrs_text(s.attrs) for s in product.skus}
     cb = {"hs_code": hs_code, "origin_country": origin_country, "tariff_pct": tariff_pct,
           "vat_pct": vat_pct, "ct_pct": ct_pct, "warehouse_id": warehouse_id}
-    form = _submitted(product.org_id, title, description, sku_id,
-                      [attrs_of.get(i, "") for i in sku_id], sku_price, sku_stock, [],
-                      cb_enabled, cb)
+    # An existing SKU's attributes come from the database, never from the form.
+    attrs = [attrs_of.get(i, "") if i else (sku_attrs[n] if n < len(sku_attrs) else "")
+             for n, i in enumerate(sku_id)]
+    form = _submitted(product.org_id, title, description, sku_id, attrs, sku_price,
+                      sku_stock, sku_code, cb_enabled, cb)
     try:
         _apply_edit(db, me, product, _parse(form))
     except ValidationFailed as exc:

@@ -20,6 +20,9 @@ from livebase.db import new_id
 from livebase.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from livebase.images import StoredImage
 
+# The same bound the create body has (schemas.ProductIn.skus).
+MAX_SKUS = 200
+
 
 @dataclass
 class SkuSpec:
@@ -251,6 +254,25 @@ def _base_of_org(db: Session, org_id: str) -> str | None:
 
 def get_sku(db: Session, sku_id: str) -> Sku | None:
     return db.get(Sku, sku_id)
+
+
+def do_add_sku(db: Session, principal: Principal, product_id: str, spec: SkuSpec) -> Sku:
+    """A new variant (a colour, a size) for an existing listing. Its attributes are not
+    listing text that compliance reads, so the listing's status does not change."""
+    product = get_managed_product(db, principal, product_id)
+    check_not_deleted(product)
+    if len(product.skus) >= MAX_SKUS:
+        raise ValidationFailed(f"A product has at most {MAX_SKUS} SKUs.", loc="body")
+    if spec.code and any(s.code == spec.code for s in product.skus):
+        raise ValidationFailed("SKU codes must be unique within a product.", loc="body.code")
+    if any(s.attrs == spec.attrs for s in product.skus):
+        raise ValidationFailed("The product already has a SKU with these attributes.",
+                               loc="body.attrs")
+    sku = Sku(product_id=product.id, attrs=spec.attrs, price_fen=spec.price_fen,
+              stock=spec.stock, code=spec.code)
+    db.add(sku)
+    db.flush()
+    return sku
 
 
 def do_update_sku(
