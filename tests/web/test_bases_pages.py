@@ -61,8 +61,26 @@ def test_signed_in_user_applies_to_join(browser: Browser, world: World, lang: st
     [app] = _applications(world)
     assert (app.status, app.org_kind, app.applicant_id) == ("pending", "brand",
                                                             world["viewer"].id)
-    done = browser.get(f"/bases/{world.base_a}?applied=1")
+    done = browser.get("/me/applications?applied=1")
     assert ("申请已提交" if lang == "zh" else "Application sent") in done.text
+    assert ("审核中" if lang == "zh" else "pending") in done.text
+
+
+def test_applicants_follow_their_applications_to_the_decision(browser: Browser,
+                                                               world: World) -> None:
+    browser.sign_in("viewer")
+    _apply(browser, world)
+    [app] = _applications(world)
+    r = browser.client.post(f"/api/v1/applications/{app.id}/reject",
+                            headers=world["op_a"].auth, json={"reason": "资质材料不全"})
+    assert r.status_code == 200
+    page = browser.get("/me/applications").text
+    assert "未通过" in page and "资质材料不全" in page
+    mine = browser.client.get("/api/v1/me/applications", headers=world["viewer"].auth).json()
+    assert [(a["id"], a["status"], a["base_name"]) for a in mine["items"]] == [
+        (app.id, "rejected", "朝阳基地")]
+    assert browser.client.get("/api/v1/me/applications",
+                              headers=world["merchant_a1"].auth).json()["items"] == []
 
 
 def test_applying_needs_sign_in_csrf_and_a_name(browser: Browser, world: World) -> None:

@@ -82,6 +82,13 @@ def list_applications(
     return paged([application_out(a) for a in rows], page)
 
 
+@router.get("/me/applications")
+def my_applications(me: Me, db: DB) -> dict[str, Any]:
+    items = [application_out(app) | {"base_name": base_name}
+             for app, base_name in service.list_my_applications(db, me)]
+    return {"items": items, "next_cursor": None}
+
+
 @router.get("/applications/{app_id}")
 def get_application(app_id: str, me: Me, db: DB) -> dict[str, Any]:
     return application_out(service.get_application(db, me, app_id))

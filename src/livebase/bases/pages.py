@@ -74,6 +74,12 @@ def dashboard(request: Request, base_id: str, db: DB, user: PageUser) -> Respons
                   is_operator=user is not None and user.has("operator", base_id=base.id))
 
 
+@router.get("/me/applications", response_class=HTMLResponse)
+def my_applications(request: Request, db: DB, me: SignedIn) -> Response:
+    return render(request, "bases/mine.html", me,
+                  rows=bases.list_my_applications(db, me))
+
+
 @router.get("/bases/{base_id}/apply", response_class=HTMLResponse)
 def apply_page(request: Request, base_id: str, db: DB, me: SignedIn) -> Response:
     base = bases.get_base(db, base_id)
@@ -98,4 +104,4 @@ def apply_submit(request: Request, base_id: str, db: DB, me: SignedIn,
         return render(request, "bases/apply.html", me, status_code=exc.status, base=base,
                       form=form, error=exc)
     db.commit()
-    return redirect(f"/bases/{base.id}?applied=1")
+    return redirect("/me/applications?applied=1")

@@ -211,6 +211,15 @@ def list_applications(
     return list(db.scalars(q.order_by(Application.id.desc()).limit(limit + 1)))
 
 
+def list_my_applications(db: Session, principal: Principal) -> list[tuple[Application, str]]:
+    """The applicant's own applications, newest first, with the base's name."""
+    rows = db.execute(
+        select(Application, LiveBase.name).join(LiveBase, LiveBase.id == Application.base_id)
+        .where(Application.applicant_id == principal.id).order_by(Application.id.desc())
+    ).all()
+    return [(app, name) for app, name in rows]
+
+
 def do_decide(
     db: Session, principal: Principal, app_id: str, *, approve: bool, reason: str | None = None
 ) -> Application:
