@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from livebase.accounts.service import Principal
@@ -203,17 +203,43 @@ def _parse(form: ProductForm) -> _Parsed:
     return _Parsed(title, form.description, skus, cross_border)
 
 
-def _submitted(org_id: str, title: str, description: str, sku_id: list[str],
-               sku_attrs: list[str], sku_price: list[str], sku_stock: list[str],
-               sku_code: list[str], cb_enabled: str, cb: dict[str, str]) -> ProductForm:
-    count = max(len(sku_attrs), len(sku_price), len(sku_stock))
+class EditorFields:
+    """The editor form as posted; both the new-product and the edit handlers take it."""
 
-    def at(values: list[str], i: int) -> str:
-        return values[i] if i < len(values) else ""
+    def __init__(
+        self,
+        title: FormText = "", description: FormText = "",
+        sku_id: FormList = [], sku_attrs: FormList = [],  # noqa: B006 (FastAPI copies defaults)
+        sku_price: FormList = [], sku_stock: FormList = [], sku_code: FormList = [],  # noqa: B006
+        cb_enabled: FormText = "", hs_code: FormText = "", origin_country: FormText = "",
+        tariff_pct: FormText = "", vat_pct: FormText = "", ct_pct: FormText = "",
+        warehouse_id: FormText = "", csrf_token: FormText = "",
+    ) -> None:
+        self.title, self.description = title, description
+        self.sku_id, self.sku_attrs, self.sku_code = sku_id, sku_attrs, sku_code
+        self.sku_price, self.sku_stock = sku_price, sku_stock
+        self.cb_enabled = cb_enabled == "1"
+        self.cb = {"hs_code": hs_code, "origin_country": origin_country,
+                   "tariff_pct": tariff_pct, "vat_pct": vat_pct, "ct_pct": ct_pct,
+                   "warehouse_id": warehouse_id}
+        self.csrf_token = csrf_token
 
-    rows = [SkuRow(at(sku_id, i), at(sku_attrs, i), at(sku_price, i), at(sku_stock, i),
-                   at(sku_code, i)) for i in range(count)]
-    return ProductForm(org_id, title, description, rows, cb_enabled == "1", cb)
+    def form(self, org_id: str, attrs: list[str] | None = None) -> ProductForm:
+        """What was typed, as the editor shows it again; ``attrs`` replaces the posted
+        attributes (an existing SKU's come from the database, never from the form)."""
+        sku_attrs = self.sku_attrs if attrs is None else attrs
+        count = max(len(sku_attrs), len(self.sku_price), len(self.sku_stock))
+
+        def at(values: list[str], i: int) -> str:
+            return values[i] if i < len(values) else ""
+
+        rows = [SkuRow(at(self.sku_id, i), at(sku_attrs, i), at(self.sku_price, i),
+                       at(self.sku_stock, i), at(self.sku_code, i)) for i in range(count)]
+        return ProductForm(org_id, self.title, self.description, rows, self.cb_enabled,
+                           self.cb)
+
+
+Fields = Annotated[EditorFields, Depends()]
 
 
 @router.get("/merchant/products/new", response_class=HTMLResponse)
@@ -224,22 +250,11 @@ def new_product(request: Request, db: DB, me: SignedIn) -> Response:
 
 
 @router.post("/merchant/products/new", response_class=HTMLResponse)
-def create_product(
-    request: Request, db: DB, me: SignedIn,
-    org_id: Annotated[str, Form(max_length=40)] = "",
-    title: FormText = "", description: FormText = "",
-    sku_id: FormList = [], sku_attrs: FormList = [],  # noqa: B006 (FastAPI copies defaults)
-    sku_price: FormList = [], sku_stock: FormList = [], sku_code: FormList = [],  # noqa: B006
-    cb_enabled: FormText = "", hs_code: FormText = "", origin_country: FormText = "",
-    tariff_pct: FormText = "", vat_pct: FormText = "", ct_pct: FormText = "",
-    warehouse_id: FormText = "", csrf_token: FormText = "",
-) -> Response:
-    check_form_csrf(request, me, csrf_token)
+def create_product(request: Request, db: DB, me: SignedIn, fields: Fields,
+                   org_id: Annotated[str, Form(max_length=40)] = "") -> Response:
+    check_form_csrf(request, me, fields.csrf_token)
     brands = _brands(db, me)
-    cb = {"hs_code": hs_code, "origin_country": origin_country, "tariff_pct": tariff_pct,
-          "vat_pct": vat_pct, "ct_pct": ct_pct, "warehouse_id": warehouse_id}
-    form = _submitted(org_id, title, description, [], sku_attrs, sku_price, sku_stock,
-                      sku_code, cb_enabled, cb)
+    form = fields.form(org_id)
     try:
         parsed = _parse(form)
         product = catalog.do_create_product(db, me, org_id, parsed.title, parsed.description,
@@ -280,25 +295,15 @@ def _apply_edit(db: DB, me: Principal, product: Product, parsed: _Parsed) -> Non
 
 
 @router.post("/merchant/products/{product_id}", response_class=HTMLResponse)
-def update_product(
-    request: Request, product_id: str, db: DB, me: SignedIn,
-    title: FormText = "", description: FormText = "",
-    sku_id: FormList = [], sku_attrs: FormList = [],  # noqa: B006 (FastAPI copies defaults)
-    sku_price: FormList = [], sku_stock: FormList = [], sku_code: FormList = [],  # noqa: B006
-    cb_enabled: FormText = "", hs_code: FormText = "", origin_country: FormText = "",
-    tariff_pct: FormText = "", vat_pct: FormText = "", ct_pct: FormText = "",
-    warehouse_id: FormText = "", csrf_token: FormText = "",
-) -> Response:
-    check_form_csrf(request, me, csrf_token)
+def update_product(request: Request, product_id: str, db: DB, me: SignedIn,
+                   fields: Fields) -> Response:
+    check_form_csrf(request, me, fields.csrf_token)
     product = catalog.get_managed_product(db, me, product_id)
     attrs_of = {s.id: attrs_text(s.attrs) for s in product.skus}
-    cb = {"hs_code": hs_code, "origin_country": origin_country, "tariff_pct": tariff_pct,
-          "vat_pct": vat_pct, "ct_pct": ct_pct, "warehouse_id": warehouse_id}
-    # An existing SKU's attributes come from the database, never from the form.
-    attrs = [attrs_of.get(i, "") if i else (sku_attrs[n] if n < len(sku_attrs) else "")
-             for n, i in enumerate(sku_id)]
-    form = _submitted(product.org_id, title, description, sku_id, attrs, sku_price,
-                      sku_stock, sku_code, cb_enabled, cb)
+    attrs = [attrs_of.get(i, "") if i else (fields.sku_attrs[n] if n < len(fields.sku_attrs)
+                                            else "")
+             for n, i in enumerate(fields.sku_id)]
+    form = fields.form(product.org_id, attrs)
     try:
         _apply_edit(db, me, product, _parse(form))
     except ValidationFailed as exc:
