@@ -177,7 +177,7 @@ def users_grant(
     """Give USERNAME the ROLE in a scope (operator/moderator: --base; merchant, agency,
     host: --org; clerk: --counter; admin: none)."""
     from livebase.accounts.service import do_grant, user_by_username
-    from livebase.bases.service import get_base, get_org
+    from livebase.bases.service import get_base, get_org, get_pickup_counter
     from livebase.errors import ApiError
 
     rt = _sessions()
@@ -189,6 +189,8 @@ def users_grant(
                 return
             if org:
                 base = get_org(db, org).base_id
+            elif counter:
+                base = get_pickup_counter(db, counter).base_id
             elif base:
                 get_base(db, base)
             grant = do_grant(db, user, role, base_id=base, org_id=org, counter_id=counter)

@@ -215,6 +215,8 @@ def do_grant(
             RoleGrant.role == role,
             RoleGrant.base_id.is_(base_id) if base_id is None else RoleGrant.base_id == base_id,
             RoleGrant.org_id.is_(org_id) if org_id is None else RoleGrant.org_id == org_id,
+            RoleGrant.counter_id.is_(counter_id) if counter_id is None
+            else RoleGrant.counter_id == counter_id,
         )
     )
     if existing is not None:

@@ -6,8 +6,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from livebase.bases import service
-from livebase.bases.models import Application, LiveBase, Warehouse
-from livebase.bases.schemas import ApplicationIn, MemberIn, RejectIn, WarehouseIn
+from livebase.bases.models import Application, LiveBase, PickupCounter, Warehouse
+from livebase.bases.schemas import (
+    ApplicationIn,
+    MemberIn,
+    PickupCounterIn,
+    RejectIn,
+    WarehouseIn,
+)
 from livebase.http import DB, NO_BODY, Me, PageDep, paged, require_json
 from livebase.schemas import rfc3339
 
@@ -132,3 +138,23 @@ def add_member(org_id: str, body: MemberIn, me: Me, db: DB) -> dict[str, Any]:
     member = service.do_add_member(db, me, org_id, body.username, body.role)
     db.commit()
     return asdict(member)
+
+
+def counter_out(c: PickupCounter) -> dict[str, Any]:
+    return {"id": c.id, "base_id": c.base_id, "warehouse_id": c.warehouse_id, "name": c.name,
+            "customs_code": c.customs_code}
+
+
+@router.post("/bases/{base_id}/pickup-counters", status_code=201)
+def create_pickup_counter(base_id: str, body: PickupCounterIn, me: Me, db: DB
+                          ) -> dict[str, Any]:
+    counter = service.do_create_pickup_counter(db, me, base_id, body.name, body.warehouse_id,
+                                               body.customs_code)
+    db.commit()
+    return counter_out(counter)
+
+
+@router.get("/bases/{base_id}/pickup-counters")
+def list_pickup_counters(base_id: str, db: DB) -> dict[str, Any]:
+    return {"items": [counter_out(c) for c in service.list_pickup_counters(db, base_id)],
+            "next_cursor": None}

@@ -79,3 +79,15 @@ class Warehouse(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     customs_code: Mapped[str] = mapped_column(String(4))
     ems_no: Mapped[str] = mapped_column(String(32))
+
+
+class PickupCounter(TimestampMixin, Base):
+    """A counter where bonded goods are handed over (即买即提), served by clerks."""
+
+    __tablename__ = "pickup_counters"
+
+    id: Mapped[str] = id_column("pc")
+    base_id: Mapped[str] = mapped_column(ForeignKey("bases.id"), index=True)
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    customs_code: Mapped[str] = mapped_column(String(4))

@@ -26,3 +26,9 @@ class WarehouseIn(Body):
 class MemberIn(Body):
     username: Text = Field(min_length=3, max_length=32)
     role: Literal["merchant", "agency", "host"]
+
+
+class PickupCounterIn(Body):
+    name: Text = Field(min_length=1, max_length=100)
+    warehouse_id: Text = Field(max_length=40)
+    customs_code: Text = Field(max_length=4)

@@ -17,6 +17,7 @@ from livebase.bases.models import (
     BaseTarget,
     LiveBase,
     Organisation,
+    PickupCounter,
     Warehouse,
 )
 from livebase.db import utcnow
@@ -269,6 +270,38 @@ def list_warehouses(db: Session, principal: Principal, base_id: str) -> list[War
 
 def get_warehouse(db: Session, warehouse_id: str) -> Warehouse | None:
     return db.get(Warehouse, warehouse_id)
+
+
+def do_create_pickup_counter(db: Session, principal: Principal, base_id: str, name: str,
+                             warehouse_id: str, customs_code: str) -> PickupCounter:
+    get_base(db, base_id)
+    check_operator(principal, base_id)
+    wh = get_warehouse(db, warehouse_id)
+    if wh is None or wh.base_id != base_id:
+        raise ValidationFailed("warehouse_id is not a bonded warehouse of this base.",
+                               loc="body.warehouse_id")
+    if not CUSTOMS_CODE_RE.fullmatch(customs_code):
+        raise ValidationFailed("customs_code is the 4-digit customs district, e.g. 0101.",
+                               loc="body.customs_code")
+    counter = PickupCounter(base_id=base_id, warehouse_id=wh.id, name=name.strip(),
+                            customs_code=customs_code)
+    db.add(counter)
+    db.flush()
+    return counter
+
+
+def list_pickup_counters(db: Session, base_id: str) -> list[PickupCounter]:
+    """Public: buyers choose where to pick up."""
+    get_base(db, base_id)
+    return list(db.scalars(select(PickupCounter).where(PickupCounter.base_id == base_id)
+                           .order_by(PickupCounter.id)))
+
+
+def get_pickup_counter(db: Session, counter_id: str) -> PickupCounter:
+    counter = db.get(PickupCounter, counter_id)
+    if counter is None:
+        raise NotFound(f"No pickup counter {counter_id}.")
+    return counter
 
 
 def org_staff_roles() -> tuple[str, ...]:
