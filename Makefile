@@ -25,7 +25,8 @@ run: $(STAMP)
 	@echo ""
 	@echo "  livebase is starting at  http://$(HOST):$(PORT)/"
 	@echo "  demo accounts (password livebase-demo): admin, operator, moderator,"
-	@echo "    jingwei / yanshan / yihe (merchants), xinghe (agency), xiaoya / ajie (hosts), viewer"
+	@echo "    jingwei / yanshan / yihe (merchants), xinghe (agency), xiaoya / ajie (hosts),"
+	@echo "    clerk (pickup counter), viewer"
 	@echo ""
 	$(DEMO_ENV) $(VENV)/bin/livebase serve --host $(HOST) --port $(PORT)
 

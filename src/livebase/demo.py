@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from livebase.accounts.service import Principal, do_grant, do_register, grants_of, user_by_username
 from livebase.bases import service as bases
-from livebase.bases.models import LiveBase, Organisation, Warehouse
+from livebase.bases.models import LiveBase, Organisation, PickupCounter, Warehouse
 from livebase.catalog import service as catalog
 from livebase.catalog.models import Product
 from livebase.db import new_id, utcnow
@@ -48,6 +48,7 @@ ACCOUNTS = [  # username, display name, role, scope
     ("xinghe", "星河传媒 运营", "agency", "星河传媒"),
     ("xiaoya", "主播 小雅", "host", "星河传媒"),
     ("ajie", "主播 阿杰", "host", "颐和美妆"),
+    ("clerk", "提货柜台 张师傅", "clerk", "counter"),
     ("viewer", "观众 小林", None, None),
 ]
 
@@ -170,6 +171,12 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
                        ems_no="T0101W000001")
         db.add(wh)
         db.flush()
+    counter = db.scalar(select(PickupCounter).where(PickupCounter.base_id == base.id))
+    if counter is None:
+        counter = PickupCounter(base_id=base.id, warehouse_id=wh.id, customs_code="0101",
+                                name="天竺综保区 即买即提柜台")
+        db.add(counter)
+        db.flush()
 
     users = {}
     for username, display, role, scope in ACCOUNTS:
@@ -179,6 +186,8 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
             continue
         if scope == "base" or role == "admin":
             do_grant(db, user, role, base_id=base.id if scope else None)
+        elif scope == "counter":
+            do_grant(db, user, role, base_id=base.id, counter_id=counter.id)
         else:
             assert scope is not None
             do_grant(db, user, role, base_id=base.id, org_id=orgs[scope].id)
