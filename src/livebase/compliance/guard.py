@@ -23,7 +23,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from livebase.compliance import normalize
 from livebase.compliance.verdict import LABELS, Action, Match, Verdict
@@ -123,6 +123,21 @@ def _reputation(weights: Iterable[int]) -> int:
     return max(0, FULL_REPUTATION - total)
 
 
+_K = TypeVar("_K")
+
+
+def _hit_window(store: dict[_K, deque[float]], key: _K, now: float, window: float) -> int:
+    """Record a hit at ``now`` in ``key``'s sliding window; return the hits inside it."""
+    hits = store.get(key)
+    if hits is None:
+        hits = store[key] = deque()
+    horizon = now - window
+    while hits and hits[0] <= horizon:
+        hits.popleft()
+    hits.append(now)
+    return len(hits)
+
+
 class MemoryChatGuard(ChatGuard):
     """In-process store: deques of timestamps per user, pruned as they are read."""
 
@@ -149,21 +164,9 @@ class MemoryChatGuard(ChatGuard):
             if self._count >= max(self._SWEEP_EVERY, len(self._repeats)):
                 self._count = 0
                 self._sweep(now)
-            lines = self._lines.get(user_id)
-            if lines is None:
-                lines = self._lines[user_id] = deque()
-            horizon = now - p.burst_window
-            while lines and lines[0] <= horizon:
-                lines.popleft()
-            lines.append(now)
-            same = self._repeats.get(key)
-            if same is None:
-                same = self._repeats[key] = deque()
-            horizon = now - p.repeat_window
-            while same and same[0] <= horizon:
-                same.popleft()
-            same.append(now)
-            return Activity(len(same), len(lines), self._reputation_locked(user_id, now))
+            lines = _hit_window(self._lines, user_id, now, p.burst_window)
+            same = _hit_window(self._repeats, key, now, p.repeat_window)
+            return Activity(same, lines, self._reputation_locked(user_id, now))
 
     def record_violation(self, user_id: str, weight: int, now: float) -> int:
         with self._lock:
