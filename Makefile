@@ -38,6 +38,7 @@ services:
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench migrations
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

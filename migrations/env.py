@@ -13,8 +13,12 @@ url = config.attributes.get("url") or Settings().sqlalchemy_url
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=url, target_metadata=metadata, literal_binds=True,
-                      render_as_batch=url.startswith("sqlite"))
+    context.configure(
+        url=url,
+        target_metadata=metadata,
+        literal_binds=True,
+        render_as_batch=url.startswith("sqlite"),
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -31,8 +35,9 @@ def run_migrations_online() -> None:
 
 
 def _run(connection: object) -> None:
-    context.configure(connection=connection, target_metadata=metadata,
-                      render_as_batch=url.startswith("sqlite"))  # SQLite ALTERs via batch
+    context.configure(
+        connection=connection, target_metadata=metadata, render_as_batch=url.startswith("sqlite")
+    )  # SQLite ALTERs via batch
     with context.begin_transaction():
         context.run_migrations()
 

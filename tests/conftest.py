@@ -55,8 +55,9 @@ def _drop_pg_database(name: str) -> None:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[Runtime]:
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Runtime]:
     data_dir = tmp_path_factory.mktemp(f"data-{request.param}")
     if request.param == "postgresql":
         # One database per test process: several suites may run at once on one server.
@@ -71,9 +72,15 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         client = None
         limiter = MemoryRateLimiter()
     upgrade(url)
-    settings = Settings(demo=True, data_dir=data_dir, database_url=url,
-                        secret_key="x" * 40, run_jobs_in_process=False, log_json=True,
-                        log_level="WARNING")
+    settings = Settings(
+        demo=True,
+        data_dir=data_dir,
+        database_url=url,
+        secret_key="x" * 40,
+        run_jobs_in_process=False,
+        log_json=True,
+        log_level="WARNING",
+    )
     engine = build_engine(settings.sqlalchemy_url)
     rt = Runtime(settings, engine, build_sessionmaker(engine), limiter, client)
     rt.extras["backend"] = request.param
@@ -144,8 +151,14 @@ class World:
     def __getitem__(self, name: str) -> Actor:
         return self.actors[name]
 
-    def add_user(self, username: str, role: str | None = None, *, base_id: str | None = None,
-                 org_id: str | None = None) -> Actor:
+    def add_user(
+        self,
+        username: str,
+        role: str | None = None,
+        *,
+        base_id: str | None = None,
+        org_id: str | None = None,
+    ) -> Actor:
         with self.rt.sessions() as db, db.begin():
             user = do_register(db, username, "password-123", username)
             if role:
@@ -172,8 +185,9 @@ def build_world(rt: Runtime) -> World:
         w.brand_a2 = bases.do_create_org(db, a.id, "brand", "品牌乙").id
         w.agency_a = bases.do_create_org(db, a.id, "agency", "机构丙").id
         w.brand_b1 = bases.do_create_org(db, b.id, "brand", "品牌丁").id
-        wh = bases.Warehouse(base_id=a.id, name="保税仓", customs_code="0101",
-                             ems_no="T0101W000001")
+        wh = bases.Warehouse(
+            base_id=a.id, name="保税仓", customs_code="0101", ems_no="T0101W000001"
+        )
         db.add(wh)
         db.flush()
         w.warehouse_a = wh.id
@@ -217,8 +231,10 @@ def product_body(org_id: str, **over: Any) -> dict[str, Any]:
         "org_id": org_id,
         "title": "纯棉圆领T恤",
         "description": "240g 重磅面料，100%纯棉。",
-        "skus": [{"attrs": {"颜色": "白", "尺码": "M"}, "price_fen": 9900, "stock": 10},
-                 {"attrs": {"颜色": "黑", "尺码": "L"}, "price_fen": 9900, "stock": 5}],
+        "skus": [
+            {"attrs": {"颜色": "白", "尺码": "M"}, "price_fen": 9900, "stock": 10},
+            {"attrs": {"颜色": "黑", "尺码": "L"}, "price_fen": 9900, "stock": 5},
+        ],
     }
     body.update(over)
     return body

@@ -30,24 +30,31 @@ from tests.dbstate import changes, snapshot
 SHOW_AT = "2026-12-01T12:00:00Z"
 
 
-
 class Env(ApiEnv):
     def product(self, org: str, *, status: str = "active") -> str:
         """A new product of `org` ("brand_a1", ...) in the given status."""
         org_id = getattr(self.world, org)
-        r = self.client.post("/api/v1/products", json=product_body(org_id),
-                             headers=self.auth("admin"))
+        r = self.client.post(
+            "/api/v1/products", json=product_body(org_id), headers=self.auth("admin")
+        )
         assert r.status_code == 201, r.text
         pid: str = r.json()["id"]
         if status == "held":
             # Held as the compliance check would hold it; set directly so the matrix does
             # not depend on which words the lists carry.
             with self.rt.sessions() as db, db.begin():
-                db.execute(update(Product).where(Product.id == pid).values(
-                    status="held", moderation={"verdict": "review", "labels": ["ad_law"]}))
+                db.execute(
+                    update(Product)
+                    .where(Product.id == pid)
+                    .values(status="held", moderation={"verdict": "review", "labels": ["ad_law"]})
+                )
         elif status == "deleted":
-            assert self.client.delete(f"/api/v1/products/{pid}",
-                                      headers=self.auth("admin")).status_code == 204
+            assert (
+                self.client.delete(
+                    f"/api/v1/products/{pid}", headers=self.auth("admin")
+                ).status_code
+                == 204
+            )
         return pid
 
     def sku_of(self, product_id: str) -> str:
@@ -56,17 +63,26 @@ class Env(ApiEnv):
         return sku
 
     def show(self, host: str, org: str) -> str:
-        r = self.client.post("/api/v1/shows", headers=self.auth("admin"), json={
-            "org_id": getattr(self.world, org), "title": "直播", "scheduled_at": SHOW_AT,
-            "host_id": self.world[host].id})
+        r = self.client.post(
+            "/api/v1/shows",
+            headers=self.auth("admin"),
+            json={
+                "org_id": getattr(self.world, org),
+                "title": "直播",
+                "scheduled_at": SHOW_AT,
+                "host_id": self.world[host].id,
+            },
+        )
         assert r.status_code == 201, r.text
         sid: str = r.json()["id"]
         return sid
 
     def application(self, base: str) -> str:
-        r = self.client.post(f"/api/v1/bases/{getattr(self.world, base)}/applications",
-                             headers=self.auth("applicant"),
-                             json={"org_kind": "brand", "name": f"申请{self.made}"})
+        r = self.client.post(
+            f"/api/v1/bases/{getattr(self.world, base)}/applications",
+            headers=self.auth("applicant"),
+            json={"org_kind": "brand", "name": f"申请{self.made}"},
+        )
         self.made += 1
         assert r.status_code == 201, r.text
         app_id: str = r.json()["id"]
@@ -120,10 +136,13 @@ class Row:
 
 def p(template: str) -> Build:
     """A path template over Env.ids ({p_a1}, {show_ag}, ...) and the world ({base_a})."""
+
     def build(e: Env) -> str:
         w = e.world
-        return template.format(**e.ids, base_a=w.base_a, base_b=w.base_b,
-                               brand_a1=w.brand_a1, brand_a2=w.brand_a2)
+        return template.format(
+            **e.ids, base_a=w.base_a, base_b=w.base_b, brand_a1=w.brand_a1, brand_a2=w.brand_a2
+        )
+
     return build
 
 
@@ -141,6 +160,7 @@ def show_body(org: str, host: str | None) -> Build:
         if host:
             body["host_id"] = e.world[host].id
         return body
+
     return build
 
 
@@ -155,190 +175,538 @@ ROWS: list[Row] = [
     # --- products: a merchant of A1 against A2's and B1's products --------------------
     Row("merchant_a1", "GET", p("/api/v1/products/{p_a2}"), 200, what="see_active_of_a2"),
     Row("merchant_a1", "GET", p("/api/v1/products/{p_a2_held}"), 404, what="see_held_of_a2"),
-    Row("merchant_a1", "GET", p("/api/v1/products/{p_a2_deleted}"), 404,
-        what="see_deleted_of_a2"),
+    Row("merchant_a1", "GET", p("/api/v1/products/{p_a2_deleted}"), 404, what="see_deleted_of_a2"),
     Row("merchant_a1", "GET", p("/api/v1/products/{p_b1_held}"), 404, what="see_held_of_b1"),
     Row("merchant_a1", "GET", p("/api/v1/products/{p_a1_held}"), 200, what="see_own_held"),
-    Row("merchant_a1", "PATCH", p("/api/v1/products/{p_a2}"), 403, PATCH_TITLE,
-        what="patch_active_of_a2"),
-    Row("merchant_a1", "PATCH", p("/api/v1/products/{p_a2_held}"), 404, PATCH_TITLE,
-        what="patch_held_of_a2"),
-    Row("merchant_a1", "PATCH", p("/api/v1/products/{p_a2_deleted}"), 404, PATCH_TITLE,
-        what="patch_deleted_of_a2"),
-    Row("merchant_a1", "PATCH", p("/api/v1/products/{p_b1}"), 403, PATCH_TITLE,
-        what="patch_active_of_b1"),
-    Row("merchant_a1", "PATCH", p("/api/v1/products/{p_b1_held}"), 404, PATCH_TITLE,
-        what="patch_held_of_b1"),
+    Row(
+        "merchant_a1",
+        "PATCH",
+        p("/api/v1/products/{p_a2}"),
+        403,
+        PATCH_TITLE,
+        what="patch_active_of_a2",
+    ),
+    Row(
+        "merchant_a1",
+        "PATCH",
+        p("/api/v1/products/{p_a2_held}"),
+        404,
+        PATCH_TITLE,
+        what="patch_held_of_a2",
+    ),
+    Row(
+        "merchant_a1",
+        "PATCH",
+        p("/api/v1/products/{p_a2_deleted}"),
+        404,
+        PATCH_TITLE,
+        what="patch_deleted_of_a2",
+    ),
+    Row(
+        "merchant_a1",
+        "PATCH",
+        p("/api/v1/products/{p_b1}"),
+        403,
+        PATCH_TITLE,
+        what="patch_active_of_b1",
+    ),
+    Row(
+        "merchant_a1",
+        "PATCH",
+        p("/api/v1/products/{p_b1_held}"),
+        404,
+        PATCH_TITLE,
+        what="patch_held_of_b1",
+    ),
     Row("merchant_a1", "DELETE", p("/api/v1/products/{p_a2}"), 403, what="delete_of_a2"),
-    Row("merchant_a1", "DELETE", p("/api/v1/products/{p_b1_held}"), 404,
-        what="delete_held_of_b1"),
-    Row("merchant_a1", "PATCH", p("/api/v1/skus/{sku_p_a2}"), 403, const({"stock": 0}),
-        what="patch_sku_of_a2"),
-    Row("merchant_a1", "PATCH", p("/api/v1/skus/{sku_p_a2_held}"), 404, const({"stock": 0}),
-        what="patch_sku_of_held_a2"),
-    Row("merchant_a1", "PATCH", p("/api/v1/skus/{sku_p_b1}"), 403, const({"price_fen": 1}),
-        what="patch_sku_of_b1"),
-    Row("merchant_a1", "POST", p("/api/v1/products/{p_a2}/images"), 403, upload=True,
-        what="image_to_a2"),
-    Row("merchant_a1", "POST", p("/api/v1/products/{p_a2_held}/images"), 404, upload=True,
-        what="image_to_held_a2"),
-    Row("merchant_a1", "POST", const("/api/v1/products"), 403, org_body("brand_a2"),
-        what="create_for_a2"),
-    Row("merchant_a1", "POST", const("/api/v1/products"), 403, org_body("brand_b1"),
-        what="create_for_b1"),
+    Row("merchant_a1", "DELETE", p("/api/v1/products/{p_b1_held}"), 404, what="delete_held_of_b1"),
+    Row(
+        "merchant_a1",
+        "PATCH",
+        p("/api/v1/skus/{sku_p_a2}"),
+        403,
+        const({"stock": 0}),
+        what="patch_sku_of_a2",
+    ),
+    Row(
+        "merchant_a1",
+        "PATCH",
+        p("/api/v1/skus/{sku_p_a2_held}"),
+        404,
+        const({"stock": 0}),
+        what="patch_sku_of_held_a2",
+    ),
+    Row(
+        "merchant_a1",
+        "PATCH",
+        p("/api/v1/skus/{sku_p_b1}"),
+        403,
+        const({"price_fen": 1}),
+        what="patch_sku_of_b1",
+    ),
+    Row(
+        "merchant_a1",
+        "POST",
+        p("/api/v1/products/{p_a2}/images"),
+        403,
+        upload=True,
+        what="image_to_a2",
+    ),
+    Row(
+        "merchant_a1",
+        "POST",
+        p("/api/v1/products/{p_a2_held}/images"),
+        404,
+        upload=True,
+        what="image_to_held_a2",
+    ),
+    Row(
+        "merchant_a1",
+        "POST",
+        const("/api/v1/products"),
+        403,
+        org_body("brand_a2"),
+        what="create_for_a2",
+    ),
+    Row(
+        "merchant_a1",
+        "POST",
+        const("/api/v1/products"),
+        403,
+        org_body("brand_b1"),
+        what="create_for_b1",
+    ),
     Row("merchant_b1", "GET", p("/api/v1/products/{p_a1_held}"), 404, what="see_held_of_a1"),
-    Row("merchant_a1", "PATCH", lambda e: f"/api/v1/products/{e.product('brand_a1')}", 200,
-        PATCH_TITLE, what="patch_own"),
-    Row("merchant_a1", "DELETE", lambda e: f"/api/v1/products/{e.product('brand_a1')}", 204,
-        what="delete_own"),
-    Row("merchant_a1", "POST", const("/api/v1/products"), 201, org_body("brand_a1"),
-        what="create_own"),
+    Row(
+        "merchant_a1",
+        "PATCH",
+        lambda e: f"/api/v1/products/{e.product('brand_a1')}",
+        200,
+        PATCH_TITLE,
+        what="patch_own",
+    ),
+    Row(
+        "merchant_a1",
+        "DELETE",
+        lambda e: f"/api/v1/products/{e.product('brand_a1')}",
+        204,
+        what="delete_own",
+    ),
+    Row(
+        "merchant_a1",
+        "POST",
+        const("/api/v1/products"),
+        201,
+        org_body("brand_a1"),
+        what="create_own",
+    ),
     # Hosts present products; only the brand's merchant staff edit them.
-    Row("host_a1", "PATCH", p("/api/v1/products/{p_a1}"), 403, PATCH_TITLE,
-        what="host_patches_brand_product"),
+    Row(
+        "host_a1",
+        "PATCH",
+        p("/api/v1/products/{p_a1}"),
+        403,
+        PATCH_TITLE,
+        what="host_patches_brand_product",
+    ),
     Row("host_a1", "GET", p("/api/v1/products/{p_a1_held}"), 200, what="host_sees_brand_held"),
-    Row("agency_a", "PATCH", p("/api/v1/products/{p_a1}"), 403, PATCH_TITLE,
-        what="agency_patches_brand_product"),
-    Row("agency_a", "POST", const("/api/v1/products"), 403, org_body("agency_a"),
-        what="agency_lists_a_product"),
+    Row(
+        "agency_a",
+        "PATCH",
+        p("/api/v1/products/{p_a1}"),
+        403,
+        PATCH_TITLE,
+        what="agency_patches_brand_product",
+    ),
+    Row(
+        "agency_a",
+        "POST",
+        const("/api/v1/products"),
+        403,
+        org_body("agency_a"),
+        what="agency_lists_a_product",
+    ),
     Row("mod_a", "GET", p("/api/v1/products/{p_a2_held}"), 200, what="moderator_sees_held"),
-    Row("mod_a", "PATCH", p("/api/v1/products/{p_a1}"), 403, PATCH_TITLE,
-        what="moderator_edits_listing"),
+    Row(
+        "mod_a",
+        "PATCH",
+        p("/api/v1/products/{p_a1}"),
+        403,
+        PATCH_TITLE,
+        what="moderator_edits_listing",
+    ),
     Row("op_a", "GET", p("/api/v1/products/{p_a2_held}"), 200, what="operator_sees_held"),
     Row("op_b", "GET", p("/api/v1/products/{p_a2_held}"), 404, what="see_held_of_base_a"),
     # --- shows: hosts, another host, agency and brand staff ---------------------------
-    Row("host_ag", "PATCH", p("/api/v1/shows/{show_a1}"), 403, PATCH_TITLE,
-        what="patch_other_hosts_show"),
-    Row("host_a1b", "PATCH", p("/api/v1/shows/{show_a1}"), 403, PATCH_TITLE,
-        what="patch_same_brand_other_hosts_show"),
-    Row("host_ag", "PUT", p("/api/v1/shows/{show_a1}/shelf"), 403, shelf_body("p_a1"),
-        what="shelf_of_other_hosts_show"),
-    Row("host_ag", "POST", p("/api/v1/shows/{show_a1}/explaining"), 403, const({"no": None}),
-        what="explaining_other_hosts_show"),
-    Row("host_ag", "POST", p("/api/v1/shows/{show_a1}/start"), 403,
-        what="start_other_hosts_show"),
+    Row(
+        "host_ag",
+        "PATCH",
+        p("/api/v1/shows/{show_a1}"),
+        403,
+        PATCH_TITLE,
+        what="patch_other_hosts_show",
+    ),
+    Row(
+        "host_a1b",
+        "PATCH",
+        p("/api/v1/shows/{show_a1}"),
+        403,
+        PATCH_TITLE,
+        what="patch_same_brand_other_hosts_show",
+    ),
+    Row(
+        "host_ag",
+        "PUT",
+        p("/api/v1/shows/{show_a1}/shelf"),
+        403,
+        shelf_body("p_a1"),
+        what="shelf_of_other_hosts_show",
+    ),
+    Row(
+        "host_ag",
+        "POST",
+        p("/api/v1/shows/{show_a1}/explaining"),
+        403,
+        const({"no": None}),
+        what="explaining_other_hosts_show",
+    ),
+    Row("host_ag", "POST", p("/api/v1/shows/{show_a1}/start"), 403, what="start_other_hosts_show"),
     Row("host_ag", "POST", p("/api/v1/shows/{show_a1}/end"), 403, what="end_other_hosts_show"),
-    Row("host_ag", "POST", p("/api/v1/shows/{show_a1}/cover"), 403, upload=True,
-        what="cover_of_other_hosts_show"),
-    Row("host_ag", "GET", p("/api/v1/shows/{show_a1}/ingest"), 403,
-        what="ingest_key_of_other_hosts_show"),
-    Row("host_a1b", "GET", p("/api/v1/shows/{show_a1}/ingest"), 403,
-        what="ingest_key_of_same_brand_other_host"),
-    Row("host_ag", "POST", p("/api/v1/shows/{show_a1}/ingest/rotate"), 403,
-        what="rotate_other_hosts_key"),
+    Row(
+        "host_ag",
+        "POST",
+        p("/api/v1/shows/{show_a1}/cover"),
+        403,
+        upload=True,
+        what="cover_of_other_hosts_show",
+    ),
+    Row(
+        "host_ag",
+        "GET",
+        p("/api/v1/shows/{show_a1}/ingest"),
+        403,
+        what="ingest_key_of_other_hosts_show",
+    ),
+    Row(
+        "host_a1b",
+        "GET",
+        p("/api/v1/shows/{show_a1}/ingest"),
+        403,
+        what="ingest_key_of_same_brand_other_host",
+    ),
+    Row(
+        "host_ag",
+        "POST",
+        p("/api/v1/shows/{show_a1}/ingest/rotate"),
+        403,
+        what="rotate_other_hosts_key",
+    ),
     Row("host_a1", "GET", p("/api/v1/shows/{show_a1}/ingest"), 200, what="own_ingest_key"),
-    Row("host_a1", "PATCH", p("/api/v1/shows/{show_a1}"), 200, PATCH_TITLE,
-        what="patch_own_show"),
-    Row("host_a1", "POST", const("/api/v1/shows"), 403, show_body("agency_a", None),
-        what="create_show_in_org_not_hosted"),
-    Row("host_a1", "POST", const("/api/v1/shows"), 403, show_body("brand_a1", "host_a1b"),
-        what="create_show_for_another_host"),
-    Row("agency_a", "PATCH", p("/api/v1/shows/{show_ag}"), 200, PATCH_TITLE,
-        what="patch_own_hosts_show"),
-    Row("agency_a", "PUT", p("/api/v1/shows/{show_ag}/shelf"), 200, shelf_body("p_a1"),
-        what="shelf_of_own_hosts_show"),
-    Row("agency_a", "POST", lambda e: f"/api/v1/shows/{e.show('host_ag', 'agency_a')}/start",
-        200, what="start_own_hosts_show"),
-    Row("agency_a", "POST", const("/api/v1/shows"), 201, show_body("agency_a", "host_ag"),
-        what="create_show_for_own_host"),
-    Row("agency_a", "PATCH", p("/api/v1/shows/{show_a1}"), 403, PATCH_TITLE,
-        what="patch_brand_show"),
-    Row("agency_a", "PUT", p("/api/v1/shows/{show_a1}/shelf"), 403, shelf_body("p_a1"),
-        what="shelf_of_brand_show"),
-    Row("agency_a", "POST", const("/api/v1/shows"), 403, show_body("brand_a1", "host_a1"),
-        what="create_show_for_brand_host"),
-    Row("agency_a", "GET", p("/api/v1/shows/{show_ag}/ingest"), 403,
-        what="ingest_key_is_for_the_host_only"),
-    Row("merchant_a1", "POST", const("/api/v1/shows"), 201, show_body("brand_a1", "host_a1"),
-        what="create_show_for_own_host"),
-    Row("merchant_a1", "POST", const("/api/v1/shows"), 403, show_body("brand_a1", None),
-        what="create_show_without_being_a_host"),
-    Row("merchant_a2", "PATCH", p("/api/v1/shows/{show_a1}"), 403, PATCH_TITLE,
-        what="patch_other_brands_show"),
-    Row("viewer", "POST", const("/api/v1/shows"), 403, show_body("brand_a1", None),
-        what="create_show"),
-    Row(None, "POST", const("/api/v1/shows"), 401, show_body("brand_a1", None),
-        what="create_show"),
+    Row("host_a1", "PATCH", p("/api/v1/shows/{show_a1}"), 200, PATCH_TITLE, what="patch_own_show"),
+    Row(
+        "host_a1",
+        "POST",
+        const("/api/v1/shows"),
+        403,
+        show_body("agency_a", None),
+        what="create_show_in_org_not_hosted",
+    ),
+    Row(
+        "host_a1",
+        "POST",
+        const("/api/v1/shows"),
+        403,
+        show_body("brand_a1", "host_a1b"),
+        what="create_show_for_another_host",
+    ),
+    Row(
+        "agency_a",
+        "PATCH",
+        p("/api/v1/shows/{show_ag}"),
+        200,
+        PATCH_TITLE,
+        what="patch_own_hosts_show",
+    ),
+    Row(
+        "agency_a",
+        "PUT",
+        p("/api/v1/shows/{show_ag}/shelf"),
+        200,
+        shelf_body("p_a1"),
+        what="shelf_of_own_hosts_show",
+    ),
+    Row(
+        "agency_a",
+        "POST",
+        lambda e: f"/api/v1/shows/{e.show('host_ag', 'agency_a')}/start",
+        200,
+        what="start_own_hosts_show",
+    ),
+    Row(
+        "agency_a",
+        "POST",
+        const("/api/v1/shows"),
+        201,
+        show_body("agency_a", "host_ag"),
+        what="create_show_for_own_host",
+    ),
+    Row(
+        "agency_a", "PATCH", p("/api/v1/shows/{show_a1}"), 403, PATCH_TITLE, what="patch_brand_show"
+    ),
+    Row(
+        "agency_a",
+        "PUT",
+        p("/api/v1/shows/{show_a1}/shelf"),
+        403,
+        shelf_body("p_a1"),
+        what="shelf_of_brand_show",
+    ),
+    Row(
+        "agency_a",
+        "POST",
+        const("/api/v1/shows"),
+        403,
+        show_body("brand_a1", "host_a1"),
+        what="create_show_for_brand_host",
+    ),
+    Row(
+        "agency_a",
+        "GET",
+        p("/api/v1/shows/{show_ag}/ingest"),
+        403,
+        what="ingest_key_is_for_the_host_only",
+    ),
+    Row(
+        "merchant_a1",
+        "POST",
+        const("/api/v1/shows"),
+        201,
+        show_body("brand_a1", "host_a1"),
+        what="create_show_for_own_host",
+    ),
+    Row(
+        "merchant_a1",
+        "POST",
+        const("/api/v1/shows"),
+        403,
+        show_body("brand_a1", None),
+        what="create_show_without_being_a_host",
+    ),
+    Row(
+        "merchant_a2",
+        "PATCH",
+        p("/api/v1/shows/{show_a1}"),
+        403,
+        PATCH_TITLE,
+        what="patch_other_brands_show",
+    ),
+    Row(
+        "viewer",
+        "POST",
+        const("/api/v1/shows"),
+        403,
+        show_body("brand_a1", None),
+        what="create_show",
+    ),
+    Row(None, "POST", const("/api/v1/shows"), 401, show_body("brand_a1", None), what="create_show"),
     Row(None, "PATCH", p("/api/v1/shows/{show_a1}"), 401, PATCH_TITLE, what="patch_show"),
     Row(None, "GET", p("/api/v1/shows/{show_a1}/ingest"), 401, what="ingest_key"),
     # --- staff endpoints: viewers, anonymous callers, the applicant -------------------
-    Row("viewer", "POST", p("/api/v1/applications/{app_a}/approve"), 404,
-        what="approve_invisible_application"),
-    Row("viewer", "POST", p("/api/v1/applications/{app_a}/reject"), 404,
-        const({"reason": "不"}), what="reject_invisible_application"),
-    Row("applicant", "POST", p("/api/v1/applications/{app_a}/approve"), 403,
-        what="approve_own_application"),
+    Row(
+        "viewer",
+        "POST",
+        p("/api/v1/applications/{app_a}/approve"),
+        404,
+        what="approve_invisible_application",
+    ),
+    Row(
+        "viewer",
+        "POST",
+        p("/api/v1/applications/{app_a}/reject"),
+        404,
+        const({"reason": "不"}),
+        what="reject_invisible_application",
+    ),
+    Row(
+        "applicant",
+        "POST",
+        p("/api/v1/applications/{app_a}/approve"),
+        403,
+        what="approve_own_application",
+    ),
     Row("applicant", "GET", p("/api/v1/applications/{app_a}"), 200, what="see_own_application"),
     Row(None, "POST", p("/api/v1/applications/{app_a}/approve"), 401, what="approve"),
-    Row("viewer", "POST", p("/api/v1/bases/{base_a}/warehouses"), 403, WAREHOUSE,
-        what="create_warehouse"),
-    Row(None, "POST", p("/api/v1/bases/{base_a}/warehouses"), 401, WAREHOUSE,
-        what="create_warehouse"),
+    Row(
+        "viewer",
+        "POST",
+        p("/api/v1/bases/{base_a}/warehouses"),
+        403,
+        WAREHOUSE,
+        what="create_warehouse",
+    ),
+    Row(
+        None,
+        "POST",
+        p("/api/v1/bases/{base_a}/warehouses"),
+        401,
+        WAREHOUSE,
+        what="create_warehouse",
+    ),
     Row("viewer", "GET", p("/api/v1/bases/{base_a}/warehouses"), 403, what="list_warehouses"),
     Row(None, "GET", p("/api/v1/bases/{base_a}/warehouses"), 401, what="list_warehouses"),
-    Row("viewer", "GET", p("/api/v1/bases/{base_a}/applications"), 403,
-        what="list_applications"),
-    Row("merchant_a1", "POST", p("/api/v1/applications/{app_a}/approve"), 404,
-        what="approve_application"),
-    Row("merchant_a1", "POST", p("/api/v1/bases/{base_a}/warehouses"), 403, WAREHOUSE,
-        what="create_warehouse"),
-    Row("viewer", "POST", const("/api/v1/products"), 403, org_body("brand_a1"),
-        what="create_product"),
-    Row(None, "POST", const("/api/v1/products"), 401, org_body("brand_a1"),
-        what="create_product"),
-    Row(None, "PATCH", p("/api/v1/skus/{sku_p_a1}"), 401, const({"stock": 1}),
-        what="patch_sku"),
+    Row("viewer", "GET", p("/api/v1/bases/{base_a}/applications"), 403, what="list_applications"),
+    Row(
+        "merchant_a1",
+        "POST",
+        p("/api/v1/applications/{app_a}/approve"),
+        404,
+        what="approve_application",
+    ),
+    Row(
+        "merchant_a1",
+        "POST",
+        p("/api/v1/bases/{base_a}/warehouses"),
+        403,
+        WAREHOUSE,
+        what="create_warehouse",
+    ),
+    Row(
+        "viewer",
+        "POST",
+        const("/api/v1/products"),
+        403,
+        org_body("brand_a1"),
+        what="create_product",
+    ),
+    Row(None, "POST", const("/api/v1/products"), 401, org_body("brand_a1"), what="create_product"),
+    Row(None, "PATCH", p("/api/v1/skus/{sku_p_a1}"), 401, const({"stock": 1}), what="patch_sku"),
     Row(None, "DELETE", p("/api/v1/products/{p_a1}"), 401, what="delete_product"),
-    Row(None, "POST", p("/api/v1/products/{p_a1}/images"), 401, upload=True,
-        what="upload_image"),
+    Row(None, "POST", p("/api/v1/products/{p_a1}/images"), 401, upload=True, what="upload_image"),
     # --- operators: base B sees nothing of base A ---------------------------------------
-    Row("op_b", "GET", p("/api/v1/bases/{base_a}/applications"), 403,
-        what="list_applications_of_base_a"),
+    Row(
+        "op_b",
+        "GET",
+        p("/api/v1/bases/{base_a}/applications"),
+        403,
+        what="list_applications_of_base_a",
+    ),
     Row("op_b", "GET", p("/api/v1/applications/{app_a}"), 404, what="get_application_of_a"),
-    Row("op_b", "POST", p("/api/v1/applications/{app_a}/approve"), 404,
-        what="approve_application_of_a"),
-    Row("op_b", "POST", p("/api/v1/applications/{app_a}/reject"), 404, const({"reason": "不"}),
-        what="reject_application_of_a"),
-    Row("op_b", "POST", p("/api/v1/bases/{base_a}/warehouses"), 403, WAREHOUSE,
-        what="create_warehouse_in_a"),
-    Row("op_b", "GET", p("/api/v1/bases/{base_a}/warehouses"), 403,
-        what="list_warehouses_of_a"),
+    Row(
+        "op_b",
+        "POST",
+        p("/api/v1/applications/{app_a}/approve"),
+        404,
+        what="approve_application_of_a",
+    ),
+    Row(
+        "op_b",
+        "POST",
+        p("/api/v1/applications/{app_a}/reject"),
+        404,
+        const({"reason": "不"}),
+        what="reject_application_of_a",
+    ),
+    Row(
+        "op_b",
+        "POST",
+        p("/api/v1/bases/{base_a}/warehouses"),
+        403,
+        WAREHOUSE,
+        what="create_warehouse_in_a",
+    ),
+    Row("op_b", "GET", p("/api/v1/bases/{base_a}/warehouses"), 403, what="list_warehouses_of_a"),
     Row("op_a", "GET", p("/api/v1/applications/{app_b}"), 404, what="get_application_of_b"),
     # Applications are the operators' business: to a moderator of the same base they are
     # as invisible as to anyone else.
-    Row("mod_a", "POST", p("/api/v1/applications/{app_a}/approve"), 404,
-        what="moderator_approves"),
-    Row("mod_a", "GET", p("/api/v1/bases/{base_a}/applications"), 403,
-        what="moderator_lists_applications"),
+    Row("mod_a", "POST", p("/api/v1/applications/{app_a}/approve"), 404, what="moderator_approves"),
+    Row(
+        "mod_a",
+        "GET",
+        p("/api/v1/bases/{base_a}/applications"),
+        403,
+        what="moderator_lists_applications",
+    ),
     Row("op_a", "GET", p("/api/v1/bases/{base_a}/applications"), 200, what="list_own_base"),
     Row("op_a", "GET", p("/api/v1/bases/{base_a}/warehouses"), 200, what="list_warehouses"),
-    Row("merchant_a1", "GET", p("/api/v1/bases/{base_a}/warehouses"), 200,
-        what="merchant_lists_own_base_warehouses"),
-    Row("merchant_b1", "GET", p("/api/v1/bases/{base_a}/warehouses"), 403,
-        what="merchant_lists_other_base_warehouses"),
-    Row("op_a", "POST", lambda e: f"/api/v1/applications/{e.application('base_a')}/approve",
-        200, what="approve_own_base"),
-    Row("op_a", "POST", p("/api/v1/bases/{base_a}/warehouses"), 201, WAREHOUSE,
-        what="create_warehouse"),
+    Row(
+        "merchant_a1",
+        "GET",
+        p("/api/v1/bases/{base_a}/warehouses"),
+        200,
+        what="merchant_lists_own_base_warehouses",
+    ),
+    Row(
+        "merchant_b1",
+        "GET",
+        p("/api/v1/bases/{base_a}/warehouses"),
+        403,
+        what="merchant_lists_other_base_warehouses",
+    ),
+    Row(
+        "op_a",
+        "POST",
+        lambda e: f"/api/v1/applications/{e.application('base_a')}/approve",
+        200,
+        what="approve_own_base",
+    ),
+    Row(
+        "op_a",
+        "POST",
+        p("/api/v1/bases/{base_a}/warehouses"),
+        201,
+        WAREHOUSE,
+        what="create_warehouse",
+    ),
     # --- admin may do everything ------------------------------------------------------
     Row("admin", "GET", p("/api/v1/products/{p_b1_held}"), 200, what="see_held"),
-    Row("admin", "PATCH", lambda e: f"/api/v1/products/{e.product('brand_b1')}", 200,
-        PATCH_TITLE, what="patch_any_product"),
-    Row("admin", "DELETE", lambda e: f"/api/v1/products/{e.product('brand_a2')}", 204,
-        what="delete_any_product"),
-    Row("admin", "POST", const("/api/v1/products"), 201, org_body("brand_b1"),
-        what="create_for_any_brand"),
-    Row("admin", "POST", lambda e: f"/api/v1/applications/{e.application('base_b')}/approve",
-        200, what="approve_in_any_base"),
-    Row("admin", "GET", p("/api/v1/bases/{base_b}/applications"), 200,
-        what="list_applications"),
-    Row("admin", "POST", p("/api/v1/bases/{base_b}/warehouses"), 201, WAREHOUSE,
-        what="create_warehouse"),
+    Row(
+        "admin",
+        "PATCH",
+        lambda e: f"/api/v1/products/{e.product('brand_b1')}",
+        200,
+        PATCH_TITLE,
+        what="patch_any_product",
+    ),
+    Row(
+        "admin",
+        "DELETE",
+        lambda e: f"/api/v1/products/{e.product('brand_a2')}",
+        204,
+        what="delete_any_product",
+    ),
+    Row(
+        "admin",
+        "POST",
+        const("/api/v1/products"),
+        201,
+        org_body("brand_b1"),
+        what="create_for_any_brand",
+    ),
+    Row(
+        "admin",
+        "POST",
+        lambda e: f"/api/v1/applications/{e.application('base_b')}/approve",
+        200,
+        what="approve_in_any_base",
+    ),
+    Row("admin", "GET", p("/api/v1/bases/{base_b}/applications"), 200, what="list_applications"),
+    Row(
+        "admin",
+        "POST",
+        p("/api/v1/bases/{base_b}/warehouses"),
+        201,
+        WAREHOUSE,
+        what="create_warehouse",
+    ),
     Row("admin", "GET", p("/api/v1/shows/{show_a1}/ingest"), 200, what="see_ingest_key"),
-    Row("admin", "PATCH", p("/api/v1/shows/{show_ag}"), 200, PATCH_TITLE,
-        what="patch_any_show"),
-    Row("admin", "POST", lambda e: f"/api/v1/shows/{e.show('host_a1', 'brand_a1')}/end", 200,
-        what="end_any_show"),
+    Row("admin", "PATCH", p("/api/v1/shows/{show_ag}"), 200, PATCH_TITLE, what="patch_any_show"),
+    Row(
+        "admin",
+        "POST",
+        lambda e: f"/api/v1/shows/{e.show('host_a1', 'brand_a1')}/end",
+        200,
+        what="end_any_show",
+    ),
 ]
 
 ERRORS = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
@@ -348,8 +716,9 @@ def _send(e: Env, row: Row) -> httpx.Response:
     path = row.path(e)
     headers = e.auth(row.actor)
     if row.upload:
-        return e.client.post(path, files={"file": ("a.png", png_bytes(), "image/png")},
-                             headers=headers)
+        return e.client.post(
+            path, files={"file": ("a.png", png_bytes(), "image/png")}, headers=headers
+        )
     if row.body is not None:
         return e.client.request(row.method, path, json=row.body(e), headers=headers)
     return e.client.request(row.method, path, headers=headers)
@@ -377,8 +746,11 @@ def test_matrix_ids_are_unique() -> None:
 
 
 def test_shows_list_and_show_are_public_and_never_carry_the_stream_key(env: Env) -> None:
-    key = env.client.get(f"/api/v1/shows/{env.ids['show_a1']}/ingest",
-                         headers=env.auth("host_a1")).json()["stream"].split("key=")[1]
+    key = (
+        env.client.get(f"/api/v1/shows/{env.ids['show_a1']}/ingest", headers=env.auth("host_a1"))
+        .json()["stream"]
+        .split("key=")[1]
+    )
     listing = env.client.get("/api/v1/shows")
     assert listing.status_code == 200
     assert {env.ids["show_a1"], env.ids["show_ag"]} <= {s["id"] for s in listing.json()["items"]}
@@ -412,14 +784,28 @@ def test_active_products_are_public_and_held_or_deleted_ones_are_not(env: Env) -
         assert ids[held] not in {p["id"] for p in listed}
 
 
-@pytest.mark.parametrize("actor, sees_held", [
-    (None, False), ("viewer", False), ("merchant_a1", False), ("merchant_b1", False),
-    ("op_b", False), ("merchant_a2", True), ("mod_a", True), ("op_a", True), ("admin", True),
-])
+@pytest.mark.parametrize(
+    "actor, sees_held",
+    [
+        (None, False),
+        ("viewer", False),
+        ("merchant_a1", False),
+        ("merchant_b1", False),
+        ("op_b", False),
+        ("merchant_a2", True),
+        ("mod_a", True),
+        ("op_a", True),
+        ("admin", True),
+    ],
+)
 def test_a_brands_held_list_is_seen_only_by_its_org_and_its_base_staff(
-        env: Env, actor: str | None, sees_held: bool) -> None:
-    r = env.client.get("/api/v1/products", headers=env.auth(actor),
-                       params={"org_id": env.world.brand_a2, "status": "held"})
+    env: Env, actor: str | None, sees_held: bool
+) -> None:
+    r = env.client.get(
+        "/api/v1/products",
+        headers=env.auth(actor),
+        params={"org_id": env.world.brand_a2, "status": "held"},
+    )
     assert r.status_code == 200
     ids = [p["id"] for p in r.json()["items"]]
     assert ids == ([env.ids["p_a2_held"]] if sees_held else [])

@@ -17,8 +17,9 @@ LIVEBASE = [sys.executable, "-m", "livebase.cli"]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def cli_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[dict[str, str]]:
+def cli_env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
     data = tmp_path_factory.mktemp(f"cli-{request.param}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEBASE_")}
     env.update(LIVEBASE_DEMO="1", LIVEBASE_DATA_DIR=str(data), LIVEBASE_LOG_LEVEL="WARNING")
@@ -29,10 +30,12 @@ def cli_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     yield env
 
 
-def run(env: dict[str, str], *args: str, stdin: str = "", ok: bool = True
-        ) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*LIVEBASE, *args], input=stdin, env=env, capture_output=True,
-                          text=True, timeout=120)
+def run(
+    env: dict[str, str], *args: str, stdin: str = "", ok: bool = True
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [*LIVEBASE, *args], input=stdin, env=env, capture_output=True, text=True, timeout=120
+    )
     if ok:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -45,27 +48,42 @@ def last_line(proc: subprocess.CompletedProcess[str]) -> str:
 def test_create_commands_print_the_new_id_last(cli_env: dict[str, str]) -> None:
     base = last_line(run(cli_env, "bases", "create", "--name", "海淀基地", "--district", "海淀区"))
     assert base.startswith("base_")
-    org = last_line(run(cli_env, "orgs", "create", "--base", base, "--kind", "brand",
-                        "--name", "品牌一"))
+    org = last_line(
+        run(cli_env, "orgs", "create", "--base", base, "--kind", "brand", "--name", "品牌一")
+    )
     assert org.startswith("org_")
-    user = last_line(run(cli_env, "users", "create", "--username", "cli_host",
-                         stdin="a-good-password\n"))
+    user = last_line(
+        run(cli_env, "users", "create", "--username", "cli_host", stdin="a-good-password\n")
+    )
     assert user.startswith("usr_")
     grant = last_line(run(cli_env, "users", "grant", "cli_host", "host", "--org", org))
     assert grant.startswith("rg_")
-    op_user = last_line(run(cli_env, "users", "create", "--username", "cli_op",
-                            stdin="a-good-password\n"))
+    op_user = last_line(
+        run(cli_env, "users", "create", "--username", "cli_op", stdin="a-good-password\n")
+    )
     assert op_user.startswith("usr_")
-    assert last_line(run(cli_env, "users", "grant", "cli_op", "operator", "--base", base)
-                     ).startswith("rg_")
+    assert last_line(
+        run(cli_env, "users", "grant", "cli_op", "operator", "--base", base)
+    ).startswith("rg_")
 
 
 def test_cli_errors_exit_non_zero_with_a_message(cli_env: dict[str, str]) -> None:
-    proc = run(cli_env, "orgs", "create", "--base", "base_missing", "--kind", "brand",
-               "--name", "x", ok=False)
+    proc = run(
+        cli_env,
+        "orgs",
+        "create",
+        "--base",
+        "base_missing",
+        "--kind",
+        "brand",
+        "--name",
+        "x",
+        ok=False,
+    )
     assert proc.returncode == 1 and "No base" in proc.stderr
-    proc = run(cli_env, "users", "create", "--username", "Bad Name", stdin="pw-long-enough\n",
-               ok=False)
+    proc = run(
+        cli_env, "users", "create", "--username", "Bad Name", stdin="pw-long-enough\n", ok=False
+    )
     assert proc.returncode == 1 and "Username" in proc.stderr
     proc = run(cli_env, "users", "grant", "nobody_here", "admin", ok=False)
     assert proc.returncode == 1
@@ -85,21 +103,27 @@ def test_demo_loads_once_and_again_adds_nothing(cli_env: dict[str, str]) -> None
         "c.execute(sa.text('select count(*) from shows')).scalar(),"
         "c.execute(sa.text('select count(*) from users')).scalar())"
     )
-    out = subprocess.run([sys.executable, "-c", count], env=cli_env, capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", count], env=cli_env, capture_output=True, text=True, timeout=60
+    )
     products, shows, users = map(int, out.stdout.split())
     assert products == 20 and shows == 1 and users >= 10
 
 
 def test_moderate_streams_one_json_line_per_input_line(cli_env: dict[str, str]) -> None:
-    lines = "\n".join([
-        "主播好看",
-        '{"text": "加我微信 abc12345 私聊", "id": "m2"}',
-        '{"text": "全网最低价", "kind": "listing"}',
-        "{not json",
-        '{"text": "x", "kind": "poem"}',
-        "",
-    ]) + "\n"
+    lines = (
+        "\n".join(
+            [
+                "主播好看",
+                '{"text": "加我微信 abc12345 私聊", "id": "m2"}',
+                '{"text": "全网最低价", "kind": "listing"}',
+                "{not json",
+                '{"text": "x", "kind": "poem"}',
+                "",
+            ]
+        )
+        + "\n"
+    )
     proc = run(cli_env, "moderate", stdin=lines)
     out = [json.loads(x) for x in proc.stdout.splitlines()]
     assert len(out) == 6
@@ -112,8 +136,13 @@ def test_moderate_streams_one_json_line_per_input_line(cli_env: dict[str, str]) 
 
 
 def test_moderate_answers_before_the_input_ends(cli_env: dict[str, str]) -> None:
-    proc = subprocess.Popen([*LIVEBASE, "moderate"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, env=cli_env, text=True)
+    proc = subprocess.Popen(
+        [*LIVEBASE, "moderate"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=cli_env,
+        text=True,
+    )
     assert proc.stdin is not None and proc.stdout is not None
     try:
         proc.stdin.write("你好\n")
@@ -131,8 +160,9 @@ def test_help_lists_the_contract_commands(cli_env: dict[str, str]) -> None:
         assert cmd in out
 
 
-def test_serve_refuses_a_default_secret_outside_demo(cli_env: dict[str, str],
-                                                     tmp_path: Path) -> None:
+def test_serve_refuses_a_default_secret_outside_demo(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
     env = dict(cli_env, LIVEBASE_DEMO="0")
     proc = run(env, "serve", "--port", "1", ok=False)
     assert proc.returncode == 1 and "LIVEBASE_SECRET_KEY" in proc.stderr

@@ -5,8 +5,7 @@ from fastapi.testclient import TestClient
 from livebase.runtime import Runtime
 
 
-def test_healthz_and_readyz_answer_when_the_database_does(client: TestClient,
-                                                          rt: Runtime) -> None:
+def test_healthz_and_readyz_answer_when_the_database_does(client: TestClient, rt: Runtime) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     r = client.get("/readyz")
     assert r.status_code == 200

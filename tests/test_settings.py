@@ -33,12 +33,15 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert s.effective_hls_url == "http://live.example.cn:8080/hls"
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("postgresql://u@db:5432/live", "postgresql+psycopg://u@db:5432/live"),
-    ("postgres://u@db/live", "postgresql+psycopg://u@db/live"),
-    ("postgresql+psycopg://u@db/live", "postgresql+psycopg://u@db/live"),
-    ("sqlite:////srv/live.db", "sqlite:////srv/live.db"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u@db:5432/live", "postgresql+psycopg://u@db:5432/live"),
+        ("postgres://u@db/live", "postgresql+psycopg://u@db/live"),
+        ("postgresql+psycopg://u@db/live", "postgresql+psycopg://u@db/live"),
+        ("sqlite:////srv/live.db", "sqlite:////srv/live.db"),
+    ],
+)
 def test_database_urls_take_the_plain_forms(given: str, expected: str) -> None:
     assert normalise_database_url(given, Path("/x")) == expected
 

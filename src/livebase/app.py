@@ -45,8 +45,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         if settings.run_jobs_in_process and runtime is None:
             runner = Runner(rt.sessions)
             runner.start()
-        log.info("livebase started", database=rt.engine.dialect.name,
-                 redis=bool(settings.redis_url), demo=settings.demo)
+        log.info(
+            "livebase started",
+            database=rt.engine.dialect.name,
+            redis=bool(settings.redis_url),
+            demo=settings.demo,
+        )
         try:
             yield
         finally:
@@ -69,8 +73,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     _routes(app)
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/uploads", StaticFiles(directory=settings.uploads_dir), name="uploads")
-    app.add_middleware(BodyLimitMiddleware, json_limit=settings.json_body_limit,
-                       upload_limit=settings.upload_limit)
+    app.add_middleware(
+        BodyLimitMiddleware, json_limit=settings.json_body_limit, upload_limit=settings.upload_limit
+    )
     app.add_middleware(RequestLogMiddleware)
     configure_logging(settings.log_level, settings.log_json)
     return app
@@ -114,5 +119,6 @@ def _routes(app: FastAPI) -> None:
         body = {"status": "ready" if ok else "not_ready", "checks": checks}
         if ok:
             return body
-        return JSONResponse({"error": "not_ready", "detail": "A dependency is down.", **body},
-                            status_code=503)
+        return JSONResponse(
+            {"error": "not_ready", "detail": "A dependency is down.", **body}, status_code=503
+        )

@@ -12,8 +12,11 @@ import typer
 from livebase.runtime import Runtime, build_runtime
 from livebase.settings import Settings
 
-app = typer.Typer(help="livebase: a self-hostable live-commerce platform.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(
+    help="livebase: a self-hostable live-commerce platform.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 bases_app = typer.Typer(help="Bases (直播电商基地).", no_args_is_help=True)
 orgs_app = typer.Typer(help="Organisations: brands and agencies.", no_args_is_help=True)
 users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
@@ -33,9 +36,11 @@ def _sessions() -> Runtime:
 
 
 @app.command()
-def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
-          port: Annotated[int, typer.Option()] = 8000,
-          workers: Annotated[int, typer.Option(help="processes (production)")] = 1) -> None:
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(help="processes (production)")] = 1,
+) -> None:
     """Run the app (embedded mode runs timed jobs too)."""
     import uvicorn
 
@@ -44,8 +49,16 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
         settings.check_production_safety()
     except Exception as exc:
         _fail(str(exc))
-    uvicorn.run("livebase.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, access_log=False, log_config=None)
+    uvicorn.run(
+        "livebase.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        access_log=False,
+        log_config=None,
+    )
 
 
 @app.command()
@@ -108,8 +121,9 @@ def moderate(kind: Annotated[str, typer.Option(help="chat | listing | script")] 
 
 
 @bases_app.command("create")
-def bases_create(name: Annotated[str, typer.Option()],
-                 district: Annotated[str, typer.Option()]) -> None:
+def bases_create(
+    name: Annotated[str, typer.Option()], district: Annotated[str, typer.Option()]
+) -> None:
     from livebase.bases.service import do_create_base
 
     rt = _sessions()
@@ -131,8 +145,11 @@ def bases_list() -> None:
 
 
 @orgs_app.command("create")
-def orgs_create(base: Annotated[str, typer.Option()], kind: Annotated[str, typer.Option()],
-                name: Annotated[str, typer.Option()]) -> None:
+def orgs_create(
+    base: Annotated[str, typer.Option()],
+    kind: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()],
+) -> None:
     from livebase.bases.service import do_create_org
     from livebase.errors import ApiError
 
@@ -148,8 +165,10 @@ def orgs_create(base: Annotated[str, typer.Option()], kind: Annotated[str, typer
 
 
 @users_app.command("create")
-def users_create(username: Annotated[str, typer.Option()],
-                 display_name: Annotated[str | None, typer.Option()] = None) -> None:
+def users_create(
+    username: Annotated[str, typer.Option()],
+    display_name: Annotated[str | None, typer.Option()] = None,
+) -> None:
     """Create a user; the password is read from standard input."""
     from livebase.accounts.service import do_register
     from livebase.errors import ApiError

@@ -74,7 +74,9 @@ Fen = BigInteger  # money in integer fen (分); never floats
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(), dict[str, Any]: JSON, str: String(255),
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        str: String(255),
     }
 
 

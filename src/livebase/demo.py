@@ -61,50 +61,151 @@ ORGS = [
 
 # (brand, title, description, [(attrs, price_fen, stock)], cross_border)
 PRODUCTS: list[tuple[str, str, str, list[tuple[dict[str, str], int, int]], bool]] = [
-    ("京味斋", "京味斋 北京烤鸭礼盒", "整只果木烤鸭，配荷叶饼、甜面酱，真空包装冷链发货。",
-     [({"规格": "1只装"}, 16800, 300), ({"规格": "2只装"}, 31800, 120)], False),
-    ("京味斋", "驴打滚 豆香糯米卷", "黄豆面裹红豆沙，每盒八枚，冷藏保存三天。",
-     [({"规格": "8枚"}, 3900, 800)], False),
-    ("京味斋", "茯苓夹饼 传统糕点", "薄饼夹蜂蜜核桃馅，独立小包装，适合送礼。",
-     [({"口味": "蜂蜜核桃"}, 4500, 600), ({"口味": "桂花"}, 4500, 500)], False),
-    ("京味斋", "老北京炸酱面酱", "干黄酱与甜面酱调制，每瓶可拌面十余碗。",
-     [({"规格": "300g"}, 2590, 1000), ({"规格": "300g×3"}, 6900, 400)], False),
-    ("京味斋", "冰糖葫芦 冻干山楂", "山楂冻干后裹冰糖，常温保存，开袋即食。",
-     [({"规格": "200g"}, 2990, 900)], False),
-    ("京味斋", "京八件 糕点礼盒", "八种京式糕点一盒，过年走亲访友的老礼数。",
-     [({"规格": "8块装"}, 8800, 260)], False),
-    ("京味斋", "稻香桂花糕", "桂花糯米糕，甜度适中，冷藏风味更好。",
-     [({"规格": "6块"}, 2800, 700)], False),
-    ("燕山织造", "桑蚕丝方巾 90×90", "100%桑蚕丝，双面印花，手工卷边。",
-     [({"颜色": "胭脂红"}, 39900, 80), ({"颜色": "黛青"}, 39900, 60)], False),
-    ("燕山织造", "纯棉圆领T恤", "100%纯棉，240g重磅面料，洗后不易变形。",
-     [({"颜色": "白", "尺码": "M"}, 9900, 200), ({"颜色": "白", "尺码": "L"}, 9900, 200),
-      ({"颜色": "黑", "尺码": "M"}, 9900, 180), ({"颜色": "黑", "尺码": "L"}, 9900, 180)], False),
-    ("燕山织造", "山羊绒圆领毛衣", "内蒙古山羊绒，细腻柔软，秋冬贴身穿着。",
-     [({"颜色": "驼色", "尺码": "M"}, 89900, 50), ({"颜色": "驼色", "尺码": "L"}, 89900, 50)],
-     False),
-    ("燕山织造", "真丝睡衣套装", "19姆米真丝，长袖长裤两件套。",
-     [({"颜色": "香槟", "尺码": "M"}, 69900, 40), ({"颜色": "香槟", "尺码": "L"}, 69900, 40)],
-     False),
-    ("燕山织造", "亚麻休闲衬衫", "法国亚麻纱线，透气，适合春夏。",
-     [({"颜色": "米白", "尺码": "M"}, 29900, 90), ({"颜色": "米白", "尺码": "L"}, 29900, 90)],
-     False),
-    ("燕山织造", "羊毛混纺围巾", "羊毛与莫代尔混纺，长180厘米。",
-     [({"颜色": "灰"}, 15900, 150), ({"颜色": "酒红"}, 15900, 150)], False),
-    ("燕山织造", "帆布托特包", "12安帆布，内有拉链袋，可放下14寸笔记本电脑。",
-     [({"颜色": "原色"}, 12900, 300)], False),
-    ("颐和美妆", "玻尿酸补水面膜 10片", "每片25毫升精华液，适合干性与混合性肌肤。",
-     [({"规格": "10片"}, 9900, 1000)], False),
-    ("颐和美妆", "氨基酸温和洁面乳", "氨基酸表活，洗后不紧绷，120克。",
-     [({"规格": "120g"}, 6900, 800)], False),
-    ("颐和美妆", "清爽防晒乳 SPF50+ PA++++", "轻薄质地，通勤与户外使用，50毫升。",
-     [({"规格": "50ml"}, 12900, 600)], False),
-    ("颐和美妆", "护手霜三支装", "乳木果、玫瑰、白茶三种香型，每支30克。",
-     [({"规格": "30g×3"}, 5900, 900)], False),
-    ("颐和美妆", "日本进口 保湿面霜 50g", "保税仓发货，支持即买即提；原装进口，中文背标。",
-     [({"规格": "50g"}, 32000, 200)], True),
-    ("颐和美妆", "韩国进口 精华液 30ml", "保税仓发货，支持即买即提；原装进口，中文背标。",
-     [({"规格": "30ml"}, 26800, 200)], True),
+    (
+        "京味斋",
+        "京味斋 北京烤鸭礼盒",
+        "整只果木烤鸭，配荷叶饼、甜面酱，真空包装冷链发货。",
+        [({"规格": "1只装"}, 16800, 300), ({"规格": "2只装"}, 31800, 120)],
+        False,
+    ),
+    (
+        "京味斋",
+        "驴打滚 豆香糯米卷",
+        "黄豆面裹红豆沙，每盒八枚，冷藏保存三天。",
+        [({"规格": "8枚"}, 3900, 800)],
+        False,
+    ),
+    (
+        "京味斋",
+        "茯苓夹饼 传统糕点",
+        "薄饼夹蜂蜜核桃馅，独立小包装，适合送礼。",
+        [({"口味": "蜂蜜核桃"}, 4500, 600), ({"口味": "桂花"}, 4500, 500)],
+        False,
+    ),
+    (
+        "京味斋",
+        "老北京炸酱面酱",
+        "干黄酱与甜面酱调制，每瓶可拌面十余碗。",
+        [({"规格": "300g"}, 2590, 1000), ({"规格": "300g×3"}, 6900, 400)],
+        False,
+    ),
+    (
+        "京味斋",
+        "冰糖葫芦 冻干山楂",
+        "山楂冻干后裹冰糖，常温保存，开袋即食。",
+        [({"规格": "200g"}, 2990, 900)],
+        False,
+    ),
+    (
+        "京味斋",
+        "京八件 糕点礼盒",
+        "八种京式糕点一盒，过年走亲访友的老礼数。",
+        [({"规格": "8块装"}, 8800, 260)],
+        False,
+    ),
+    (
+        "京味斋",
+        "稻香桂花糕",
+        "桂花糯米糕，甜度适中，冷藏风味更好。",
+        [({"规格": "6块"}, 2800, 700)],
+        False,
+    ),
+    (
+        "燕山织造",
+        "桑蚕丝方巾 90×90",
+        "100%桑蚕丝，双面印花，手工卷边。",
+        [({"颜色": "胭脂红"}, 39900, 80), ({"颜色": "黛青"}, 39900, 60)],
+        False,
+    ),
+    (
+        "燕山织造",
+        "纯棉圆领T恤",
+        "100%纯棉，240g重磅面料，洗后不易变形。",
+        [
+            ({"颜色": "白", "尺码": "M"}, 9900, 200),
+            ({"颜色": "白", "尺码": "L"}, 9900, 200),
+            ({"颜色": "黑", "尺码": "M"}, 9900, 180),
+            ({"颜色": "黑", "尺码": "L"}, 9900, 180),
+        ],
+        False,
+    ),
+    (
+        "燕山织造",
+        "山羊绒圆领毛衣",
+        "内蒙古山羊绒，细腻柔软，秋冬贴身穿着。",
+        [({"颜色": "驼色", "尺码": "M"}, 89900, 50), ({"颜色": "驼色", "尺码": "L"}, 89900, 50)],
+        False,
+    ),
+    (
+        "燕山织造",
+        "真丝睡衣套装",
+        "19姆米真丝，长袖长裤两件套。",
+        [({"颜色": "香槟", "尺码": "M"}, 69900, 40), ({"颜色": "香槟", "尺码": "L"}, 69900, 40)],
+        False,
+    ),
+    (
+        "燕山织造",
+        "亚麻休闲衬衫",
+        "法国亚麻纱线，透气，适合春夏。",
+        [({"颜色": "米白", "尺码": "M"}, 29900, 90), ({"颜色": "米白", "尺码": "L"}, 29900, 90)],
+        False,
+    ),
+    (
+        "燕山织造",
+        "羊毛混纺围巾",
+        "羊毛与莫代尔混纺，长180厘米。",
+        [({"颜色": "灰"}, 15900, 150), ({"颜色": "酒红"}, 15900, 150)],
+        False,
+    ),
+    (
+        "燕山织造",
+        "帆布托特包",
+        "12安帆布，内有拉链袋，可放下14寸笔记本电脑。",
+        [({"颜色": "原色"}, 12900, 300)],
+        False,
+    ),
+    (
+        "颐和美妆",
+        "玻尿酸补水面膜 10片",
+        "每片25毫升精华液，适合干性与混合性肌肤。",
+        [({"规格": "10片"}, 9900, 1000)],
+        False,
+    ),
+    (
+        "颐和美妆",
+        "氨基酸温和洁面乳",
+        "氨基酸表活，洗后不紧绷，120克。",
+        [({"规格": "120g"}, 6900, 800)],
+        False,
+    ),
+    (
+        "颐和美妆",
+        "清爽防晒乳 SPF50+ PA++++",
+        "轻薄质地，通勤与户外使用，50毫升。",
+        [({"规格": "50ml"}, 12900, 600)],
+        False,
+    ),
+    (
+        "颐和美妆",
+        "护手霜三支装",
+        "乳木果、玫瑰、白茶三种香型，每支30克。",
+        [({"规格": "30g×3"}, 5900, 900)],
+        False,
+    ),
+    (
+        "颐和美妆",
+        "日本进口 保湿面霜 50g",
+        "保税仓发货，支持即买即提；原装进口，中文背标。",
+        [({"规格": "50g"}, 32000, 200)],
+        True,
+    ),
+    (
+        "颐和美妆",
+        "韩国进口 精华液 30ml",
+        "保税仓发货，支持即买即提；原装进口，中文背标。",
+        [({"规格": "30ml"}, 26800, 200)],
+        True,
+    ),
 ]
 
 SHOW_TITLE = "双十二 京味好物与冬季穿搭专场"
@@ -115,9 +216,14 @@ def _user(db: Session, username: str, display: str):  # type: ignore[no-untyped-
 
 
 # Soft colour pairs for the generated demo pictures (top-left → bottom-right gradient).
-PALETTE = [((255, 236, 210), (252, 182, 159)), ((224, 195, 252), (142, 197, 252)),
-           ((212, 252, 121), (150, 230, 161)), ((253, 219, 146), (209, 253, 255)),
-           ((255, 154, 158), (250, 208, 196)), ((161, 196, 253), (194, 233, 251))]
+PALETTE = [
+    ((255, 236, 210), (252, 182, 159)),
+    ((224, 195, 252), (142, 197, 252)),
+    ((212, 252, 121), (150, 230, 161)),
+    ((253, 219, 146), (209, 253, 255)),
+    ((255, 154, 158), (250, 208, 196)),
+    ((161, 196, 253), (194, 233, 251)),
+]
 
 
 def demo_picture(seed: int, size: tuple[int, int] = (800, 800)) -> bytes:
@@ -137,11 +243,13 @@ def demo_picture(seed: int, size: tuple[int, int] = (800, 800)) -> bytes:
     return buf.getvalue()
 
 
-def _picture_for_product(db: Session, admin: Principal, product_id: str, seed: int,
-                         uploads_dir: Path) -> None:
+def _picture_for_product(
+    db: Session, admin: Principal, product_id: str, seed: int, uploads_dir: Path
+) -> None:
     image_id = new_id("img")
-    stored = store_image(demo_picture(seed), uploads_dir, f"products/{product_id}", image_id,
-                         limit=10 * 1024 * 1024)
+    stored = store_image(
+        demo_picture(seed), uploads_dir, f"products/{product_id}", image_id, limit=10 * 1024 * 1024
+    )
     catalog.do_add_image(db, admin, product_id, stored, image_id)
 
 
@@ -149,15 +257,19 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
     base = db.scalar(select(LiveBase).where(LiveBase.name == BASE_NAME))
     if base is None:
         base = bases.do_create_base(
-            db, BASE_NAME, "朝阳区",
-            "品牌聚集、主播孵化、机构入驻、活动落地、人才培养于一体的直播电商基地。")
+            db,
+            BASE_NAME,
+            "朝阳区",
+            "品牌聚集、主播孵化、机构入驻、活动落地、人才培养于一体的直播电商基地。",
+        )
     for metric, period, target, reported in TARGETS:
         bases.do_set_target(db, base.id, metric, period, target, reported)
 
     orgs: dict[str, Organisation] = {}
     for kind, name, description, incubated in ORGS:
-        org = db.scalar(select(Organisation).where(Organisation.base_id == base.id,
-                                                   Organisation.name == name))
+        org = db.scalar(
+            select(Organisation).where(Organisation.base_id == base.id, Organisation.name == name)
+        )
         if org is None:
             org = bases.do_create_org(db, base.id, kind, name, description)
         org.incubated = incubated
@@ -167,14 +279,19 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
 
     wh = db.scalar(select(Warehouse).where(Warehouse.base_id == base.id))
     if wh is None:
-        wh = Warehouse(base_id=base.id, name="天竺综合保税区 保税仓", customs_code="0101",
-                       ems_no="T0101W000001")
+        wh = Warehouse(
+            base_id=base.id,
+            name="天竺综合保税区 保税仓",
+            customs_code="0101",
+            ems_no="T0101W000001",
+        )
         db.add(wh)
         db.flush()
     counter = db.scalar(select(PickupCounter).where(PickupCounter.base_id == base.id))
     if counter is None:
-        counter = PickupCounter(base_id=base.id, warehouse_id=wh.id, customs_code="0101",
-                                name="天竺综保区 即买即提柜台")
+        counter = PickupCounter(
+            base_id=base.id, warehouse_id=wh.id, customs_code="0101", name="天竺综保区 即买即提柜台"
+        )
         db.add(counter)
         db.flush()
 
@@ -195,32 +312,51 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
     admin = Principal(users["admin"], grants_of(db, users["admin"].id))
     for brand, title, description, skus, cross_border in PRODUCTS:
         org = orgs[brand]
-        exists = db.scalar(select(Product.id).where(Product.org_id == org.id,
-                                                    Product.title == title))
+        exists = db.scalar(
+            select(Product.id).where(Product.org_id == org.id, Product.title == title)
+        )
         if exists:
             continue
-        cb = catalog.CrossBorder("33049900", "JP" if "日本" in title else "KR", 0, 1300, 1500,
-                                 wh.id) if cross_border else None
+        cb = (
+            catalog.CrossBorder("33049900", "JP" if "日本" in title else "KR", 0, 1300, 1500, wh.id)
+            if cross_border
+            else None
+        )
         product = catalog.do_create_product(
-            db, admin, org.id, title, description,
-            [catalog.SkuSpec(attrs, price, stock) for attrs, price, stock in skus], cb)
+            db,
+            admin,
+            org.id,
+            title,
+            description,
+            [catalog.SkuSpec(attrs, price, stock) for attrs, price, stock in skus],
+            cb,
+        )
         if uploads_dir is not None:
             _picture_for_product(db, admin, product.id, len(title), uploads_dir)
 
     show = db.scalar(select(Show).where(Show.title == SHOW_TITLE))
     if show is None:
         host = users["xiaoya"]
-        show = shows.do_create_show(db, admin, orgs["星河传媒"].id, SHOW_TITLE,
-                                    utcnow() + timedelta(days=1), host.id)
-        picks = db.scalars(select(Product).where(Product.status == "active",
-                                                 Product.hs_code.is_(None))
-                           .order_by(Product.id).limit(8)).all()
+        show = shows.do_create_show(
+            db, admin, orgs["星河传媒"].id, SHOW_TITLE, utcnow() + timedelta(days=1), host.id
+        )
+        picks = db.scalars(
+            select(Product)
+            .where(Product.status == "active", Product.hs_code.is_(None))
+            .order_by(Product.id)
+            .limit(8)
+        ).all()
         items = [shows.ShelfSpec(p.skus[0].id, p.skus[0].price_fen * 9 // 10) for p in picks]
         shows.do_set_shelf(db, admin, show.id, items)
         shows.do_set_explaining(db, admin, show.id, 1)
         if uploads_dir is not None:
-            cover = store_image(demo_picture(3, (1280, 720)), uploads_dir, f"shows/{show.id}",
-                                new_id("cov"), limit=10 * 1024 * 1024)
+            cover = store_image(
+                demo_picture(3, (1280, 720)),
+                uploads_dir,
+                f"shows/{show.id}",
+                new_id("cov"),
+                limit=10 * 1024 * 1024,
+            )
             shows.do_set_cover(db, admin, show.id, cover.path)
 
     held = db.scalars(select(Product.title).where(Product.status == "held")).all()

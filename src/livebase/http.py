@@ -69,8 +69,10 @@ def optional_principal(
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         principal = resolve_token(db, cookie, kind="session") if cookie else None
-        if principal is not None and request.method in _UNSAFE and request.url.path.startswith(
-            "/api/"
+        if (
+            principal is not None
+            and request.method in _UNSAFE
+            and request.url.path.startswith("/api/")
         ):
             # A cookie rides along on cross-site requests; an API write authenticated by
             # it must prove it came from our own pages.
@@ -119,14 +121,19 @@ async def require_empty_body(request: Request) -> None:
     try:
         value = json.loads(raw)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-        raise ApiError("The request body is not valid JSON.", code="malformed_json",
-                       status=400) from exc
+        raise ApiError(
+            "The request body is not valid JSON.", code="malformed_json", status=400
+        ) from exc
     if value is None or value == {}:
         return
     names = list(value) if isinstance(value, dict) else []
     fields = [{"loc": f"body.{name}", "msg": "Extra inputs are not permitted"} for name in names]
-    raise ApiError("This command takes no body.", code="validation_failed", status=422,
-                   fields=fields or [{"loc": "body", "msg": "This command takes no body."}])
+    raise ApiError(
+        "This command takes no body.",
+        code="validation_failed",
+        status=422,
+        fields=fields or [{"loc": "body", "msg": "This command takes no body."}],
+    )
 
 
 NO_BODY = Depends(require_empty_body)

@@ -14,8 +14,11 @@ from PIL import Image, UnidentifiedImageError
 
 from livebase.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
-FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"),
-           "WEBP": ("image/webp", "webp")}
+FORMATS = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+}
 # 40 megapixels: above any phone camera, far below what would exhaust memory when decoded.
 MAX_PIXELS = 40_000_000
 THUMB_SIZE = (480, 480)
@@ -31,8 +34,7 @@ class StoredImage:
     size_bytes: int
 
 
-def store_image(data: bytes, uploads_dir: Path, folder: str, stem: str,
-                limit: int) -> StoredImage:
+def store_image(data: bytes, uploads_dir: Path, folder: str, stem: str, limit: int) -> StoredImage:
     if len(data) > limit:
         raise PayloadTooLarge(f"Images may be at most {limit // (1024 * 1024)} MiB.")
     if not data:

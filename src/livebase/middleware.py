@@ -45,8 +45,11 @@ class BodyLimitMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
-        limit = self.upload_limit + self.FORM_OVERHEAD if ctype.startswith(
-            "multipart/form-data") else self.json_limit
+        limit = (
+            self.upload_limit + self.FORM_OVERHEAD
+            if ctype.startswith("multipart/form-data")
+            else self.json_limit
+        )
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _send_413(send, limit)
@@ -77,13 +80,22 @@ class BodyLimitMiddleware:
 
 
 async def _send_413(send: Send, limit: int) -> None:
-    body = json.dumps({
-        "error": "payload_too_large",
-        "detail": f"The request body is larger than {limit} bytes.",
-    }).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+    body = json.dumps(
+        {
+            "error": "payload_too_large",
+            "detail": f"The request body is larger than {limit} bytes.",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -110,6 +122,11 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            log.info("request", method=scope["method"], path=scope["path"], status=status,
-                     ms=round((time.perf_counter() - start) * 1000, 1))
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                ms=round((time.perf_counter() - start) * 1000, 1),
+            )
             structlog.contextvars.unbind_contextvars("request_id")

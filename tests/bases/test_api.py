@@ -12,17 +12,27 @@ from livebase.runtime import Runtime
 from tests.conftest import World
 
 
-def _apply(client: TestClient, world: World, actor: str = "viewer", *, kind: str = "brand",
-           name: str = "新锐美妆") -> dict[str, Any]:
-    r = client.post(f"/api/v1/bases/{world.base_a}/applications", headers=world[actor].auth,
-                    json={"org_kind": kind, "name": name, "description": "国货彩妆"})
+def _apply(
+    client: TestClient,
+    world: World,
+    actor: str = "viewer",
+    *,
+    kind: str = "brand",
+    name: str = "新锐美妆",
+) -> dict[str, Any]:
+    r = client.post(
+        f"/api/v1/bases/{world.base_a}/applications",
+        headers=world[actor].auth,
+        json={"org_kind": kind, "name": name, "description": "国货彩妆"},
+    )
     assert r.status_code == 201, r.text
     body: dict[str, Any] = r.json()
     return body
 
 
-def test_bases_list_and_one_base_show_targets_with_actuals(client: TestClient, world: World,
-                                                         rt: Runtime) -> None:
+def test_bases_list_and_one_base_show_targets_with_actuals(
+    client: TestClient, world: World, rt: Runtime
+) -> None:
     with rt.sessions() as db, db.begin():
         bases.do_set_target(db, world.base_a, "gmv_fen", "2025", 10**12, reported=4 * 10**11)
         bases.do_set_target(db, world.base_a, "shows_held", "2025", 500)
@@ -31,8 +41,12 @@ def test_bases_list_and_one_base_show_targets_with_actuals(client: TestClient, w
     body = r.json()
     assert body["name"] == "朝阳基地" and body["district"] == "朝阳区"
     targets = {t["metric"]: t for t in body["targets"]}
-    assert targets["gmv_fen"] == {"metric": "gmv_fen", "period": "2025", "target": 10**12,
-                                  "actual": 4 * 10**11}
+    assert targets["gmv_fen"] == {
+        "metric": "gmv_fen",
+        "period": "2025",
+        "target": 10**12,
+        "actual": 4 * 10**11,
+    }
     assert targets["shows_held"]["actual"] == 0
     listed = client.get("/api/v1/bases").json()
     assert {b["id"] for b in listed["items"]} == {world.base_a, world.base_b}
@@ -45,7 +59,8 @@ def test_unknown_base_is_404(client: TestClient) -> None:
 
 
 def test_apply_then_approve_creates_the_brand_and_makes_the_applicant_its_merchant(
-        client: TestClient, world: World) -> None:
+    client: TestClient, world: World
+) -> None:
     app = _apply(client, world)
     assert app["status"] == "pending" and app["id"].startswith("app_")
     assert app["org_id"] is None
@@ -59,25 +74,32 @@ def test_apply_then_approve_creates_the_brand_and_makes_the_applicant_its_mercha
     roles = client.get("/api/v1/me", headers=world["viewer"].auth).json()["roles"]
     assert {"role": "merchant", "base_id": world.base_a, "org_id": org_id} in roles
     # The new merchant can list products for the brand at once.
-    r = client.post("/api/v1/products", headers=world["viewer"].auth, json={
-        "org_id": org_id, "title": "口红", "skus": [{"price_fen": 9900, "stock": 3}]})
+    r = client.post(
+        "/api/v1/products",
+        headers=world["viewer"].auth,
+        json={"org_id": org_id, "title": "口红", "skus": [{"price_fen": 9900, "stock": 3}]},
+    )
     assert r.status_code == 201, r.text
 
 
-def test_an_approved_agency_application_grants_the_agency_role(client: TestClient,
-                                                               world: World) -> None:
+def test_an_approved_agency_application_grants_the_agency_role(
+    client: TestClient, world: World
+) -> None:
     app = _apply(client, world, kind="agency", name="星光MCN")
-    decided = client.post(f"/api/v1/applications/{app['id']}/approve",
-                          headers=world["op_a"].auth).json()
+    decided = client.post(
+        f"/api/v1/applications/{app['id']}/approve", headers=world["op_a"].auth
+    ).json()
     roles = client.get("/api/v1/me", headers=world["viewer"].auth).json()["roles"]
     assert {"role": "agency", "base_id": world.base_a, "org_id": decided["org_id"]} in roles
 
 
-def test_reject_records_the_reason_and_creates_nothing(client: TestClient,
-                                                       world: World) -> None:
+def test_reject_records_the_reason_and_creates_nothing(client: TestClient, world: World) -> None:
     app = _apply(client, world)
-    r = client.post(f"/api/v1/applications/{app['id']}/reject", headers=world["op_a"].auth,
-                    json={"reason": "营业执照不清晰"})
+    r = client.post(
+        f"/api/v1/applications/{app['id']}/reject",
+        headers=world["op_a"].auth,
+        json={"reason": "营业执照不清晰"},
+    )
     assert r.status_code == 200
     assert r.json()["status"] == "rejected" and r.json()["reason"] == "营业执照不清晰"
     assert r.json()["org_id"] is None
@@ -87,47 +109,60 @@ def test_reject_records_the_reason_and_creates_nothing(client: TestClient,
     assert mine.json()["reason"] == "营业执照不清晰"
 
 
-@pytest.mark.parametrize("first, second", [("approve", "approve"), ("approve", "reject"),
-                                           ("reject", "approve"), ("reject", "reject")])
-def test_deciding_an_application_twice_is_409(client: TestClient, world: World, first: str,
-                                              second: str) -> None:
+@pytest.mark.parametrize(
+    "first, second",
+    [("approve", "approve"), ("approve", "reject"), ("reject", "approve"), ("reject", "reject")],
+)
+def test_deciding_an_application_twice_is_409(
+    client: TestClient, world: World, first: str, second: str
+) -> None:
     app = _apply(client, world)
     url = f"/api/v1/applications/{app['id']}"
     kw: dict[str, Any] = {"headers": world["op_a"].auth}
-    r1 = client.post(f"{url}/{first}", json={"reason": "不符合"} if first == "reject" else None,
-                     **kw)
+    r1 = client.post(
+        f"{url}/{first}", json={"reason": "不符合"} if first == "reject" else None, **kw
+    )
     assert r1.status_code == 200
-    r2 = client.post(f"{url}/{second}", json={"reason": "再次"} if second == "reject" else None,
-                     **kw)
+    r2 = client.post(
+        f"{url}/{second}", json={"reason": "再次"} if second == "reject" else None, **kw
+    )
     assert r2.status_code == 409 and r2.json()["error"] == "conflict"
     assert client.get(url, **kw).json()["status"] == r1.json()["status"]
     orgs = client.get(f"/api/v1/bases/{world.base_a}/orgs").json()["items"]
     assert sum(o["name"] == "新锐美妆" for o in orgs) == (1 if first == "approve" else 0)
 
 
-def test_a_second_pending_application_with_the_same_name_is_409(client: TestClient,
-                                                                world: World) -> None:
+def test_a_second_pending_application_with_the_same_name_is_409(
+    client: TestClient, world: World
+) -> None:
     _apply(client, world)
-    r = client.post(f"/api/v1/bases/{world.base_a}/applications", headers=world["viewer"].auth,
-                    json={"org_kind": "brand", "name": "新锐美妆"})
+    r = client.post(
+        f"/api/v1/bases/{world.base_a}/applications",
+        headers=world["viewer"].auth,
+        json={"org_kind": "brand", "name": "新锐美妆"},
+    )
     assert r.status_code == 409 and r.json()["error"] == "conflict"
 
 
-def test_applying_to_an_unknown_base_is_404_and_needs_sign_in(client: TestClient,
-                                                              world: World) -> None:
+def test_applying_to_an_unknown_base_is_404_and_needs_sign_in(
+    client: TestClient, world: World
+) -> None:
     body = {"org_kind": "brand", "name": "x"}
-    r = client.post("/api/v1/bases/base_nope/applications", headers=world["viewer"].auth,
-                    json=body)
+    r = client.post("/api/v1/bases/base_nope/applications", headers=world["viewer"].auth, json=body)
     assert r.status_code == 404
     r = client.post(f"/api/v1/bases/{world.base_a}/applications", json=body)
     assert r.status_code == 401 and r.json()["error"] == "unauthenticated"
 
 
-def test_operator_lists_applications_by_status_a_page_at_a_time(client: TestClient,
-                                                                world: World) -> None:
+def test_operator_lists_applications_by_status_a_page_at_a_time(
+    client: TestClient, world: World
+) -> None:
     made = [_apply(client, world, name=f"品牌{i}")["id"] for i in range(5)]
-    client.post(f"/api/v1/applications/{made[0]}/reject", headers=world["op_a"].auth,
-                json={"reason": "重复"})
+    client.post(
+        f"/api/v1/applications/{made[0]}/reject",
+        headers=world["op_a"].auth,
+        json={"reason": "重复"},
+    )
     url = f"/api/v1/bases/{world.base_a}/applications"
     auth = world["op_a"].auth
     seen: list[str] = []
@@ -150,42 +185,59 @@ def test_operator_lists_applications_by_status_a_page_at_a_time(client: TestClie
 
 
 @pytest.mark.parametrize("limit", [0, 101, -1])
-def test_list_limit_outside_1_to_100_is_422(client: TestClient, world: World,
-                                            limit: int) -> None:
-    r = client.get(f"/api/v1/bases/{world.base_a}/applications", params={"limit": limit},
-                   headers=world["op_a"].auth)
+def test_list_limit_outside_1_to_100_is_422(client: TestClient, world: World, limit: int) -> None:
+    r = client.get(
+        f"/api/v1/bases/{world.base_a}/applications",
+        params={"limit": limit},
+        headers=world["op_a"].auth,
+    )
     assert r.status_code == 422 and r.json()["error"] == "validation_failed"
 
 
-def test_operator_creates_a_bonded_warehouse_and_base_staff_list_it(client: TestClient,
-                                                                    world: World) -> None:
-    r = client.post(f"/api/v1/bases/{world.base_a}/warehouses", headers=world["op_a"].auth,
-                    json={"name": "天竺保税仓", "customs_code": "0112", "ems_no": "T0112W000123"})
+def test_operator_creates_a_bonded_warehouse_and_base_staff_list_it(
+    client: TestClient, world: World
+) -> None:
+    r = client.post(
+        f"/api/v1/bases/{world.base_a}/warehouses",
+        headers=world["op_a"].auth,
+        json={"name": "天竺保税仓", "customs_code": "0112", "ems_no": "T0112W000123"},
+    )
     assert r.status_code == 201, r.text
     wh = r.json()
     assert wh["id"].startswith("wh_")
-    assert (wh["base_id"], wh["customs_code"], wh["ems_no"]) == (world.base_a, "0112",
-                                                                  "T0112W000123")
-    listed = client.get(f"/api/v1/bases/{world.base_a}/warehouses",
-                        headers=world["merchant_a1"].auth).json()["items"]
+    assert (wh["base_id"], wh["customs_code"], wh["ems_no"]) == (
+        world.base_a,
+        "0112",
+        "T0112W000123",
+    )
+    listed = client.get(
+        f"/api/v1/bases/{world.base_a}/warehouses", headers=world["merchant_a1"].auth
+    ).json()["items"]
     assert {w["id"] for w in listed} == {world.warehouse_a, wh["id"]}
 
 
-@pytest.mark.parametrize("customs_code, ems_no, loc", [
-    ("101", "T0101W000001", "body.customs_code"),
-    ("01011", "T0101W000001", "body.customs_code"),
-    ("01a1", "T0101W000001", "body.customs_code"),
-    ("０１０１", "T0101W000001", "body.customs_code"),  # full-width digits are not digits here
-    ("0101", "T0101W00001", "body.ems_no"),
-    ("0101", "t0101w000001", "body.ems_no"),
-    ("0101", "0101W0000001", "body.ems_no"),
-    ("0101", "", "body.ems_no"),
-    ("0101", "T０101W000001", "body.ems_no"),
-    ("0101", "T0101W000001\n", "body.ems_no"),
-])
-def test_warehouse_codes_are_validated(client: TestClient, world: World, customs_code: str,
-                                       ems_no: str, loc: str) -> None:
-    r = client.post(f"/api/v1/bases/{world.base_a}/warehouses", headers=world["op_a"].auth,
-                    json={"name": "仓", "customs_code": customs_code, "ems_no": ems_no})
+@pytest.mark.parametrize(
+    "customs_code, ems_no, loc",
+    [
+        ("101", "T0101W000001", "body.customs_code"),
+        ("01011", "T0101W000001", "body.customs_code"),
+        ("01a1", "T0101W000001", "body.customs_code"),
+        ("０１０１", "T0101W000001", "body.customs_code"),  # full-width digits are not digits here
+        ("0101", "T0101W00001", "body.ems_no"),
+        ("0101", "t0101w000001", "body.ems_no"),
+        ("0101", "0101W0000001", "body.ems_no"),
+        ("0101", "", "body.ems_no"),
+        ("0101", "T０101W000001", "body.ems_no"),
+        ("0101", "T0101W000001\n", "body.ems_no"),
+    ],
+)
+def test_warehouse_codes_are_validated(
+    client: TestClient, world: World, customs_code: str, ems_no: str, loc: str
+) -> None:
+    r = client.post(
+        f"/api/v1/bases/{world.base_a}/warehouses",
+        headers=world["op_a"].auth,
+        json={"name": "仓", "customs_code": customs_code, "ems_no": ems_no},
+    )
     assert r.status_code == 422, r.text
     assert loc in [f["loc"] for f in r.json()["fields"]]

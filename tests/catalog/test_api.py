@@ -14,13 +14,21 @@ from livebase.catalog.models import Product
 from livebase.runtime import Runtime
 from tests.conftest import World, product_body
 
-CROSS_BORDER = {"hs_code": "33049900", "origin_country": "JP", "tariff_rate_bp": 0,
-                "vat_rate_bp": 1300, "consumption_tax_rate_bp": 1500}
+CROSS_BORDER = {
+    "hs_code": "33049900",
+    "origin_country": "JP",
+    "tariff_rate_bp": 0,
+    "vat_rate_bp": 1300,
+    "consumption_tax_rate_bp": 1500,
+}
 
 
 def _create(client: TestClient, world: World, **over: Any) -> dict[str, Any]:
-    r = client.post("/api/v1/products", json=product_body(world.brand_a1, **over),
-                    headers=world["merchant_a1"].auth)
+    r = client.post(
+        "/api/v1/products",
+        json=product_body(world.brand_a1, **over),
+        headers=world["merchant_a1"].auth,
+    )
     assert r.status_code == 201, r.text
     body: dict[str, Any] = r.json()
     return body
@@ -44,7 +52,8 @@ def _png() -> bytes:
 
 
 def test_create_product_with_skus_returns_ids_prices_and_active_status(
-        client: TestClient, world: World) -> None:
+    client: TestClient, world: World
+) -> None:
     body = product_body(world.brand_a1)
     body["skus"][0]["code"] = "TS-WHITE-M"
     r = client.post("/api/v1/products", json=body, headers=world["merchant_a1"].auth)
@@ -54,7 +63,9 @@ def test_create_product_with_skus_returns_ids_prices_and_active_status(
     assert p["org_id"] == world.brand_a1 and p["base_id"] == world.base_a
     assert "moderation" not in p and p["cross_border"] is None
     assert [(s["attrs"], s["price_fen"], s["stock"]) for s in p["skus"]] == [
-        ({"颜色": "白", "尺码": "M"}, 9900, 10), ({"颜色": "黑", "尺码": "L"}, 9900, 5)]
+        ({"颜色": "白", "尺码": "M"}, 9900, 10),
+        ({"颜色": "黑", "尺码": "L"}, 9900, 5),
+    ]
     assert p["skus"][0]["code"] == "TS-WHITE-M"
     assert all(s["id"].startswith("sku_") and s["product_id"] == p["id"] for s in p["skus"])
     assert client.get(f"/api/v1/products/{p['id']}").json() == p
@@ -65,48 +76,78 @@ def test_cross_border_fields_are_stored_and_returned(client: TestClient, world: 
     p = _create(client, world, cross_border=cb)
     assert p["cross_border"] == cb
     # PATCH with cross_border null turns it back into a domestic product.
-    r = client.patch(f"/api/v1/products/{p['id']}", json={"cross_border": None},
-                     headers=world["merchant_a1"].auth)
+    r = client.patch(
+        f"/api/v1/products/{p['id']}",
+        json={"cross_border": None},
+        headers=world["merchant_a1"].auth,
+    )
     assert r.status_code == 200 and r.json()["cross_border"] is None
 
 
-def test_cross_border_warehouse_must_belong_to_the_products_base(client: TestClient,
-                                                                 world: World) -> None:
-    r = client.post(f"/api/v1/bases/{world.base_b}/warehouses", headers=world["op_b"].auth,
-                    json={"name": "顺义仓", "customs_code": "0102", "ems_no": "T0102W000001"})
+def test_cross_border_warehouse_must_belong_to_the_products_base(
+    client: TestClient, world: World
+) -> None:
+    r = client.post(
+        f"/api/v1/bases/{world.base_b}/warehouses",
+        headers=world["op_b"].auth,
+        json={"name": "顺义仓", "customs_code": "0102", "ems_no": "T0102W000001"},
+    )
     other = r.json()["id"]
-    r = client.post("/api/v1/products", headers=world["merchant_a1"].auth, json=product_body(
-        world.brand_a1, cross_border={**CROSS_BORDER, "warehouse_id": other}))
+    r = client.post(
+        "/api/v1/products",
+        headers=world["merchant_a1"].auth,
+        json=product_body(world.brand_a1, cross_border={**CROSS_BORDER, "warehouse_id": other}),
+    )
     assert r.status_code == 422
     assert r.json()["fields"][0]["loc"] == "body.cross_border.warehouse_id"
     p = _create(client, world)
-    r = client.patch(f"/api/v1/products/{p['id']}", headers=world["merchant_a1"].auth,
-                     json={"cross_border": {**CROSS_BORDER, "warehouse_id": other}})
+    r = client.patch(
+        f"/api/v1/products/{p['id']}",
+        headers=world["merchant_a1"].auth,
+        json={"cross_border": {**CROSS_BORDER, "warehouse_id": other}},
+    )
     assert r.status_code == 422
     assert client.get(f"/api/v1/products/{p['id']}").json()["cross_border"] is None
 
 
-@pytest.mark.parametrize("field, value", [
-    ("hs_code", "3304990"), ("hs_code", "330499001"), ("hs_code", "3304.99.00"),
-    ("hs_code", "３３０４９９００"), ("origin_country", "jp"), ("origin_country", "JPN"),
-    ("tariff_rate_bp", -1), ("vat_rate_bp", 10001), ("consumption_tax_rate_bp", 1.5),
-])
-def test_cross_border_codes_and_rates_are_validated(client: TestClient, world: World,
-                                                    field: str, value: Any) -> None:
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("hs_code", "3304990"),
+        ("hs_code", "330499001"),
+        ("hs_code", "3304.99.00"),
+        ("hs_code", "３３０４９９００"),
+        ("origin_country", "jp"),
+        ("origin_country", "JPN"),
+        ("tariff_rate_bp", -1),
+        ("vat_rate_bp", 10001),
+        ("consumption_tax_rate_bp", 1.5),
+    ],
+)
+def test_cross_border_codes_and_rates_are_validated(
+    client: TestClient, world: World, field: str, value: Any
+) -> None:
     cb = {**CROSS_BORDER, "warehouse_id": world.warehouse_a, field: value}
-    r = client.post("/api/v1/products", json=product_body(world.brand_a1, cross_border=cb),
-                    headers=world["merchant_a1"].auth)
+    r = client.post(
+        "/api/v1/products",
+        json=product_body(world.brand_a1, cross_border=cb),
+        headers=world["merchant_a1"].auth,
+    )
     assert r.status_code == 422, r.text
     assert f"body.cross_border.{field}" in [f["loc"] for f in r.json()["fields"]]
 
 
-@pytest.mark.parametrize("title, term", [
-    ("全网最低价 纯棉T恤", "最低价"),
-    ("国家级工艺 真丝围巾", "国家级"),
-    ("根治脱发 生姜洗发水", "根治"),
-])
+@pytest.mark.parametrize(
+    "title, term",
+    [
+        ("全网最低价 纯棉T恤", "最低价"),
+        ("国家级工艺 真丝围巾", "国家级"),
+        ("根治脱发 生姜洗发水", "根治"),
+    ],
+)
 def test_a_listing_with_forbidden_claims_is_held_and_says_why(
-        client: TestClient, world: World, title: str, term: str) -> None:
+    client: TestClient, world: World, title: str, term: str
+) -> None:
     p = _create(client, world, title=title)
     assert p["status"] == "held"
     mod = p["moderation"]
@@ -114,39 +155,47 @@ def test_a_listing_with_forbidden_claims_is_held_and_says_why(
     assert any(term in m["term"] or m["term"] in term for m in mod["matches"]), mod
     # Held listings are invisible to the public and to other brands, visible to its staff.
     assert client.get(f"/api/v1/products/{p['id']}").status_code == 404
-    assert client.get(f"/api/v1/products/{p['id']}",
-                      headers=world["merchant_a2"].auth).status_code == 404
+    assert (
+        client.get(f"/api/v1/products/{p['id']}", headers=world["merchant_a2"].auth).status_code
+        == 404
+    )
     own = client.get(f"/api/v1/products/{p['id']}", headers=world["merchant_a1"].auth)
     assert own.status_code == 200 and own.json()["moderation"] == mod
 
 
-def test_a_claim_in_the_description_holds_the_listing_too(client: TestClient,
-                                                          world: World) -> None:
+def test_a_claim_in_the_description_holds_the_listing_too(client: TestClient, world: World) -> None:
     p = _create(client, world, description="三天根治脱发，无效退款。")
     assert p["status"] == "held" and p["moderation"]["matches"]
 
 
-def test_editing_a_held_listing_into_clean_text_makes_it_active(client: TestClient,
-                                                                world: World) -> None:
+def test_editing_a_held_listing_into_clean_text_makes_it_active(
+    client: TestClient, world: World
+) -> None:
     p = _create(client, world, title="全网最低价 T恤")
-    r = client.patch(f"/api/v1/products/{p['id']}", json={"title": "重磅纯棉T恤"},
-                     headers=world["merchant_a1"].auth)
+    r = client.patch(
+        f"/api/v1/products/{p['id']}",
+        json={"title": "重磅纯棉T恤"},
+        headers=world["merchant_a1"].auth,
+    )
     assert r.status_code == 200
     assert r.json()["status"] == "active" and "moderation" not in r.json()
     assert client.get(f"/api/v1/products/{p['id']}").status_code == 200
 
 
-def test_editing_an_active_listing_into_a_claim_holds_it(client: TestClient,
-                                                         world: World) -> None:
+def test_editing_an_active_listing_into_a_claim_holds_it(client: TestClient, world: World) -> None:
     p = _create(client, world)
-    r = client.patch(f"/api/v1/products/{p['id']}", json={"description": "国家级面料"},
-                     headers=world["merchant_a1"].auth)
+    r = client.patch(
+        f"/api/v1/products/{p['id']}",
+        json={"description": "国家级面料"},
+        headers=world["merchant_a1"].auth,
+    )
     assert r.status_code == 200 and r.json()["status"] == "held"
     assert client.get(f"/api/v1/products/{p['id']}").status_code == 404
 
 
 def test_products_page_with_limit_and_cursor_until_next_cursor_is_null(
-        client: TestClient, world: World) -> None:
+    client: TestClient, world: World
+) -> None:
     made = {_create(client, world, title=f"商品{i}")["id"] for i in range(5)}
     seen: list[str] = []
     cursor: str | None = None
@@ -166,11 +215,11 @@ def test_products_page_with_limit_and_cursor_until_next_cursor_is_null(
     assert seen == sorted(seen, reverse=True)  # newest first, no repeats
 
 
-def test_products_list_defaults_to_20_and_filters_by_org(client: TestClient,
-                                                         world: World) -> None:
+def test_products_list_defaults_to_20_and_filters_by_org(client: TestClient, world: World) -> None:
     mine = _create(client, world)
-    client.post("/api/v1/products", json=product_body(world.brand_a2),
-                headers=world["merchant_a2"].auth)
+    client.post(
+        "/api/v1/products", json=product_body(world.brand_a2), headers=world["merchant_a2"].auth
+    )
     page = client.get("/api/v1/products", params={"org_id": world.brand_a1}).json()
     assert [p["id"] for p in page["items"]] == [mine["id"]] and page["next_cursor"] is None
     assert len(client.get("/api/v1/products").json()["items"]) == 2
@@ -179,14 +228,18 @@ def test_products_list_defaults_to_20_and_filters_by_org(client: TestClient,
         assert r.status_code == 422 and r.json()["error"] == "validation_failed", bad
 
 
-def test_image_upload_stores_a_thumbnail_and_strips_exif(client: TestClient, world: World,
-                                                         rt: Runtime) -> None:
+def test_image_upload_stores_a_thumbnail_and_strips_exif(
+    client: TestClient, world: World, rt: Runtime
+) -> None:
     p = _create(client, world)
     original = _jpeg_with_exif()
     with Image.open(io.BytesIO(original)) as check:
         assert check.getexif().get(0x010F) == "PhoneMaker"  # the test input does carry EXIF
-    r = client.post(f"/api/v1/products/{p['id']}/images", headers=world["merchant_a1"].auth,
-                    files={"file": ("IMG_0001.JPG", original, "image/jpeg")})
+    r = client.post(
+        f"/api/v1/products/{p['id']}/images",
+        headers=world["merchant_a1"].auth,
+        files={"file": ("IMG_0001.JPG", original, "image/jpeg")},
+    )
     assert r.status_code == 201, r.text
     img = r.json()
     assert img["content_type"] == "image/jpeg" and (img["width"], img["height"]) == (1200, 900)
@@ -206,20 +259,28 @@ def test_image_upload_stores_a_thumbnail_and_strips_exif(client: TestClient, wor
     assert [i["id"] for i in listed] == [img["id"]]
 
 
-def test_a_real_png_named_txt_is_accepted_because_content_decides(client: TestClient,
-                                                                  world: World) -> None:
+def test_a_real_png_named_txt_is_accepted_because_content_decides(
+    client: TestClient, world: World
+) -> None:
     p = _create(client, world)
-    r = client.post(f"/api/v1/products/{p['id']}/images", headers=world["merchant_a1"].auth,
-                    files={"file": ("notes.txt", _png(), "text/plain")})
+    r = client.post(
+        f"/api/v1/products/{p['id']}/images",
+        headers=world["merchant_a1"].auth,
+        files={"file": ("notes.txt", _png(), "text/plain")},
+    )
     assert r.status_code == 201, r.text
     assert r.json()["content_type"] == "image/png" and r.json()["url"].endswith(".png")
 
 
-def test_a_text_file_named_jpg_is_415_and_stores_nothing(client: TestClient, world: World,
-                                                          rt: Runtime) -> None:
+def test_a_text_file_named_jpg_is_415_and_stores_nothing(
+    client: TestClient, world: World, rt: Runtime
+) -> None:
     p = _create(client, world)
-    r = client.post(f"/api/v1/products/{p['id']}/images", headers=world["merchant_a1"].auth,
-                    files={"file": ("photo.jpg", "我不是图片".encode(), "image/jpeg")})
+    r = client.post(
+        f"/api/v1/products/{p['id']}/images",
+        headers=world["merchant_a1"].auth,
+        files={"file": ("photo.jpg", "我不是图片".encode(), "image/jpeg")},
+    )
     assert r.status_code == 415 and r.json()["error"] == "unsupported_media_type"
     assert client.get(f"/api/v1/products/{p['id']}").json()["images"] == []
     assert not (rt.settings.uploads_dir / "products" / p["id"]).exists()
@@ -241,8 +302,11 @@ def test_sku_patch_changes_price_and_stock(client: TestClient, world: World) -> 
 
 def test_product_patch_changes_only_the_fields_sent(client: TestClient, world: World) -> None:
     p = _create(client, world)
-    r = client.patch(f"/api/v1/products/{p['id']}", json={"title": "  新款T恤  "},
-                     headers=world["merchant_a1"].auth)
+    r = client.patch(
+        f"/api/v1/products/{p['id']}",
+        json={"title": "  新款T恤  "},
+        headers=world["merchant_a1"].auth,
+    )
     assert r.status_code == 200
     after = r.json()
     assert after["title"] == "新款T恤" and after["description"] == p["description"]
@@ -250,7 +314,8 @@ def test_product_patch_changes_only_the_fields_sent(client: TestClient, world: W
 
 
 def test_delete_is_soft_the_product_disappears_but_its_row_stays(
-        client: TestClient, world: World, rt: Runtime) -> None:
+    client: TestClient, world: World, rt: Runtime
+) -> None:
     p = _create(client, world)
     auth = world["merchant_a1"].auth
     r = client.delete(f"/api/v1/products/{p['id']}", headers=auth)
@@ -259,18 +324,28 @@ def test_delete_is_soft_the_product_disappears_but_its_row_stays(
     # The contract: deleted listings are seen only by their own organisation's staff.
     mine = client.get(f"/api/v1/products/{p['id']}", headers=auth)
     assert mine.status_code == 200 and mine.json()["status"] == "deleted"
-    assert client.get(f"/api/v1/products/{p['id']}",
-                      headers=world["mod_a"].auth).status_code == 404
-    assert client.get("/api/v1/products", params={"org_id": world.brand_a1},
-                      headers=auth).json()["items"] == []
-    trash = client.get("/api/v1/products", params={"org_id": world.brand_a1,
-                                                    "status": "deleted"}, headers=auth)
+    assert client.get(f"/api/v1/products/{p['id']}", headers=world["mod_a"].auth).status_code == 404
+    assert (
+        client.get("/api/v1/products", params={"org_id": world.brand_a1}, headers=auth).json()[
+            "items"
+        ]
+        == []
+    )
+    trash = client.get(
+        "/api/v1/products", params={"org_id": world.brand_a1, "status": "deleted"}, headers=auth
+    )
     assert [x["id"] for x in trash.json()["items"]] == [p["id"]]
-    assert client.get("/api/v1/products", params={"org_id": world.brand_a1,
-                                                   "status": "deleted"}).json()["items"] == []
-    for method, url, body in [("PATCH", f"/api/v1/products/{p['id']}", {"title": "x"}),
-                              ("PATCH", f"/api/v1/skus/{p['skus'][0]['id']}", {"stock": 1}),
-                              ("DELETE", f"/api/v1/products/{p['id']}", None)]:
+    assert (
+        client.get(
+            "/api/v1/products", params={"org_id": world.brand_a1, "status": "deleted"}
+        ).json()["items"]
+        == []
+    )
+    for method, url, body in [
+        ("PATCH", f"/api/v1/products/{p['id']}", {"title": "x"}),
+        ("PATCH", f"/api/v1/skus/{p['skus'][0]['id']}", {"stock": 1}),
+        ("DELETE", f"/api/v1/products/{p['id']}", None),
+    ]:
         r = client.request(method, url, json=body, headers=auth)
         assert r.status_code == 409 and r.json()["error"] == "conflict", (method, url)
     with rt.sessions() as db:
@@ -281,8 +356,14 @@ def test_delete_is_soft_the_product_disappears_but_its_row_stays(
 def test_a_deleted_products_sku_cannot_go_on_a_shelf(client: TestClient, world: World) -> None:
     p = _create(client, world)
     client.delete(f"/api/v1/products/{p['id']}", headers=world["merchant_a1"].auth)
-    show = client.post("/api/v1/shows", headers=world["host_a1"].auth, json={
-        "org_id": world.brand_a1, "title": "直播", "scheduled_at": "2026-12-01T12:00:00Z"}).json()
-    r = client.put(f"/api/v1/shows/{show['id']}/shelf", headers=world["host_a1"].auth,
-                   json={"items": [{"sku_id": p["skus"][0]["id"]}]})
+    show = client.post(
+        "/api/v1/shows",
+        headers=world["host_a1"].auth,
+        json={"org_id": world.brand_a1, "title": "直播", "scheduled_at": "2026-12-01T12:00:00Z"},
+    ).json()
+    r = client.put(
+        f"/api/v1/shows/{show['id']}/shelf",
+        headers=world["host_a1"].auth,
+        json={"items": [{"sku_id": p["skus"][0]["id"]}]},
+    )
     assert r.status_code == 422

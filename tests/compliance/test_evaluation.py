@@ -168,5 +168,6 @@ def test_engine_holds_its_measured_level_on_the_blind_holdout_set() -> None:
     held = load_eval_set(HOLDOUT)
     assert len(held) >= 150
     report = evaluate(held, check)
-    assert report.recall.ratio >= HOLDOUT_MIN_RECALL and report.fpr.ratio <= HOLDOUT_MAX_FPR, \
+    assert report.recall.ratio >= HOLDOUT_MIN_RECALL and report.fpr.ratio <= HOLDOUT_MAX_FPR, (
         report.format(limit=None)
+    )

@@ -25,9 +25,15 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from tests.conftest import SCREENSHOTS
 
 CHROMIUM = os.environ.get("LIVEBASE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-quic", "--no-first-run",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
 # An iPhone 12–14 class screen in CSS pixels: the size pages are designed for first.
 PHONE = {"width": 390, "height": 844}
 # Start-up on a cold machine (imports, migrations already done) takes 1–3 s; 30 s means
@@ -79,15 +85,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEBASE_")}
-    env.update(LIVEBASE_DEMO="1", LIVEBASE_DATA_DIR=str(data_dir),
-               LIVEBASE_DATABASE_URL=f"sqlite:///{data_dir / 'livebase.db'}",
-               LIVEBASE_PUBLIC_URL=url, LIVEBASE_LOG_LEVEL="WARNING", LIVEBASE_LOG_JSON="1")
+    env.update(
+        LIVEBASE_DEMO="1",
+        LIVEBASE_DATA_DIR=str(data_dir),
+        LIVEBASE_DATABASE_URL=f"sqlite:///{data_dir / 'livebase.db'}",
+        LIVEBASE_PUBLIC_URL=url,
+        LIVEBASE_LOG_LEVEL="WARNING",
+        LIVEBASE_LOG_JSON="1",
+    )
     for step in (["migrate"], ["demo"]):
-        subprocess.run([*_livebase(), *step], env=env, check=True, capture_output=True,
-                       timeout=120)
+        subprocess.run([*_livebase(), *step], env=env, check=True, capture_output=True, timeout=120)
     log = (data_dir / "serve.log").open("wb")
-    proc = subprocess.Popen([*_livebase(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [*_livebase(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         try:
             _wait_ready(url, proc)
@@ -115,8 +129,10 @@ def playwright() -> Iterator[Playwright]:
 @pytest.fixture(scope="session")
 def chromium(playwright: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk "
-                    "(never `playwright install`)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk "
+            "(never `playwright install`)"
+        )
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     try:
         yield browser
@@ -134,8 +150,13 @@ class Phone:
 
     def open(self, lang: str = "zh") -> Page:
         context = self._browser.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-            locale="zh-CN" if lang == "zh" else "en-US", base_url=self.url)
+            viewport=PHONE,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="zh-CN" if lang == "zh" else "en-US",
+            base_url=self.url,
+        )
         context.set_default_timeout(STEP_TIMEOUT_MS)
         self._contexts.append(context)
         return context.new_page()
@@ -174,8 +195,9 @@ def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
     assert page.get_by_test_id("me").is_visible(), f"{username} is not signed in"
 
 
-def register(page: Page, username: str, display_name: str,
-             password: str = "e2e-password-1") -> None:
+def register(
+    page: Page, username: str, display_name: str, password: str = "e2e-password-1"
+) -> None:
     page.goto("/register")
     form = page.get_by_test_id("register-form")
     form.locator('input[name="username"]').fill(username)

@@ -92,9 +92,9 @@ def test_merchant_edits_a_product_and_uploads_an_image(phone: Phone) -> None:
     gallery = page.locator("[data-gallery] img")
     before = gallery.count()  # the demo product already has its generated picture
     page.get_by_test_id("image-file").set_input_files(
-        {"name": "photo.png", "mimeType": "image/png", "buffer": _png()})
-    page.wait_for_function(
-        "document.querySelector('[data-testid=upload-progress]').value === 100")
+        {"name": "photo.png", "mimeType": "image/png", "buffer": _png()}
+    )
+    page.wait_for_function("document.querySelector('[data-testid=upload-progress]').value === 100")
     expect(page.locator("[data-upload]")).to_have_attribute("data-state", "done")
     expect(gallery).to_have_count(before + 1)
     shot(page, "11-product-editor-uploaded-zh")
@@ -129,9 +129,11 @@ def test_host_sets_explaining_and_the_public_page_highlights_it(phone: Phone) ->
 
     # The cover goes up through the JSON API with the page's CSRF token, with progress.
     page.get_by_test_id("cover-file").set_input_files(
-        {"name": "cover.png", "mimeType": "image/png", "buffer": _png(1280, 720)})
+        {"name": "cover.png", "mimeType": "image/png", "buffer": _png(1280, 720)}
+    )
     page.wait_for_function(
-        "document.querySelector('#details [data-testid=upload-progress]').value === 100")
+        "document.querySelector('#details [data-testid=upload-progress]').value === 100"
+    )
     expect(page.locator("img#cover")).to_be_visible()
 
     page.get_by_test_id("public-link").click()
@@ -146,8 +148,7 @@ def test_host_sets_explaining_and_the_public_page_highlights_it(phone: Phone) ->
 
     viewer = phone.open("en")
     viewer.goto(page.url + "?lang=en")
-    expect(viewer.locator('[data-testid=shelf-item][data-no="2"]')).to_contain_text(
-        "Explaining")
+    expect(viewer.locator('[data-testid=shelf-item][data-no="2"]')).to_contain_text("Explaining")
     assert key.split("?key=")[1] not in viewer.content()
     shot(viewer, "23-public-show-en-anonymous")
 

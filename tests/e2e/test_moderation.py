@@ -13,21 +13,30 @@ pytestmark = pytest.mark.e2e
 
 
 def _api_token(server: Server, username: str) -> dict[str, str]:
-    r = httpx.post(f"{server.url}/api/v1/auth/tokens",
-                   json={"username": username, "password": DEMO_PASSWORD})
+    r = httpx.post(
+        f"{server.url}/api/v1/auth/tokens", json={"username": username, "password": DEMO_PASSWORD}
+    )
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def test_moderator_sees_the_held_listing_highlighted_adds_a_term_and_approves(
-        phone: Phone, server: Server) -> None:
+    phone: Phone, server: Server
+) -> None:
     merchant = _api_token(server, "yihe")
-    org_id = next(r["org_id"] for r in httpx.get(f"{server.url}/api/v1/me",
-                                                  headers=merchant).json()["roles"])
-    created = httpx.post(f"{server.url}/api/v1/products", headers=merchant, json={
-        "org_id": org_id, "title": "全网最低价 祛痘精华 根治痘痘",
-        "description": "国家级配方。",
-        "skus": [{"attrs": {"规格": "30ml"}, "price_fen": 15900, "stock": 50}]})
+    org_id = next(
+        r["org_id"] for r in httpx.get(f"{server.url}/api/v1/me", headers=merchant).json()["roles"]
+    )
+    created = httpx.post(
+        f"{server.url}/api/v1/products",
+        headers=merchant,
+        json={
+            "org_id": org_id,
+            "title": "全网最低价 祛痘精华 根治痘痘",
+            "description": "国家级配方。",
+            "skus": [{"attrs": {"规格": "30ml"}, "price_fen": 15900, "stock": 50}],
+        },
+    )
     assert created.status_code == 201 and created.json()["status"] == "held"
     product_id = created.json()["id"]
 

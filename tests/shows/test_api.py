@@ -14,8 +14,9 @@ from tests.conftest import World, product_body
 AT = "2026-12-01T12:00:00Z"
 
 
-def _show(client: TestClient, world: World, actor: str = "host_a1", org: str | None = None,
-          **over: Any) -> dict[str, Any]:
+def _show(
+    client: TestClient, world: World, actor: str = "host_a1", org: str | None = None, **over: Any
+) -> dict[str, Any]:
     body = {"org_id": org or world.brand_a1, "title": "冬季上新专场", "scheduled_at": AT, **over}
     r = client.post("/api/v1/shows", json=body, headers=world[actor].auth)
     assert r.status_code == 201, r.text
@@ -23,24 +24,39 @@ def _show(client: TestClient, world: World, actor: str = "host_a1", org: str | N
     return out
 
 
-def _skus(client: TestClient, world: World, merchant: str = "merchant_a1",
-          org: str | None = None, n: int = 2, price: int = 9900) -> list[str]:
+def _skus(
+    client: TestClient,
+    world: World,
+    merchant: str = "merchant_a1",
+    org: str | None = None,
+    n: int = 2,
+    price: int = 9900,
+) -> list[str]:
     org_id = org or world.brand_a1
-    body = product_body(org_id, skus=[{"attrs": {"款": str(i)}, "price_fen": price + i,
-                                       "stock": 10 + i} for i in range(n)])
+    body = product_body(
+        org_id,
+        skus=[{"attrs": {"款": str(i)}, "price_fen": price + i, "stock": 10 + i} for i in range(n)],
+    )
     r = client.post("/api/v1/products", json=body, headers=world[merchant].auth)
     assert r.status_code == 201, r.text
     return [s["id"] for s in r.json()["skus"]]
 
 
-def _shelf(client: TestClient, world: World, show_id: str, items: list[dict[str, Any]],
-           actor: str = "host_a1") -> Any:
-    return client.put(f"/api/v1/shows/{show_id}/shelf", json={"items": items},
-                      headers=world[actor].auth)
+def _shelf(
+    client: TestClient,
+    world: World,
+    show_id: str,
+    items: list[dict[str, Any]],
+    actor: str = "host_a1",
+) -> Any:
+    return client.put(
+        f"/api/v1/shows/{show_id}/shelf", json={"items": items}, headers=world[actor].auth
+    )
 
 
 def test_a_host_creates_its_own_show_and_host_id_defaults_to_the_caller(
-        client: TestClient, world: World) -> None:
+    client: TestClient, world: World
+) -> None:
     show = _show(client, world)
     assert show["id"].startswith("show_") and show["status"] == "scheduled"
     assert show["host_id"] == world["host_a1"].id
@@ -49,25 +65,29 @@ def test_a_host_creates_its_own_show_and_host_id_defaults_to_the_caller(
     assert show["hls_url"].endswith("/index.m3u8")
 
 
-def test_staff_create_a_show_for_a_host_of_their_organisation(client: TestClient,
-                                                              world: World) -> None:
+def test_staff_create_a_show_for_a_host_of_their_organisation(
+    client: TestClient, world: World
+) -> None:
     show = _show(client, world, "merchant_a1", host_id=world["host_a1"].id)
     assert show["host_id"] == world["host_a1"].id
     show = _show(client, world, "agency_a", org=world.agency_a, host_id=world["host_ag"].id)
     assert show["host_id"] == world["host_ag"].id
 
 
-@pytest.mark.parametrize("actor, org, host, status", [
-    ("viewer", "brand_a1", None, 403),  # not a host
-    ("merchant_a1", "brand_a1", None, 403),  # staff, but not a host themselves
-    ("host_a1", "agency_a", None, 403),  # a host, of another organisation
-    ("merchant_a1", "brand_a1", "host_ag", 422),  # host_id is not a host of the brand
-    ("merchant_a1", "brand_a1", "viewer", 422),
-    ("agency_a", "brand_a1", "host_a1", 403),  # the agency does not run the brand's shows
-])
-def test_only_hosts_and_their_staff_create_shows(client: TestClient, world: World, actor: str,
-                                                 org: str, host: str | None,
-                                                 status: int) -> None:
+@pytest.mark.parametrize(
+    "actor, org, host, status",
+    [
+        ("viewer", "brand_a1", None, 403),  # not a host
+        ("merchant_a1", "brand_a1", None, 403),  # staff, but not a host themselves
+        ("host_a1", "agency_a", None, 403),  # a host, of another organisation
+        ("merchant_a1", "brand_a1", "host_ag", 422),  # host_id is not a host of the brand
+        ("merchant_a1", "brand_a1", "viewer", 422),
+        ("agency_a", "brand_a1", "host_a1", 403),  # the agency does not run the brand's shows
+    ],
+)
+def test_only_hosts_and_their_staff_create_shows(
+    client: TestClient, world: World, actor: str, org: str, host: str | None, status: int
+) -> None:
     body = {"org_id": getattr(world, org), "title": "直播", "scheduled_at": AT}
     if host:
         body["host_id"] = world[host].id
@@ -76,8 +96,9 @@ def test_only_hosts_and_their_staff_create_shows(client: TestClient, world: Worl
     assert client.get("/api/v1/shows").json()["items"] == []
 
 
-def test_ingest_gives_server_and_stream_with_key_only_to_the_host(client: TestClient,
-                                                                 world: World) -> None:
+def test_ingest_gives_server_and_stream_with_key_only_to_the_host(
+    client: TestClient, world: World
+) -> None:
     show = _show(client, world)
     r = client.get(f"/api/v1/shows/{show['id']}/ingest", headers=world["host_a1"].auth)
     assert r.status_code == 200
@@ -93,7 +114,8 @@ def test_ingest_gives_server_and_stream_with_key_only_to_the_host(client: TestCl
 
 
 def test_rotating_the_key_changes_it_and_the_public_show_never_carries_it(
-        client: TestClient, world: World) -> None:
+    client: TestClient, world: World
+) -> None:
     show = _show(client, world)
     url = f"/api/v1/shows/{show['id']}"
     auth = world["host_a1"].auth
@@ -110,16 +132,24 @@ def test_rotating_the_key_changes_it_and_the_public_show_never_carries_it(
     assert "key=" not in public.json()["hls_url"]
 
 
-def test_shelf_is_numbered_1_to_n_in_order_with_live_prices(client: TestClient,
-                                                            world: World) -> None:
+def test_shelf_is_numbered_1_to_n_in_order_with_live_prices(
+    client: TestClient, world: World
+) -> None:
     show = _show(client, world)
     a, b, c = _skus(client, world, n=3)
-    r = _shelf(client, world, show["id"], [{"sku_id": c, "live_price_fen": 5900},
-                                           {"sku_id": a}, {"sku_id": b, "live_price_fen": 0}])
+    r = _shelf(
+        client,
+        world,
+        show["id"],
+        [{"sku_id": c, "live_price_fen": 5900}, {"sku_id": a}, {"sku_id": b, "live_price_fen": 0}],
+    )
     assert r.status_code == 200, r.text
     items = r.json()["items"]
     assert [(i["no"], i["sku_id"], i["live_price_fen"], i["price_fen"]) for i in items] == [
-        (1, c, 5900, 9902), (2, a, None, 9900), (3, b, 0, 9901)]
+        (1, c, 5900, 9902),
+        (2, a, None, 9900),
+        (3, b, 0, 9901),
+    ]
     assert items[0]["stock"] == 12 and items[0]["title"] == "纯棉圆领T恤"
     public = client.get(f"/api/v1/shows/{show['id']}").json()
     assert public["shelf"] == items
@@ -129,20 +159,26 @@ def test_shelf_is_numbered_1_to_n_in_order_with_live_prices(client: TestClient,
 
 
 def test_shelf_refuses_duplicates_other_bases_other_brands_and_held_skus(
-        client: TestClient, world: World) -> None:
+    client: TestClient, world: World
+) -> None:
     show = _show(client, world)
     (mine,) = _skus(client, world, n=1)
     (b1,) = _skus(client, world, "merchant_b1", world.brand_b1, n=1)
     (a2,) = _skus(client, world, "merchant_a2", world.brand_a2, n=1)
-    held = client.post("/api/v1/products", headers=world["merchant_a1"].auth, json=product_body(
-        world.brand_a1, title="全网最低价 羽绒服")).json()
+    held = client.post(
+        "/api/v1/products",
+        headers=world["merchant_a1"].auth,
+        json=product_body(world.brand_a1, title="全网最低价 羽绒服"),
+    ).json()
     assert held["status"] == "held"
     _shelf(client, world, show["id"], [{"sku_id": mine}])
-    for items, loc in [([{"sku_id": mine}, {"sku_id": mine}], "body.items"),
-                       ([{"sku_id": b1}], "body.items.0.sku_id"),
-                       ([{"sku_id": mine}, {"sku_id": a2}], "body.items.1.sku_id"),
-                       ([{"sku_id": held["skus"][0]["id"]}], "body.items.0.sku_id"),
-                       ([{"sku_id": "sku_nope"}], "body.items.0.sku_id")]:
+    for items, loc in [
+        ([{"sku_id": mine}, {"sku_id": mine}], "body.items"),
+        ([{"sku_id": b1}], "body.items.0.sku_id"),
+        ([{"sku_id": mine}, {"sku_id": a2}], "body.items.1.sku_id"),
+        ([{"sku_id": held["skus"][0]["id"]}], "body.items.0.sku_id"),
+        ([{"sku_id": "sku_nope"}], "body.items.0.sku_id"),
+    ]:
         r = _shelf(client, world, show["id"], items)
         assert r.status_code == 422 and r.json()["fields"][0]["loc"] == loc, (items, r.text)
     # The shelf is as it was.
@@ -150,8 +186,9 @@ def test_shelf_refuses_duplicates_other_bases_other_brands_and_held_skus(
     assert [(i["no"], i["sku_id"]) for i in shelf] == [(1, mine)]
 
 
-def test_an_agency_show_takes_skus_of_any_brand_of_its_base(client: TestClient,
-                                                            world: World) -> None:
+def test_an_agency_show_takes_skus_of_any_brand_of_its_base(
+    client: TestClient, world: World
+) -> None:
     show = _show(client, world, "host_ag", org=world.agency_a)
     (a1,) = _skus(client, world, n=1)
     (a2,) = _skus(client, world, "merchant_a2", world.brand_a2, n=1)
@@ -162,8 +199,9 @@ def test_an_agency_show_takes_skus_of_any_brand_of_its_base(client: TestClient,
     assert r.status_code == 422
 
 
-def test_explaining_marks_a_number_on_the_shelf_and_null_clears_it(client: TestClient,
-                                                                    world: World) -> None:
+def test_explaining_marks_a_number_on_the_shelf_and_null_clears_it(
+    client: TestClient, world: World
+) -> None:
     show = _show(client, world)
     url = f"/api/v1/shows/{show['id']}/explaining"
     auth = world["host_a1"].auth
@@ -178,13 +216,15 @@ def test_explaining_marks_a_number_on_the_shelf_and_null_clears_it(client: TestC
     assert r.status_code == 200 and r.json()["explaining"] is None
 
 
-def test_shrinking_the_shelf_below_the_explained_number_clears_it(client: TestClient,
-                                                                  world: World) -> None:
+def test_shrinking_the_shelf_below_the_explained_number_clears_it(
+    client: TestClient, world: World
+) -> None:
     show = _show(client, world)
     skus = _skus(client, world, n=3)
     _shelf(client, world, show["id"], [{"sku_id": s} for s in skus])
-    client.post(f"/api/v1/shows/{show['id']}/explaining", json={"no": 3},
-                headers=world["host_a1"].auth)
+    client.post(
+        f"/api/v1/shows/{show['id']}/explaining", json={"no": 3}, headers=world["host_a1"].auth
+    )
     _shelf(client, world, show["id"], [{"sku_id": skus[0]}])
     assert client.get(f"/api/v1/shows/{show['id']}").json()["explaining"] is None
 
@@ -193,8 +233,12 @@ def test_explaining_works_while_scheduled_and_live(client: TestClient, world: Wo
     show = _show(client, world)
     auth = world["host_a1"].auth
     _shelf(client, world, show["id"], [{"sku_id": s} for s in _skus(client, world)])
-    assert client.post(f"/api/v1/shows/{show['id']}/explaining", json={"no": 1},
-                       headers=auth).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/shows/{show['id']}/explaining", json={"no": 1}, headers=auth
+        ).status_code
+        == 200
+    )
     client.post(f"/api/v1/shows/{show['id']}/start", headers=auth)
     r = client.post(f"/api/v1/shows/{show['id']}/explaining", json={"no": 2}, headers=auth)
     assert r.status_code == 200 and r.json()["explaining"] == 2
@@ -218,8 +262,7 @@ def test_start_then_end_moves_scheduled_live_ended(client: TestClient, world: Wo
     assert client.get(url).json()["status"] == "ended"
 
 
-def test_a_scheduled_show_can_be_ended_without_going_live(client: TestClient,
-                                                          world: World) -> None:
+def test_a_scheduled_show_can_be_ended_without_going_live(client: TestClient, world: World) -> None:
     show = _show(client, world)
     r = client.post(f"/api/v1/shows/{show['id']}/end", headers=world["host_a1"].auth)
     assert r.status_code == 200 and r.json()["status"] == "ended"
@@ -227,18 +270,22 @@ def test_a_scheduled_show_can_be_ended_without_going_live(client: TestClient,
 
 
 def test_an_ended_show_refuses_explaining_shelf_start_end_and_edits_with_show_ended(
-        client: TestClient, world: World) -> None:
+    client: TestClient, world: World
+) -> None:
     show = _show(client, world)
     url = f"/api/v1/shows/{show['id']}"
     auth = world["host_a1"].auth
     skus = _skus(client, world)
     _shelf(client, world, show["id"], [{"sku_id": skus[0]}])
     client.post(f"{url}/end", headers=auth)
-    for method, path, body in [("POST", "/explaining", {"no": 1}),
-                               ("POST", "/explaining", {"no": None}),
-                               ("PUT", "/shelf", {"items": [{"sku_id": skus[1]}]}),
-                               ("POST", "/start", None), ("POST", "/end", None),
-                               ("PATCH", "", {"title": "返场"})]:
+    for method, path, body in [
+        ("POST", "/explaining", {"no": 1}),
+        ("POST", "/explaining", {"no": None}),
+        ("PUT", "/shelf", {"items": [{"sku_id": skus[1]}]}),
+        ("POST", "/start", None),
+        ("POST", "/end", None),
+        ("PATCH", "", {"title": "返场"}),
+    ]:
         r = client.request(method, f"{url}{path}", json=body, headers=auth)
         assert r.status_code == 409 and r.json()["error"] == "show_ended", (method, path)
     after = client.get(url).json()
@@ -247,8 +294,11 @@ def test_an_ended_show_refuses_explaining_shelf_start_end_and_edits_with_show_en
 
 def test_show_patch_changes_title_and_time(client: TestClient, world: World) -> None:
     show = _show(client, world)
-    r = client.patch(f"/api/v1/shows/{show['id']}", headers=world["host_a1"].auth,
-                     json={"title": "双十二预热", "scheduled_at": "2026-12-12T20:00:00+08:00"})
+    r = client.patch(
+        f"/api/v1/shows/{show['id']}",
+        headers=world["host_a1"].auth,
+        json={"title": "双十二预热", "scheduled_at": "2026-12-12T20:00:00+08:00"},
+    )
     assert r.status_code == 200
     assert r.json()["title"] == "双十二预热"
     assert r.json()["scheduled_at"] == "2026-12-12T12:00:00Z"  # stored and shown in UTC
@@ -287,8 +337,11 @@ def test_cover_upload_sets_the_cover_url(client: TestClient, world: World) -> No
     show = _show(client, world)
     buf = io.BytesIO()
     Image.new("RGB", (1280, 720), (20, 20, 60)).save(buf, format="WEBP")
-    r = client.post(f"/api/v1/shows/{show['id']}/cover", headers=world["host_a1"].auth,
-                    files={"file": ("cover.webp", buf.getvalue(), "image/webp")})
+    r = client.post(
+        f"/api/v1/shows/{show['id']}/cover",
+        headers=world["host_a1"].auth,
+        files={"file": ("cover.webp", buf.getvalue(), "image/webp")},
+    )
     assert r.status_code == 201, r.text
     cover_url = r.json()["cover_url"]
     assert client.get(f"/api/v1/shows/{show['id']}").json()["cover_url"] == cover_url

@@ -44,8 +44,9 @@ class Browser:
     def get(self, url: str, **kw: Any) -> httpx.Response:
         return self.client.get(url, **kw)
 
-    def post(self, url: str, data: dict[str, Any] | None = None, *, csrf: bool = True,
-             **kw: Any) -> httpx.Response:
+    def post(
+        self, url: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kw: Any
+    ) -> httpx.Response:
         body = dict(data or {})
         if csrf:
             body["csrf_token"] = self.csrf
@@ -54,14 +55,21 @@ class Browser:
 
 @pytest.fixture
 def browser(rt: Runtime) -> Iterator[Browser]:
-    with TestClient(create_app(runtime=rt), follow_redirects=False,
-                    client=("203.0.113.9", 5000)) as c:
+    with TestClient(
+        create_app(runtime=rt), follow_redirects=False, client=("203.0.113.9", 5000)
+    ) as c:
         yield Browser(c, rt)
 
 
-def make_product(world: World, org_id: str, title: str = "纯棉圆领T恤",
-                 description: str = "纯棉，白色。", price_fen: int = 9900,
-                 stock: int = 10, attrs: dict[str, str] | None = None) -> str:
+def make_product(
+    world: World,
+    org_id: str,
+    title: str = "纯棉圆领T恤",
+    description: str = "纯棉，白色。",
+    price_fen: int = 9900,
+    stock: int = 10,
+    attrs: dict[str, str] | None = None,
+) -> str:
     """A product made through the catalog service, as its organisation's admin would."""
     from livebase.accounts.service import Principal, grants_of
 
@@ -70,7 +78,14 @@ def make_product(world: World, org_id: str, title: str = "纯棉圆领T恤",
         assert admin is not None
         me = Principal(admin, grants_of(db, admin.id))
         product = catalog.do_create_product(
-            db, me, org_id, title, description,
-            [catalog.SkuSpec(attrs or {"颜色": "白", "尺码": "M"}, price_fen, stock),
-             catalog.SkuSpec({"颜色": "黑", "尺码": "L"}, price_fen + 1000, stock)])
+            db,
+            me,
+            org_id,
+            title,
+            description,
+            [
+                catalog.SkuSpec(attrs or {"颜色": "白", "尺码": "M"}, price_fen, stock),
+                catalog.SkuSpec({"颜色": "黑", "尺码": "L"}, price_fen + 1000, stock),
+            ],
+        )
         return product.id

@@ -89,9 +89,7 @@ def check_signup_rate(limiter: RateLimiter, settings: Settings, address: str) ->
         raise RateLimited("Too many accounts created from this address.", retry_after=ttl)
 
 
-def do_register(
-    db: Session, username: str, password: str, display_name: str | None = None
-) -> User:
+def do_register(db: Session, username: str, password: str, display_name: str | None = None) -> User:
     check_username(username)
     check_password(password)
     if db.scalar(select(User.id).where(User.username == username)):
@@ -185,7 +183,9 @@ def resolve_token(db: Session, raw: str, *, kind: str) -> Principal | None:
     if user is None or not user.is_active:
         return None
     return Principal(
-        user, grants_of(db, user.id), token_id=row.id,
+        user,
+        grants_of(db, user.id),
+        token_id=row.id,
         session_token=raw if kind == "session" else None,
     )
 
@@ -215,7 +215,8 @@ def do_grant(
             RoleGrant.role == role,
             RoleGrant.base_id.is_(base_id) if base_id is None else RoleGrant.base_id == base_id,
             RoleGrant.org_id.is_(org_id) if org_id is None else RoleGrant.org_id == org_id,
-            RoleGrant.counter_id.is_(counter_id) if counter_id is None
+            RoleGrant.counter_id.is_(counter_id)
+            if counter_id is None
             else RoleGrant.counter_id == counter_id,
         )
     )

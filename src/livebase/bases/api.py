@@ -49,8 +49,13 @@ def application_out(app: Application) -> dict[str, Any]:
 
 
 def warehouse_out(wh: Warehouse) -> dict[str, Any]:
-    return {"id": wh.id, "base_id": wh.base_id, "name": wh.name,
-            "customs_code": wh.customs_code, "ems_no": wh.ems_no}
+    return {
+        "id": wh.id,
+        "base_id": wh.base_id,
+        "name": wh.name,
+        "customs_code": wh.customs_code,
+        "ems_no": wh.ems_no,
+    }
 
 
 @router.get("/bases")
@@ -66,8 +71,10 @@ def get_base(base_id: str, db: DB) -> dict[str, Any]:
 @router.get("/bases/{base_id}/orgs")
 def list_orgs(base_id: str, db: DB) -> dict[str, Any]:
     service.get_base(db, base_id)
-    items = [{"id": o.id, "kind": o.kind, "name": o.name, "description": o.description}
-             for o in service.list_orgs(db, base_id)]
+    items = [
+        {"id": o.id, "kind": o.kind, "name": o.name, "description": o.description}
+        for o in service.list_orgs(db, base_id)
+    ]
     return {"items": items, "next_cursor": None}
 
 
@@ -80,7 +87,10 @@ def apply(base_id: str, body: ApplicationIn, me: Me, db: DB) -> dict[str, Any]:
 
 @router.get("/bases/{base_id}/applications")
 def list_applications(
-    base_id: str, me: Me, db: DB, page: PageDep,
+    base_id: str,
+    me: Me,
+    db: DB,
+    page: PageDep,
     status: Annotated[str | None, Query(pattern="^(pending|approved|rejected)$")] = None,
 ) -> dict[str, Any]:
     service.get_base(db, base_id)
@@ -90,8 +100,10 @@ def list_applications(
 
 @router.get("/me/applications")
 def my_applications(me: Me, db: DB) -> dict[str, Any]:
-    items = [application_out(app) | {"base_name": base_name}
-             for app, base_name in service.list_my_applications(db, me)]
+    items = [
+        application_out(app) | {"base_name": base_name}
+        for app, base_name in service.list_my_applications(db, me)
+    ]
     return {"items": items, "next_cursor": None}
 
 
@@ -129,8 +141,7 @@ def list_warehouses(base_id: str, me: Me, db: DB) -> dict[str, Any]:
 
 @router.get("/orgs/{org_id}/members")
 def list_members(org_id: str, me: Me, db: DB) -> dict[str, Any]:
-    return {"items": [asdict(m) for m in service.list_members(db, me, org_id)],
-            "next_cursor": None}
+    return {"items": [asdict(m) for m in service.list_members(db, me, org_id)], "next_cursor": None}
 
 
 @router.post("/orgs/{org_id}/members", status_code=201)
@@ -141,20 +152,27 @@ def add_member(org_id: str, body: MemberIn, me: Me, db: DB) -> dict[str, Any]:
 
 
 def counter_out(c: PickupCounter) -> dict[str, Any]:
-    return {"id": c.id, "base_id": c.base_id, "warehouse_id": c.warehouse_id, "name": c.name,
-            "customs_code": c.customs_code}
+    return {
+        "id": c.id,
+        "base_id": c.base_id,
+        "warehouse_id": c.warehouse_id,
+        "name": c.name,
+        "customs_code": c.customs_code,
+    }
 
 
 @router.post("/bases/{base_id}/pickup-counters", status_code=201)
-def create_pickup_counter(base_id: str, body: PickupCounterIn, me: Me, db: DB
-                          ) -> dict[str, Any]:
-    counter = service.do_create_pickup_counter(db, me, base_id, body.name, body.warehouse_id,
-                                               body.customs_code)
+def create_pickup_counter(base_id: str, body: PickupCounterIn, me: Me, db: DB) -> dict[str, Any]:
+    counter = service.do_create_pickup_counter(
+        db, me, base_id, body.name, body.warehouse_id, body.customs_code
+    )
     db.commit()
     return counter_out(counter)
 
 
 @router.get("/bases/{base_id}/pickup-counters")
 def list_pickup_counters(base_id: str, db: DB) -> dict[str, Any]:
-    return {"items": [counter_out(c) for c in service.list_pickup_counters(db, base_id)],
-            "next_cursor": None}
+    return {
+        "items": [counter_out(c) for c in service.list_pickup_counters(db, base_id)],
+        "next_cursor": None,
+    }

@@ -41,18 +41,25 @@ def applications(request: Request, db: DB, me: SignedIn) -> Response:
     for base in _operated_bases(db, me):
         pending = bases.list_applications(db, me, base.id, "pending", PENDING_LIMIT, None)
         groups.append((base, sorted(pending[:PENDING_LIMIT], key=lambda a: a.created_at)))
-    return render(request, "bases/applications.html", me, groups=groups,
-                  done=request.query_params.get("done"))
+    return render(
+        request, "bases/applications.html", me, groups=groups, done=request.query_params.get("done")
+    )
 
 
 @router.post("/operator/applications/{app_id}/{decision}")
-def decide(request: Request, app_id: str, decision: Literal["approve", "reject"], db: DB,
-           me: SignedIn, reason: FormText = "", csrf_token: FormText = "") -> Response:
+def decide(
+    request: Request,
+    app_id: str,
+    decision: Literal["approve", "reject"],
+    db: DB,
+    me: SignedIn,
+    reason: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
     check_form_csrf(request, me, csrf_token)
     if decision == "reject" and not reason.strip():
         raise ValidationFailed("Say why the application is rejected.", loc="reason")
-    bases.do_decide(db, me, app_id, approve=decision == "approve",
-                    reason=reason.strip() or None)
+    bases.do_decide(db, me, app_id, approve=decision == "approve", reason=reason.strip() or None)
     db.commit()
     return redirect(f"/operator/applications?done={decision}")
 
@@ -62,22 +69,26 @@ def dashboard(request: Request, base_id: str, db: DB, user: PageUser) -> Respons
     base = bases.get_base(db, base_id)
     orgs = bases.list_orgs(db, base.id)
     live = shows.list_shows(db, status="live", base_id=base.id, limit=SHOWS_LIMIT, cursor=None)
-    upcoming = shows.list_shows(db, status="scheduled", base_id=base.id, limit=SHOWS_LIMIT,
-                                cursor=None)
-    return render(request, "bases/dashboard.html", user, base=base,
-                  targets=bases.target_views(db, base.id),
-                  brands=[o for o in orgs if o.kind == "brand"],
-                  agencies=[o for o in orgs if o.kind == "agency"],
-                  shows=(live[:SHOWS_LIMIT] + sorted(upcoming[:SHOWS_LIMIT],
-                                                     key=lambda s: s.scheduled_at)),
-                  applied=request.query_params.get("applied") == "1",
-                  is_operator=user is not None and user.has("operator", base_id=base.id))
+    upcoming = shows.list_shows(
+        db, status="scheduled", base_id=base.id, limit=SHOWS_LIMIT, cursor=None
+    )
+    return render(
+        request,
+        "bases/dashboard.html",
+        user,
+        base=base,
+        targets=bases.target_views(db, base.id),
+        brands=[o for o in orgs if o.kind == "brand"],
+        agencies=[o for o in orgs if o.kind == "agency"],
+        shows=(live[:SHOWS_LIMIT] + sorted(upcoming[:SHOWS_LIMIT], key=lambda s: s.scheduled_at)),
+        applied=request.query_params.get("applied") == "1",
+        is_operator=user is not None and user.has("operator", base_id=base.id),
+    )
 
 
 @router.get("/me/applications", response_class=HTMLResponse)
 def my_applications(request: Request, db: DB, me: SignedIn) -> Response:
-    return render(request, "bases/mine.html", me,
-                  rows=bases.list_my_applications(db, me))
+    return render(request, "bases/mine.html", me, rows=bases.list_my_applications(db, me))
 
 
 @router.get("/bases/{base_id}/apply", response_class=HTMLResponse)
@@ -87,9 +98,16 @@ def apply_page(request: Request, base_id: str, db: DB, me: SignedIn) -> Response
 
 
 @router.post("/bases/{base_id}/apply", response_class=HTMLResponse)
-def apply_submit(request: Request, base_id: str, db: DB, me: SignedIn,
-                 org_kind: FormText = "", name: FormText = "", description: FormText = "",
-                 csrf_token: FormText = "") -> Response:
+def apply_submit(
+    request: Request,
+    base_id: str,
+    db: DB,
+    me: SignedIn,
+    org_kind: FormText = "",
+    name: FormText = "",
+    description: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
     check_form_csrf(request, me, csrf_token)
     base = bases.get_base(db, base_id)
     form = {"org_kind": org_kind, "name": name, "description": description}
@@ -101,7 +119,8 @@ def apply_submit(request: Request, base_id: str, db: DB, me: SignedIn,
         if exc.status not in (409, 422):
             raise
         db.rollback()
-        return render(request, "bases/apply.html", me, status_code=exc.status, base=base,
-                      form=form, error=exc)
+        return render(
+            request, "bases/apply.html", me, status_code=exc.status, base=base, form=form, error=exc
+        )
     db.commit()
     return redirect("/me/applications?applied=1")

@@ -108,13 +108,16 @@ def target_views(db: Session, base_id: str) -> list[TargetView]:
         if row.metric == "shows_held" and first:
             counted = count_shows_held(db, base_id, first, last)
         elif row.metric == "brands_incubated":
-            counted = db.scalar(
-                select(func.count(Organisation.id)).where(
-                    Organisation.base_id == base_id,
-                    Organisation.kind == "brand",
-                    Organisation.incubated.is_(True),
+            counted = (
+                db.scalar(
+                    select(func.count(Organisation.id)).where(
+                        Organisation.base_id == base_id,
+                        Organisation.kind == "brand",
+                        Organisation.incubated.is_(True),
+                    )
                 )
-            ) or 0
+                or 0
+            )
         elif row.metric == "new_brands_launched" and first:
             launched = db.scalars(
                 select(Organisation.launched_at).where(
@@ -140,8 +143,11 @@ def do_create_org(
 
 def list_orgs(db: Session, base_id: str) -> list[Organisation]:
     return list(
-        db.scalars(select(Organisation).where(Organisation.base_id == base_id).order_by(
-            Organisation.created_at))
+        db.scalars(
+            select(Organisation)
+            .where(Organisation.base_id == base_id)
+            .order_by(Organisation.created_at)
+        )
     )
 
 
@@ -162,8 +168,9 @@ def do_apply(
         )
     )
     if pending:
-        raise ApiError("You already have a pending application with that name.",
-                       code="conflict", status=409)
+        raise ApiError(
+            "You already have a pending application with that name.", code="conflict", status=409
+        )
     app = Application(
         base_id=base_id,
         applicant_id=principal.id,
@@ -200,7 +207,11 @@ def get_application(db: Session, principal: Principal, app_id: str) -> Applicati
 
 
 def list_applications(
-    db: Session, principal: Principal, base_id: str, status: str | None, limit: int,
+    db: Session,
+    principal: Principal,
+    base_id: str,
+    status: str | None,
+    limit: int,
     cursor: str | None,
 ) -> list[Application]:
     check_operator(principal, base_id)
@@ -215,8 +226,10 @@ def list_applications(
 def list_my_applications(db: Session, principal: Principal) -> list[tuple[Application, str]]:
     """The applicant's own applications, newest first, with the base's name."""
     rows = db.execute(
-        select(Application, LiveBase.name).join(LiveBase, LiveBase.id == Application.base_id)
-        .where(Application.applicant_id == principal.id).order_by(Application.id.desc())
+        select(Application, LiveBase.name)
+        .join(LiveBase, LiveBase.id == Application.base_id)
+        .where(Application.applicant_id == principal.id)
+        .order_by(Application.id.desc())
     ).all()
     return [(app, name) for app, name in rows]
 
@@ -249,11 +262,13 @@ def do_create_warehouse(
     get_base(db, base_id)
     check_operator(principal, base_id)
     if not CUSTOMS_CODE_RE.fullmatch(customs_code):
-        raise ValidationFailed("customs_code is the 4-digit customs district, e.g. 0101.",
-                               loc="body.customs_code")
+        raise ValidationFailed(
+            "customs_code is the 4-digit customs district, e.g. 0101.", loc="body.customs_code"
+        )
     if not EMS_NO_RE.fullmatch(ems_no):
-        raise ValidationFailed("ems_no is the account book number, e.g. T0101W000001.",
-                               loc="body.ems_no")
+        raise ValidationFailed(
+            "ems_no is the account book number, e.g. T0101W000001.", loc="body.ems_no"
+        )
     wh = Warehouse(base_id=base_id, name=name.strip(), customs_code=customs_code, ems_no=ems_no)
     db.add(wh)
     db.flush()
@@ -262,8 +277,10 @@ def do_create_warehouse(
 
 def list_warehouses(db: Session, principal: Principal, base_id: str) -> list[Warehouse]:
     get_base(db, base_id)
-    if not any(principal.has(r, base_id=base_id) for r in ("operator", "moderator",
-                                                           "merchant", "agency", "host")):
+    if not any(
+        principal.has(r, base_id=base_id)
+        for r in ("operator", "moderator", "merchant", "agency", "host")
+    ):
         raise Forbidden("Warehouses are listed to the base's staff.")
     return list(db.scalars(select(Warehouse).where(Warehouse.base_id == base_id)))
 
@@ -272,19 +289,23 @@ def get_warehouse(db: Session, warehouse_id: str) -> Warehouse | None:
     return db.get(Warehouse, warehouse_id)
 
 
-def do_create_pickup_counter(db: Session, principal: Principal, base_id: str, name: str,
-                             warehouse_id: str, customs_code: str) -> PickupCounter:
+def do_create_pickup_counter(
+    db: Session, principal: Principal, base_id: str, name: str, warehouse_id: str, customs_code: str
+) -> PickupCounter:
     get_base(db, base_id)
     check_operator(principal, base_id)
     wh = get_warehouse(db, warehouse_id)
     if wh is None or wh.base_id != base_id:
-        raise ValidationFailed("warehouse_id is not a bonded warehouse of this base.",
-                               loc="body.warehouse_id")
+        raise ValidationFailed(
+            "warehouse_id is not a bonded warehouse of this base.", loc="body.warehouse_id"
+        )
     if not CUSTOMS_CODE_RE.fullmatch(customs_code):
-        raise ValidationFailed("customs_code is the 4-digit customs district, e.g. 0101.",
-                               loc="body.customs_code")
-    counter = PickupCounter(base_id=base_id, warehouse_id=wh.id, name=name.strip(),
-                            customs_code=customs_code)
+        raise ValidationFailed(
+            "customs_code is the 4-digit customs district, e.g. 0101.", loc="body.customs_code"
+        )
+    counter = PickupCounter(
+        base_id=base_id, warehouse_id=wh.id, name=name.strip(), customs_code=customs_code
+    )
     db.add(counter)
     db.flush()
     return counter
@@ -293,8 +314,11 @@ def do_create_pickup_counter(db: Session, principal: Principal, base_id: str, na
 def list_pickup_counters(db: Session, base_id: str) -> list[PickupCounter]:
     """Public: buyers choose where to pick up."""
     get_base(db, base_id)
-    return list(db.scalars(select(PickupCounter).where(PickupCounter.base_id == base_id)
-                           .order_by(PickupCounter.id)))
+    return list(
+        db.scalars(
+            select(PickupCounter).where(PickupCounter.base_id == base_id).order_by(PickupCounter.id)
+        )
+    )
 
 
 def get_pickup_counter(db: Session, counter_id: str) -> PickupCounter:
@@ -340,13 +364,15 @@ def list_members(db: Session, principal: Principal, org_id: str) -> list[Member]
     rows = db.execute(
         select(RoleGrant.role, User.id, User.username, User.display_name)
         .join(User, User.id == RoleGrant.user_id)
-        .where(RoleGrant.org_id == org_id).order_by(RoleGrant.role, User.username)
+        .where(RoleGrant.org_id == org_id)
+        .order_by(RoleGrant.role, User.username)
     ).all()
     return [Member(r.id, r.username, r.display_name, r.role) for r in rows]
 
 
-def do_add_member(db: Session, principal: Principal, org_id: str, username: str,
-                  role: str) -> Member:
+def do_add_member(
+    db: Session, principal: Principal, org_id: str, username: str, role: str
+) -> Member:
     from livebase.accounts.service import user_by_username
 
     org = get_org(db, org_id)
@@ -356,8 +382,8 @@ def do_add_member(db: Session, principal: Principal, org_id: str, username: str,
         raise NotFound(f"No organisation {org_id}.")
     if role not in MEMBER_ROLES[org.kind]:
         raise ValidationFailed(
-            f"A {org.kind} takes members as {' or '.join(MEMBER_ROLES[org.kind])}.",
-            loc="body.role")
+            f"A {org.kind} takes members as {' or '.join(MEMBER_ROLES[org.kind])}.", loc="body.role"
+        )
     user = user_by_username(db, username)
     if user is None:
         raise ValidationFailed(f"No user {username}.", loc="body.username")

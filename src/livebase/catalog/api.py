@@ -30,13 +30,25 @@ uploads = APIRouter(prefix="/api/v1", tags=["catalog"], dependencies=[Depends(re
 
 
 def sku_out(sku: Sku) -> dict[str, Any]:
-    return {"id": sku.id, "product_id": sku.product_id, "code": sku.code, "attrs": sku.attrs,
-            "price_fen": sku.price_fen, "stock": sku.stock}
+    return {
+        "id": sku.id,
+        "product_id": sku.product_id,
+        "code": sku.code,
+        "attrs": sku.attrs,
+        "price_fen": sku.price_fen,
+        "stock": sku.stock,
+    }
 
 
 def image_out(img: ProductImage) -> dict[str, Any]:
-    return {"id": img.id, "url": f"/uploads/{img.path}", "thumb_url": f"/uploads/{img.thumb_path}",
-            "content_type": img.content_type, "width": img.width, "height": img.height}
+    return {
+        "id": img.id,
+        "url": f"/uploads/{img.path}",
+        "thumb_url": f"/uploads/{img.thumb_path}",
+        "content_type": img.content_type,
+        "width": img.width,
+        "height": img.height,
+    }
 
 
 def product_out(p: Product) -> dict[str, Any]:
@@ -57,8 +69,10 @@ def product_out(p: Product) -> dict[str, Any]:
         out["moderation"] = p.moderation
     if p.hs_code:
         out["cross_border"] = {
-            "hs_code": p.hs_code, "origin_country": p.origin_country,
-            "tariff_rate_bp": p.tariff_rate_bp, "vat_rate_bp": p.vat_rate_bp,
+            "hs_code": p.hs_code,
+            "origin_country": p.origin_country,
+            "tariff_rate_bp": p.tariff_rate_bp,
+            "vat_rate_bp": p.vat_rate_bp,
             "consumption_tax_rate_bp": p.consumption_tax_rate_bp,
             "warehouse_id": p.warehouse_id,
         }
@@ -72,7 +86,11 @@ def _cross_border(cb: CrossBorderIn | None) -> service.CrossBorder | None:
 @router.post("/products", status_code=201)
 def create_product(body: ProductIn, me: Me, db: DB) -> dict[str, Any]:
     product = service.do_create_product(
-        db, me, body.org_id, body.title, body.description,
+        db,
+        me,
+        body.org_id,
+        body.title,
+        body.description,
         [service.SkuSpec(s.attrs, s.price_fen, s.stock, s.code) for s in body.skus],
         _cross_border(body.cross_border),
     )
@@ -82,12 +100,15 @@ def create_product(body: ProductIn, me: Me, db: DB) -> dict[str, Any]:
 
 @router.get("/products")
 def list_products(
-    db: DB, me: MaybeMe, page: PageDep,
+    db: DB,
+    me: MaybeMe,
+    page: PageDep,
     org_id: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[str | None, Query(pattern="^(active|held|deleted)$")] = None,
 ) -> dict[str, Any]:
-    rows = service.list_products(db, me, org_id=org_id, status=status, limit=page.limit,
-                                 cursor=page.cursor)
+    rows = service.list_products(
+        db, me, org_id=org_id, status=status, limit=page.limit, cursor=page.cursor
+    )
     return paged([product_out(p) for p in rows], page)
 
 
@@ -101,7 +122,11 @@ def update_product(product_id: str, body: ProductPatch, me: Me, db: DB) -> dict[
     if not body.model_fields_set:
         raise ValidationFailed("Send at least one field to change.", loc="body")
     product = service.do_update_product(
-        db, me, product_id, title=body.title, description=body.description,
+        db,
+        me,
+        product_id,
+        title=body.title,
+        description=body.description,
         cross_border=_cross_border(body.cross_border),
         cross_border_given="cross_border" in body.model_fields_set,
     )
@@ -118,8 +143,9 @@ def delete_product(product_id: str, me: Me, db: DB) -> None:
 
 @router.post("/products/{product_id}/skus", status_code=201)
 def add_sku(product_id: str, body: SkuIn, me: Me, db: DB) -> dict[str, Any]:
-    sku = service.do_add_sku(db, me, product_id,
-                             service.SkuSpec(body.attrs, body.price_fen, body.stock, body.code))
+    sku = service.do_add_sku(
+        db, me, product_id, service.SkuSpec(body.attrs, body.price_fen, body.stock, body.code)
+    )
     db.commit()
     return sku_out(sku)
 
@@ -134,8 +160,9 @@ def update_sku(sku_id: str, body: SkuPatch, me: Me, db: DB) -> dict[str, Any]:
 
 
 @uploads.post("/products/{product_id}/images", status_code=201)
-async def upload_image(product_id: str, request: Request, me: Me, db: DB,
-                       rt: RuntimeDep) -> dict[str, Any]:
+async def upload_image(
+    product_id: str, request: Request, me: Me, db: DB, rt: RuntimeDep
+) -> dict[str, Any]:
     # Authorise before reading the upload, so a stranger's file is never stored. Database
     # and Pillow work run in the threadpool to keep the event loop free.
     product = await run_in_threadpool(service.get_managed_product, db, me, product_id)
@@ -147,8 +174,13 @@ async def upload_image(product_id: str, request: Request, me: Me, db: DB,
 
     def _store() -> ProductImage:
         image_id = new_id("img")
-        stored = store_image(data, rt.settings.uploads_dir, f"products/{product.id}", image_id,
-                             rt.settings.upload_limit)
+        stored = store_image(
+            data,
+            rt.settings.uploads_dir,
+            f"products/{product.id}",
+            image_id,
+            rt.settings.upload_limit,
+        )
         image = service.do_add_image(db, me, product.id, stored, image_id)
         db.commit()
         return image

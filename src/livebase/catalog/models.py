@@ -45,8 +45,9 @@ class Sku(TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("product_id", "code", name="uq_sku_code"),)
 
     id: Mapped[str] = id_column("sku")
-    product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"),
-                                            index=True)
+    product_id: Mapped[str] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
     code: Mapped[str | None] = mapped_column(String(64))
     attrs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     price_fen: Mapped[int] = mapped_column(BigInteger)
@@ -59,8 +60,9 @@ class ProductImage(TimestampMixin, Base):
     __tablename__ = "product_images"
 
     id: Mapped[str] = id_column("img")
-    product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"),
-                                            index=True)
+    product_id: Mapped[str] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
     path: Mapped[str] = mapped_column(String(255))
     thumb_path: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(32))

@@ -46,8 +46,9 @@ FormText = Annotated[str, Form(max_length=20000)]
 def _brands(db: DB, me: Principal) -> list[Organisation]:
     """The brands whose products this user manages; nobody else has a product page."""
     if me.is_admin:
-        return [o for b in bases.list_bases(db) for o in bases.list_orgs(db, b.id)
-                if o.kind == "brand"]
+        return [
+            o for b in bases.list_bases(db) for o in bases.list_orgs(db, b.id) if o.kind == "brand"
+        ]
     orgs = [bases.get_org(db, oid) for oid in sorted(me.org_ids("merchant"))]
     brands = [o for o in orgs if o.kind == "brand"]
     if not brands:
@@ -71,8 +72,11 @@ def held_reason(product: Product) -> HeldReason | None:
     if product.status != "held" or not product.moderation:
         return None
     text = f"{product.title}\n{product.description}"
-    spans = sorted((int(m["start"]), int(m["end"])) for m in
-                   product.moderation.get("matches", []) if 0 <= m["start"] < m["end"])
+    spans = sorted(
+        (int(m["start"]), int(m["end"]))
+        for m in product.moderation.get("matches", [])
+        if 0 <= m["start"] < m["end"]
+    )
     merged: list[list[int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
@@ -81,11 +85,15 @@ def held_reason(product: Product) -> HeldReason | None:
             merged.append([start, end])
     snippets: list[list[tuple[str, bool]]] = []
     for start, end in merged:
-        before = text[max(0, start - CONTEXT):start].replace("\n", " ")
-        after = text[end:end + CONTEXT].replace("\n", " ")
-        snippets.append([("…" + before if start > CONTEXT else before, False),
-                         (text[start:end], True),
-                         (after + "…" if end + CONTEXT < len(text) else after, False)])
+        before = text[max(0, start - CONTEXT) : start].replace("\n", " ")
+        after = text[end : end + CONTEXT].replace("\n", " ")
+        snippets.append(
+            [
+                ("…" + before if start > CONTEXT else before, False),
+                (text[start:end], True),
+                (after + "…" if end + CONTEXT < len(text) else after, False),
+            ]
+        )
     return HeldReason(list(product.moderation.get("labels", [])), snippets)
 
 
@@ -94,14 +102,21 @@ def product_list(request: Request, db: DB, me: SignedIn) -> Response:
     brands = _brands(db, me)
     groups = []
     for org in brands:
-        rows = catalog.list_products(db, me, org_id=org.id, status=None, limit=LIST_LIMIT,
-                                     cursor=None)[:LIST_LIMIT]
+        rows = catalog.list_products(
+            db, me, org_id=org.id, status=None, limit=LIST_LIMIT, cursor=None
+        )[:LIST_LIMIT]
         groups.append((org, [(p, held_reason(p)) for p in rows]))
-    return render(request, "catalog/list.html", me, groups=groups,
-                  deleted=request.query_params.get("deleted") == "1")
+    return render(
+        request,
+        "catalog/list.html",
+        me,
+        groups=groups,
+        deleted=request.query_params.get("deleted") == "1",
+    )
 
 
 # ---- the editor -------------------------------------------------------------------------
+
 
 @dataclass
 class SkuRow:
@@ -127,31 +142,56 @@ class ProductForm:
 def _form_of(product: Product) -> ProductForm:
     cb = {}
     if product.hs_code:
-        cb = {"hs_code": product.hs_code, "origin_country": product.origin_country or "",
-              "tariff_pct": percent_input(product.tariff_rate_bp),
-              "vat_pct": percent_input(product.vat_rate_bp),
-              "ct_pct": percent_input(product.consumption_tax_rate_bp),
-              "warehouse_id": product.warehouse_id or ""}
-    rows = [SkuRow(s.id, attrs_text(s.attrs), yuan_input(s.price_fen), str(s.stock),
-                   s.code or "") for s in product.skus]
+        cb = {
+            "hs_code": product.hs_code,
+            "origin_country": product.origin_country or "",
+            "tariff_pct": percent_input(product.tariff_rate_bp),
+            "vat_pct": percent_input(product.vat_rate_bp),
+            "ct_pct": percent_input(product.consumption_tax_rate_bp),
+            "warehouse_id": product.warehouse_id or "",
+        }
+    rows = [
+        SkuRow(s.id, attrs_text(s.attrs), yuan_input(s.price_fen), str(s.stock), s.code or "")
+        for s in product.skus
+    ]
     rows.append(SkuRow())  # a blank row for a new variant; "add a SKU" copies it
-    return ProductForm(product.org_id, product.title, product.description, rows,
-                       bool(product.hs_code), cb)
+    return ProductForm(
+        product.org_id, product.title, product.description, rows, bool(product.hs_code), cb
+    )
 
 
-def _editor(request: Request, db: DB, me: Principal, form: ProductForm,
-            product: Product | None, brands: list[Organisation],
-            error: ValidationFailed | None = None) -> Response:
-    base_id = product.base_id if product else next(
-        (b.base_id for b in brands if b.id == form.org_id), brands[0].base_id)
+def _editor(
+    request: Request,
+    db: DB,
+    me: Principal,
+    form: ProductForm,
+    product: Product | None,
+    brands: list[Organisation],
+    error: ValidationFailed | None = None,
+) -> Response:
+    base_id = (
+        product.base_id
+        if product
+        else next((b.base_id for b in brands if b.id == form.org_id), brands[0].base_id)
+    )
     warehouses = bases.list_warehouses(db, me, base_id)
     field_name = ""
     if error is not None and error.fields:
         field_name = error.fields[0]["loc"].removeprefix("body.").split(".")[0]
-    return render(request, "catalog/edit.html", me, status_code=422 if error else 200,
-                  form=form, product=product, brands=brands, warehouses=warehouses,
-                  held=held_reason(product) if product else None, error=error,
-                  error_field=field_name, saved=request.query_params.get("saved") == "1")
+    return render(
+        request,
+        "catalog/edit.html",
+        me,
+        status_code=422 if error else 200,
+        form=form,
+        product=product,
+        brands=brands,
+        warehouses=warehouses,
+        held=held_reason(product) if product else None,
+        error=error,
+        error_field=field_name,
+        saved=request.query_params.get("saved") == "1",
+    )
 
 
 @dataclass
@@ -178,8 +218,9 @@ def _parse(form: ProductForm) -> _Parsed:
         )
         skus.append((row.sku_id, spec))
     if not skus:
-        raise ValidationFailed("A product needs at least one SKU with a price and stock.",
-                               loc="sku_price.0")
+        raise ValidationFailed(
+            "A product needs at least one SKU with a price and stock.", loc="sku_price.0"
+        )
     cross_border = None
     if form.cb_enabled:
         cb = form.cb
@@ -188,16 +229,19 @@ def _parse(form: ProductForm) -> _Parsed:
         if not (len(hs_code) == 8 and hs_code.isdigit() and hs_code.isascii()):
             raise ValidationFailed("The HS code has 8 digits.", loc="hs_code")
         if not (len(origin) == 2 and origin.isalpha() and origin.isascii()):
-            raise ValidationFailed("The origin is a 2-letter country code, e.g. JP.",
-                                   loc="origin_country")
+            raise ValidationFailed(
+                "The origin is a 2-letter country code, e.g. JP.", loc="origin_country"
+            )
         if not cb.get("warehouse_id"):
             raise ValidationFailed("Choose the bonded warehouse.", loc="warehouse_id")
         cross_border = catalog.CrossBorder(
-            hs_code, origin,
+            hs_code,
+            origin,
             parse_percent_bp(cb.get("tariff_pct", "") or "0", "tariff_pct"),
             parse_percent_bp(cb.get("vat_pct", ""), "vat_pct"),
             parse_percent_bp(cb.get("ct_pct", "") or "0", "ct_pct"),
-            cb["warehouse_id"])
+            cb["warehouse_id"],
+        )
         if cross_border.consumption_tax_rate_bp >= 10000:
             raise ValidationFailed("Consumption tax is under 100%.", loc="ct_pct")
     return _Parsed(title, form.description, skus, cross_border)
@@ -208,20 +252,34 @@ class EditorFields:
 
     def __init__(
         self,
-        title: FormText = "", description: FormText = "",
-        sku_id: FormList = [], sku_attrs: FormList = [],  # noqa: B006 (FastAPI copies defaults)
-        sku_price: FormList = [], sku_stock: FormList = [], sku_code: FormList = [],  # noqa: B006
-        cb_enabled: FormText = "", hs_code: FormText = "", origin_country: FormText = "",
-        tariff_pct: FormText = "", vat_pct: FormText = "", ct_pct: FormText = "",
-        warehouse_id: FormText = "", csrf_token: FormText = "",
+        title: FormText = "",
+        description: FormText = "",
+        sku_id: FormList = [],  # noqa: B006 (FastAPI copies defaults)
+        sku_attrs: FormList = [],  # noqa: B006 (FastAPI copies defaults)
+        sku_price: FormList = [],  # noqa: B006 (FastAPI copies defaults)
+        sku_stock: FormList = [],  # noqa: B006 (FastAPI copies defaults)
+        sku_code: FormList = [],  # noqa: B006 (FastAPI copies defaults)
+        cb_enabled: FormText = "",
+        hs_code: FormText = "",
+        origin_country: FormText = "",
+        tariff_pct: FormText = "",
+        vat_pct: FormText = "",
+        ct_pct: FormText = "",
+        warehouse_id: FormText = "",
+        csrf_token: FormText = "",
     ) -> None:
         self.title, self.description = title, description
         self.sku_id, self.sku_attrs, self.sku_code = sku_id, sku_attrs, sku_code
         self.sku_price, self.sku_stock = sku_price, sku_stock
         self.cb_enabled = cb_enabled == "1"
-        self.cb = {"hs_code": hs_code, "origin_country": origin_country,
-                   "tariff_pct": tariff_pct, "vat_pct": vat_pct, "ct_pct": ct_pct,
-                   "warehouse_id": warehouse_id}
+        self.cb = {
+            "hs_code": hs_code,
+            "origin_country": origin_country,
+            "tariff_pct": tariff_pct,
+            "vat_pct": vat_pct,
+            "ct_pct": ct_pct,
+            "warehouse_id": warehouse_id,
+        }
         self.csrf_token = csrf_token
 
     def form(self, org_id: str, attrs: list[str] | None = None) -> ProductForm:
@@ -233,10 +291,17 @@ class EditorFields:
         def at(values: list[str], i: int) -> str:
             return values[i] if i < len(values) else ""
 
-        rows = [SkuRow(at(self.sku_id, i), at(sku_attrs, i), at(self.sku_price, i),
-                       at(self.sku_stock, i), at(self.sku_code, i)) for i in range(count)]
-        return ProductForm(org_id, self.title, self.description, rows, self.cb_enabled,
-                           self.cb)
+        rows = [
+            SkuRow(
+                at(self.sku_id, i),
+                at(sku_attrs, i),
+                at(self.sku_price, i),
+                at(self.sku_stock, i),
+                at(self.sku_code, i),
+            )
+            for i in range(count)
+        ]
+        return ProductForm(org_id, self.title, self.description, rows, self.cb_enabled, self.cb)
 
 
 Fields = Annotated[EditorFields, Depends()]
@@ -250,16 +315,27 @@ def new_product(request: Request, db: DB, me: SignedIn) -> Response:
 
 
 @router.post("/merchant/products/new", response_class=HTMLResponse)
-def create_product(request: Request, db: DB, me: SignedIn, fields: Fields,
-                   org_id: Annotated[str, Form(max_length=40)] = "") -> Response:
+def create_product(
+    request: Request,
+    db: DB,
+    me: SignedIn,
+    fields: Fields,
+    org_id: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
     check_form_csrf(request, me, fields.csrf_token)
     brands = _brands(db, me)
     form = fields.form(org_id)
     try:
         parsed = _parse(form)
-        product = catalog.do_create_product(db, me, org_id, parsed.title, parsed.description,
-                                            [spec for _, spec in parsed.skus],
-                                            parsed.cross_border)
+        product = catalog.do_create_product(
+            db,
+            me,
+            org_id,
+            parsed.title,
+            parsed.description,
+            [spec for _, spec in parsed.skus],
+            parsed.cross_border,
+        )
     except ValidationFailed as exc:
         db.rollback()
         return _editor(request, db, me, form, None, brands, exc)
@@ -281,8 +357,15 @@ def _apply_edit(db: DB, me: Principal, product: Product, parsed: _Parsed) -> Non
     the listing through compliance again."""
     title = parsed.title if parsed.title != product.title else None
     description = parsed.description if parsed.description != product.description else None
-    catalog.do_update_product(db, me, product.id, title=title, description=description,
-                              cross_border=parsed.cross_border, cross_border_given=True)
+    catalog.do_update_product(
+        db,
+        me,
+        product.id,
+        title=title,
+        description=description,
+        cross_border=parsed.cross_border,
+        cross_border_given=True,
+    )
     known = {s.id: s for s in product.skus}
     for sku_id, spec in parsed.skus:
         sku = known.get(sku_id)
@@ -295,14 +378,16 @@ def _apply_edit(db: DB, me: Principal, product: Product, parsed: _Parsed) -> Non
 
 
 @router.post("/merchant/products/{product_id}", response_class=HTMLResponse)
-def update_product(request: Request, product_id: str, db: DB, me: SignedIn,
-                   fields: Fields) -> Response:
+def update_product(
+    request: Request, product_id: str, db: DB, me: SignedIn, fields: Fields
+) -> Response:
     check_form_csrf(request, me, fields.csrf_token)
     product = catalog.get_managed_product(db, me, product_id)
     attrs_of = {s.id: attrs_text(s.attrs) for s in product.skus}
-    attrs = [attrs_of.get(i, "") if i else (fields.sku_attrs[n] if n < len(fields.sku_attrs)
-                                            else "")
-             for n, i in enumerate(fields.sku_id)]
+    attrs = [
+        attrs_of.get(i, "") if i else (fields.sku_attrs[n] if n < len(fields.sku_attrs) else "")
+        for n, i in enumerate(fields.sku_id)
+    ]
     form = fields.form(product.org_id, attrs)
     try:
         _apply_edit(db, me, product, _parse(form))
@@ -315,10 +400,10 @@ def update_product(request: Request, product_id: str, db: DB, me: SignedIn,
 
 
 @router.post("/merchant/products/{product_id}/delete")
-def delete_product(request: Request, product_id: str, db: DB, me: SignedIn,
-                   csrf_token: FormText = "") -> Response:
+def delete_product(
+    request: Request, product_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
+) -> Response:
     check_form_csrf(request, me, csrf_token)
     catalog.do_delete_product(db, me, product_id)
     db.commit()
     return redirect("/merchant/products?deleted=1")
-

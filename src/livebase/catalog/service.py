@@ -60,9 +60,15 @@ def _hold(db: Session, product: Product, verdict: Verdict, author_id: str) -> No
     product.status = "held"
     product.moderation = verdict.to_dict()
     moderation.do_submit_for_review(
-        db, kind="listing", subject_type="product", subject_id=product.id,
-        text=listing_text(product.title, product.description), verdict=verdict,
-        base_id=product.base_id, author_id=author_id)
+        db,
+        kind="listing",
+        subject_type="product",
+        subject_id=product.id,
+        text=listing_text(product.title, product.description),
+        verdict=verdict,
+        base_id=product.base_id,
+        author_id=author_id,
+    )
 
 
 def check_can_manage(principal: Principal, org_id: str) -> None:
@@ -73,17 +79,25 @@ def check_can_manage(principal: Principal, org_id: str) -> None:
 def can_see_unpublished(principal: Principal | None, product: Product) -> bool:
     if principal is None:
         return False
-    return bases.is_org_member(principal, product.org_id) or principal.has(
-        "moderator", base_id=product.base_id) or principal.has("operator", base_id=product.base_id)
+    return (
+        bases.is_org_member(principal, product.org_id)
+        or principal.has("moderator", base_id=product.base_id)
+        or principal.has("operator", base_id=product.base_id)
+    )
 
 
 def get_product(db: Session, principal: Principal | None, product_id: str) -> Product:
-    product = db.get(Product, product_id, options=[selectinload(Product.skus),
-                                                   selectinload(Product.images)])
-    if product is None or (
-        product.status != "active" and not can_see_unpublished(principal, product)
-    ) or (product.status == "deleted" and not (
-        principal and bases.is_org_member(principal, product.org_id))):
+    product = db.get(
+        Product, product_id, options=[selectinload(Product.skus), selectinload(Product.images)]
+    )
+    if (
+        product is None
+        or (product.status != "active" and not can_see_unpublished(principal, product))
+        or (
+            product.status == "deleted"
+            and not (principal and bases.is_org_member(principal, product.org_id))
+        )
+    ):
         # Deleted listings stay visible to their own organisation (DESIGN §5), for the
         # record; the base's staff see held ones, which they review, not deleted ones.
         raise NotFound(f"No product {product_id}.")
@@ -104,8 +118,10 @@ def get_managed_product(db: Session, principal: Principal, product_id: str) -> P
 def _check_cross_border(db: Session, base_id: str, cb: CrossBorder) -> None:
     wh = bases.get_warehouse(db, cb.warehouse_id)
     if wh is None or wh.base_id != base_id:
-        raise ValidationFailed("warehouse_id is not a bonded warehouse of this base.",
-                               loc="body.cross_border.warehouse_id")
+        raise ValidationFailed(
+            "warehouse_id is not a bonded warehouse of this base.",
+            loc="body.cross_border.warehouse_id",
+        )
 
 
 def _apply_cross_border(product: Product, cb: CrossBorder | None) -> None:
@@ -150,8 +166,10 @@ def do_create_product(
     # SKUs are read back in id order; ids made in the same millisecond sort at random, so
     # take sorted ones to keep the merchant's order (白 M before 黑 L) on every read.
     sku_ids = sorted(new_id("sku") for _ in skus)
-    product.skus = [Sku(id=sku_id, attrs=s.attrs, price_fen=s.price_fen, stock=s.stock,
-                        code=s.code) for sku_id, s in zip(sku_ids, skus, strict=True)]
+    product.skus = [
+        Sku(id=sku_id, attrs=s.attrs, price_fen=s.price_fen, stock=s.stock, code=s.code)
+        for sku_id, s in zip(sku_ids, skus, strict=True)
+    ]
     db.add(product)
     db.flush()
     held = moderate_listing(product.title, description)
@@ -228,9 +246,13 @@ def list_products(
     # Who sees held listings in a list is who sees them one by one (see
     # can_see_unpublished): the organisation's members and its base's operators and
     # moderators.
-    staff = principal is not None and org_id is not None and (
-        bases.is_org_member(principal, org_id)
-        or _base_of_org(db, org_id) in principal.base_ids("moderator", "operator")
+    staff = (
+        principal is not None
+        and org_id is not None
+        and (
+            bases.is_org_member(principal, org_id)
+            or _base_of_org(db, org_id) in principal.base_ids("moderator", "operator")
+        )
     )
     if org_id:
         q = q.where(Product.org_id == org_id)
@@ -266,10 +288,16 @@ def do_add_sku(db: Session, principal: Principal, product_id: str, spec: SkuSpec
     if spec.code and any(s.code == spec.code for s in product.skus):
         raise ValidationFailed("SKU codes must be unique within a product.", loc="body.code")
     if any(s.attrs == spec.attrs for s in product.skus):
-        raise ValidationFailed("The product already has a SKU with these attributes.",
-                               loc="body.attrs")
-    sku = Sku(product_id=product.id, attrs=spec.attrs, price_fen=spec.price_fen,
-              stock=spec.stock, code=spec.code)
+        raise ValidationFailed(
+            "The product already has a SKU with these attributes.", loc="body.attrs"
+        )
+    sku = Sku(
+        product_id=product.id,
+        attrs=spec.attrs,
+        price_fen=spec.price_fen,
+        stock=spec.stock,
+        code=spec.code,
+    )
     db.add(sku)
     db.flush()
     return sku
@@ -291,8 +319,9 @@ def do_update_sku(
     return sku
 
 
-def do_add_image(db: Session, principal: Principal, product_id: str,
-                 stored: StoredImage, image_id: str) -> ProductImage:
+def do_add_image(
+    db: Session, principal: Principal, product_id: str, stored: StoredImage, image_id: str
+) -> ProductImage:
     product = get_managed_product(db, principal, product_id)
     image = ProductImage(
         id=image_id,

@@ -13,24 +13,37 @@ from livebase.errors import RateLimited
 from livebase.http import DB, NO_BODY, Me, PageDep, RuntimeDep, paged, require_json
 from livebase.schemas import rfc3339
 
-router = APIRouter(prefix="/api/v1/moderation", tags=["compliance"],
-                   dependencies=[Depends(require_json)])
+router = APIRouter(
+    prefix="/api/v1/moderation", tags=["compliance"], dependencies=[Depends(require_json)]
+)
 
 
 def item_out(item: ModerationItem) -> dict[str, Any]:
     return {
-        "id": item.id, "base_id": item.base_id, "kind": item.kind,
-        "subject_type": item.subject_type, "subject_id": item.subject_id,
-        "show_id": item.show_id, "author_id": item.author_id, "text": item.text,
-        "verdict": item.verdict, "labels": [x for x in item.labels.split(",") if x],
-        "status": item.status, "reason": item.reason,
-        "created_at": rfc3339(item.created_at), "decided_at": rfc3339(item.decided_at),
+        "id": item.id,
+        "base_id": item.base_id,
+        "kind": item.kind,
+        "subject_type": item.subject_type,
+        "subject_id": item.subject_id,
+        "show_id": item.show_id,
+        "author_id": item.author_id,
+        "text": item.text,
+        "verdict": item.verdict,
+        "labels": [x for x in item.labels.split(",") if x],
+        "status": item.status,
+        "reason": item.reason,
+        "created_at": rfc3339(item.created_at),
+        "decided_at": rfc3339(item.decided_at),
     }
 
 
 def term_out(term: ModerationTerm) -> dict[str, Any]:
-    return {"id": term.id, "term": term.term, "label": term.label,
-            "options": [o for o in term.options.split(",") if o]}
+    return {
+        "id": term.id,
+        "term": term.term,
+        "label": term.label,
+        "options": [o for o in term.options.split(",") if o],
+    }
 
 
 @router.post("/checks")
@@ -44,12 +57,15 @@ def check_text(body: CheckIn, me: Me, rt: RuntimeDep) -> dict[str, Any]:
 
 @router.get("/queue")
 def queue(
-    me: Me, db: DB, page: PageDep,
+    me: Me,
+    db: DB,
+    page: PageDep,
     status: Annotated[str, Query(pattern="^(pending|approved|rejected|superseded)$")] = "pending",
     kind: Annotated[str | None, Query(pattern="^(chat|listing|script)$")] = None,
 ) -> dict[str, Any]:
-    rows = moderation.list_queue(db, me, status=status, kind=kind, limit=page.limit,
-                                 cursor=page.cursor)
+    rows = moderation.list_queue(
+        db, me, status=status, kind=kind, limit=page.limit, cursor=page.cursor
+    )
     return paged([item_out(i) for i in rows], page)
 
 
@@ -95,9 +111,14 @@ def remove_term(term_id: str, me: Me, db: DB, rt: RuntimeDep) -> Response:
 
 
 @router.get("/stats")
-def get_stats(me: Me, db: DB,
-              base_id: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
+def get_stats(
+    me: Me, db: DB, base_id: Annotated[str | None, Query(max_length=40)] = None
+) -> dict[str, Any]:
     s = moderation.stats(db, me, base_id)
-    return {"by_label": s.by_label, "by_verdict": s.by_verdict,
-            "by_show": [{"show_id": k, "n": n} for k, n in s.by_show],
-            "by_day": [{"day": k, "n": n} for k, n in s.by_day], "pending": s.pending}
+    return {
+        "by_label": s.by_label,
+        "by_verdict": s.by_verdict,
+        "by_show": [{"show_id": k, "n": n} for k, n in s.by_show],
+        "by_day": [{"day": k, "n": n} for k, n in s.by_day],
+        "pending": s.pending,
+    }

@@ -51,8 +51,9 @@ class ModerationStat(Base):
 
     __tablename__ = "moderation_stats"
     __table_args__ = (
-        UniqueConstraint("day", "base_id", "show_id", "kind", "label", "verdict",
-                         name="uq_moderation_stat"),
+        UniqueConstraint(
+            "day", "base_id", "show_id", "kind", "label", "verdict", name="uq_moderation_stat"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -45,23 +45,35 @@ def segments(text: str, matches: list[dict[str, Any]]) -> list[tuple[str, str | 
 
 @router.get("/moderation")
 def queue_page(request: Request, db: DB, user: SignedIn, kind: str | None = None) -> Response:
-    items = moderation.list_queue(db, user, status="pending",
-                                  kind=kind if kind in ("chat", "listing", "script") else None,
-                                  limit=50, cursor=None)
+    items = moderation.list_queue(
+        db,
+        user,
+        status="pending",
+        kind=kind if kind in ("chat", "listing", "script") else None,
+        limit=50,
+        cursor=None,
+    )
     s = moderation.stats(db, user)
     rows = [(item, segments(item.text, item.verdict.get("matches", []))) for item in items]
     return render(request, "compliance/queue.html", user, rows=rows, stats=s, kind=kind)
 
 
 @router.post("/moderation/items/{item_id}/decide")
-def decide(request: Request, item_id: str, db: DB, user: SignedIn, csrf: CsrfField,
-           decision: Annotated[str, Form(pattern="^(approve|reject)$")],
-           reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
+def decide(
+    request: Request,
+    item_id: str,
+    db: DB,
+    user: SignedIn,
+    csrf: CsrfField,
+    decision: Annotated[str, Form(pattern="^(approve|reject)$")],
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
     check_form_csrf(request, user, csrf)
     if decision == "reject" and not reason.strip():
         raise ValidationFailed("A rejection needs a reason.", loc="reason")
-    moderation.do_decide(db, user, item_id, approve=decision == "approve",
-                         reason=reason.strip() or None)
+    moderation.do_decide(
+        db, user, item_id, approve=decision == "approve", reason=reason.strip() or None
+    )
     db.commit()
     return redirect("/moderation")
 
@@ -72,8 +84,9 @@ def try_page(request: Request, user: SignedIn, text: str = "", kind: str = "chat
         kind = "chat"
     verdict = check(kind, text[:5000]).to_dict() if text else None
     pieces = segments(text, verdict["matches"]) if verdict else []
-    return render(request, "compliance/try.html", user, text=text, kind=kind,
-                  verdict=verdict, pieces=pieces)
+    return render(
+        request, "compliance/try.html", user, text=text, kind=kind, verdict=verdict, pieces=pieces
+    )
 
 
 # A search shows at most this many shipped entries: enough to find the one to switch off.
@@ -94,18 +107,32 @@ def search_lists(q: str) -> list[Term]:
 def terms_page(request: Request, db: DB, user: SignedIn, q: str = "") -> Response:
     moderation.check_moderator(user)
     checker = default_checker()
-    return render(request, "compliance/terms.html", user, terms=moderation.list_terms(db),
-                  labels=LABELS, flags=OPTION_FLAGS, term_count=checker.term_count,
-                  problems=checker.problems[:20], error=None, q=q[:32],
-                  found=search_lists(q[:32]))
+    return render(
+        request,
+        "compliance/terms.html",
+        user,
+        terms=moderation.list_terms(db),
+        labels=LABELS,
+        flags=OPTION_FLAGS,
+        term_count=checker.term_count,
+        problems=checker.problems[:20],
+        error=None,
+        q=q[:32],
+        found=search_lists(q[:32]),
+    )
 
 
 @router.post("/moderation/terms")
-def add_term(request: Request, db: DB, user: SignedIn, csrf: CsrfField,
-             term: Annotated[str, Form(max_length=64)],
-             label: Annotated[str, Form(max_length=16)],
-             action: Annotated[str, Form(pattern="^(|block|mask|review)$")] = "",
-             flags: Annotated[list[str] | None, Form()] = None) -> Response:
+def add_term(
+    request: Request,
+    db: DB,
+    user: SignedIn,
+    csrf: CsrfField,
+    term: Annotated[str, Form(max_length=64)],
+    label: Annotated[str, Form(max_length=16)],
+    action: Annotated[str, Form(pattern="^(|block|mask|review)$")] = "",
+    flags: Annotated[list[str] | None, Form()] = None,
+) -> Response:
     check_form_csrf(request, user, csrf)
     options = [f for f in (flags or []) if f in OPTION_FLAGS]
     if action:
@@ -115,18 +142,29 @@ def add_term(request: Request, db: DB, user: SignedIn, csrf: CsrfField,
     except ApiError as exc:
         db.rollback()
         checker = default_checker()
-        return render(request, "compliance/terms.html", user, status_code=exc.status,
-                      terms=moderation.list_terms(db), labels=LABELS, flags=OPTION_FLAGS,
-                      term_count=checker.term_count, problems=checker.problems[:20],
-                      error=exc.detail, q="", found=[])
+        return render(
+            request,
+            "compliance/terms.html",
+            user,
+            status_code=exc.status,
+            terms=moderation.list_terms(db),
+            labels=LABELS,
+            flags=OPTION_FLAGS,
+            term_count=checker.term_count,
+            problems=checker.problems[:20],
+            error=exc.detail,
+            q="",
+            found=[],
+        )
     db.commit()
     sync_now(db, get_runtime(request).settings)
     return redirect("/moderation/terms")
 
 
 @router.post("/moderation/terms/{term_id}/delete")
-def remove_term(request: Request, term_id: str, db: DB, user: SignedIn,
-                csrf: CsrfField) -> Response:
+def remove_term(
+    request: Request, term_id: str, db: DB, user: SignedIn, csrf: CsrfField
+) -> Response:
     check_form_csrf(request, user, csrf)
     moderation.do_remove_term(db, user, term_id)
     db.commit()

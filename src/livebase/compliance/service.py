@@ -39,33 +39,55 @@ def _day() -> str:
     return utcnow().strftime("%Y-%m-%d")
 
 
-def do_record_verdict(db: Session, kind: str, verdict: Verdict, *, base_id: str | None,
-                      show_id: str | None = None) -> None:
+def do_record_verdict(
+    db: Session, kind: str, verdict: Verdict, *, base_id: str | None, show_id: str | None = None
+) -> None:
     """Count a non-allow verdict once per label (an upsert, safe under concurrency)."""
     if verdict.verdict == "allow":
         return
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     for label in verdict.labels or ["spam"]:
         stmt = insert(ModerationStat).values(
-            day=_day(), base_id=base_id or "", show_id=show_id or "", kind=kind, label=label,
-            verdict=verdict.verdict, n=1)
+            day=_day(),
+            base_id=base_id or "",
+            show_id=show_id or "",
+            kind=kind,
+            label=label,
+            verdict=verdict.verdict,
+            n=1,
+        )
         stmt = stmt.on_conflict_do_update(
             index_elements=["day", "base_id", "show_id", "kind", "label", "verdict"],
-            set_={"n": ModerationStat.n + 1})
+            set_={"n": ModerationStat.n + 1},
+        )
         db.execute(stmt)
 
 
 def do_submit_for_review(
-    db: Session, *, kind: str, subject_type: str, subject_id: str, text: str,
-    verdict: Verdict, base_id: str | None, show_id: str | None = None,
+    db: Session,
+    *,
+    kind: str,
+    subject_type: str,
+    subject_id: str,
+    text: str,
+    verdict: Verdict,
+    base_id: str | None,
+    show_id: str | None = None,
     author_id: str | None = None,
 ) -> ModerationItem:
     """Queue a held text; an older pending item for the same subject is superseded."""
     do_withdraw(db, subject_type, subject_id)
     item = ModerationItem(
-        base_id=base_id, kind=kind, subject_type=subject_type, subject_id=subject_id,
-        show_id=show_id, author_id=author_id, text=text, verdict=verdict.to_dict(),
-        labels=",".join(verdict.labels))
+        base_id=base_id,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        show_id=show_id,
+        author_id=author_id,
+        text=text,
+        verdict=verdict.to_dict(),
+        labels=",".join(verdict.labels),
+    )
     db.add(item)
     do_record_verdict(db, kind, verdict, base_id=base_id, show_id=show_id)
     db.flush()
@@ -74,9 +96,15 @@ def do_submit_for_review(
 
 def do_withdraw(db: Session, subject_type: str, subject_id: str) -> None:
     """The subject's text changed: its pending item no longer needs a decision."""
-    db.execute(update(ModerationItem).where(
-        ModerationItem.subject_type == subject_type, ModerationItem.subject_id == subject_id,
-        ModerationItem.status == "pending").values(status="superseded"))
+    db.execute(
+        update(ModerationItem)
+        .where(
+            ModerationItem.subject_type == subject_type,
+            ModerationItem.subject_id == subject_id,
+            ModerationItem.status == "pending",
+        )
+        .values(status="superseded")
+    )
 
 
 def _moderated_bases(principal: Principal) -> set[str] | None:
@@ -93,8 +121,15 @@ def check_moderator(principal: Principal) -> set[str] | None:
     return bases
 
 
-def list_queue(db: Session, principal: Principal, *, status: str, kind: str | None,
-               limit: int, cursor: str | None) -> list[ModerationItem]:
+def list_queue(
+    db: Session,
+    principal: Principal,
+    *,
+    status: str,
+    kind: str | None,
+    limit: int,
+    cursor: str | None,
+) -> list[ModerationItem]:
     bases = check_moderator(principal)
     q = select(ModerationItem).where(ModerationItem.status == status)
     if bases is not None:
@@ -114,8 +149,9 @@ def get_item(db: Session, principal: Principal, item_id: str) -> ModerationItem:
     return item
 
 
-def do_decide(db: Session, principal: Principal, item_id: str, *, approve: bool,
-              reason: str | None = None) -> ModerationItem:
+def do_decide(
+    db: Session, principal: Principal, item_id: str, *, approve: bool, reason: str | None = None
+) -> ModerationItem:
     item = get_item(db, principal, item_id)
     if item.status != "pending":
         raise ApiError(f"The item is already {item.status}.", code="conflict", status=409)
@@ -131,12 +167,14 @@ def do_decide(db: Session, principal: Principal, item_id: str, *, approve: bool,
 
 
 def list_terms(db: Session) -> list[ModerationTerm]:
-    return list(db.scalars(select(ModerationTerm).order_by(ModerationTerm.label,
-                                                           ModerationTerm.term)))
+    return list(
+        db.scalars(select(ModerationTerm).order_by(ModerationTerm.label, ModerationTerm.term))
+    )
 
 
-def do_add_term(db: Session, principal: Principal, term: str, label: str,
-                options: list[str]) -> ModerationTerm:
+def do_add_term(
+    db: Session, principal: Principal, term: str, label: str, options: list[str]
+) -> ModerationTerm:
     check_moderator(principal)
     term = term.strip()
     if not term or "\t" in term or "\n" in term or len(term) > 64:
@@ -145,10 +183,12 @@ def do_add_term(db: Session, principal: Principal, term: str, label: str,
         raise ValidationFailed(f"label must be one of {', '.join(LABELS)}.", loc="body.label")
     for opt in options:
         if not _OPTION_RE.match(opt):
-            raise ValidationFailed(f"Option {opt!r} is not of the form flag or key=value.",
-                                   loc="body.options")
-    row = db.scalar(select(ModerationTerm).where(ModerationTerm.term == term,
-                                                 ModerationTerm.label == label))
+            raise ValidationFailed(
+                f"Option {opt!r} is not of the form flag or key=value.", loc="body.options"
+            )
+    row = db.scalar(
+        select(ModerationTerm).where(ModerationTerm.term == term, ModerationTerm.label == label)
+    )
     if row is None:
         row = ModerationTerm(term=term, label=label, created_by=principal.id)
         db.add(row)
@@ -213,8 +253,9 @@ def stats(db: Session, principal: Principal, base_id: str | None = None) -> Stat
     pending_q = select(func.count(ModerationItem.id)).where(ModerationItem.status == "pending")
     if scope is not None:
         pending_q = pending_q.where(ModerationItem.base_id.in_(scope))
-    by_show = sorted([(s, n) for s, n in grouped(ModerationStat.show_id) if s],
-                     key=lambda x: -x[1])[:20]
+    by_show = sorted(
+        [(s, n) for s, n in grouped(ModerationStat.show_id) if s], key=lambda x: -x[1]
+    )[:20]
     return Stats(
         by_label={label: 0 for label in LABELS} | dict(grouped(ModerationStat.label)),
         by_verdict=dict(grouped(ModerationStat.verdict)),

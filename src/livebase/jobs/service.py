@@ -32,11 +32,17 @@ def job(kind: str) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
         return fn
+
     return register
 
 
-def do_schedule(db: Session, kind: str, due_at: datetime, payload: dict[str, Any] | None = None,
-                dedupe_key: str | None = None) -> Job | None:
+def do_schedule(
+    db: Session,
+    kind: str,
+    due_at: datetime,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> Job | None:
     """Add a job. With a ``dedupe_key`` an existing pending job of that key wins."""
     if dedupe_key is not None:
         existing = db.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
@@ -56,8 +62,12 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = 50) -> int:
     ran = 0
     for _ in range(limit):
         with sessions() as db, db.begin():
-            q = select(Job).where(Job.done_at.is_(None), Job.due_at <= utcnow(),
-                                  Job.attempts < MAX_ATTEMPTS).order_by(Job.due_at).limit(1)
+            q = (
+                select(Job)
+                .where(Job.done_at.is_(None), Job.due_at <= utcnow(), Job.attempts < MAX_ATTEMPTS)
+                .order_by(Job.due_at)
+                .limit(1)
+            )
             if db.get_bind().dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True)
             row = db.scalar(q)
@@ -76,9 +86,10 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = 50) -> int:
                 row.attempts += 1
                 row.last_error = repr(exc)[:2000]
                 # Exponential backoff: 2, 4, 8 … seconds, capped at an hour.
-                row.due_at = utcnow() + timedelta(seconds=min(2 ** row.attempts, 3600))
-                log.warning("job failed", kind=row.kind, id=row.id, attempts=row.attempts,
-                            error=repr(exc))
+                row.due_at = utcnow() + timedelta(seconds=min(2**row.attempts, 3600))
+                log.warning(
+                    "job failed", kind=row.kind, id=row.id, attempts=row.attempts, error=repr(exc)
+                )
     return ran
 
 
@@ -92,8 +103,7 @@ class Runner:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.run_forever, name="livebase-jobs",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self.run_forever, name="livebase-jobs", daemon=True)
         self._thread.start()
 
     def run_forever(self) -> None:
@@ -118,8 +128,12 @@ PURGE_INTERVAL = timedelta(hours=1)
 
 
 def schedule_recurring(db: Session) -> None:
-    do_schedule(db, "accounts.purge_tokens", utcnow() + PURGE_INTERVAL,
-                dedupe_key="recurring:accounts.purge_tokens")
+    do_schedule(
+        db,
+        "accounts.purge_tokens",
+        utcnow() + PURGE_INTERVAL,
+        dedupe_key="recurring:accounts.purge_tokens",
+    )
 
 
 @job("accounts.purge_tokens")

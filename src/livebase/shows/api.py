@@ -57,22 +57,30 @@ def show_out(db: DB, settings: Settings, show: Show, *, shelf: bool = True) -> d
 
 @router.post("/shows", status_code=201)
 def create_show(body: ShowIn, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
-    show = service.do_create_show(db, me, body.org_id, body.title, body.scheduled_at,
-                                  body.host_id)
+    show = service.do_create_show(db, me, body.org_id, body.title, body.scheduled_at, body.host_id)
     db.commit()
     return show_out(db, rt.settings, show)
 
 
 @router.get("/shows")
 def list_shows(
-    db: DB, rt: RuntimeDep, page: PageDep,
+    db: DB,
+    rt: RuntimeDep,
+    page: PageDep,
     status: Annotated[str | None, Query(pattern="^(scheduled|live|ended)$")] = None,
     org_id: Annotated[str | None, Query(max_length=40)] = None,
     host_id: Annotated[str | None, Query(max_length=40)] = None,
     base_id: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
-    rows = service.list_shows(db, status=status, org_id=org_id, host_id=host_id,
-                              base_id=base_id, limit=page.limit, cursor=page.cursor)
+    rows = service.list_shows(
+        db,
+        status=status,
+        org_id=org_id,
+        host_id=host_id,
+        base_id=base_id,
+        limit=page.limit,
+        cursor=page.cursor,
+    )
     return paged([show_out(db, rt.settings, s, shelf=False) for s in rows], page)
 
 
@@ -85,8 +93,7 @@ def get_show(show_id: str, db: DB, rt: RuntimeDep) -> dict[str, Any]:
 def update_show(show_id: str, body: ShowPatch, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
     if not body.model_fields_set:
         raise ValidationFailed("Send title or scheduled_at.", loc="body")
-    show = service.do_update_show(db, me, show_id, title=body.title,
-                                  scheduled_at=body.scheduled_at)
+    show = service.do_update_show(db, me, show_id, title=body.title, scheduled_at=body.scheduled_at)
     db.commit()
     return show_out(db, rt.settings, show)
 
@@ -95,22 +102,27 @@ def update_show(show_id: str, body: ShowPatch, me: Me, db: DB, rt: RuntimeDep) -
 def get_ingest(show_id: str, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
     show = service.get_show(db, show_id)
     service.check_host(me, show)
-    return {"server": rt.settings.effective_rtmp_url,
-            "stream": f"{show.public_id}?key={show.stream_key}"}
+    return {
+        "server": rt.settings.effective_rtmp_url,
+        "stream": f"{show.public_id}?key={show.stream_key}",
+    }
 
 
 @router.post("/shows/{show_id}/ingest/rotate", dependencies=[NO_BODY])
 def rotate_ingest(show_id: str, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
     show = service.do_rotate_key(db, me, show_id)
     db.commit()
-    return {"server": rt.settings.effective_rtmp_url,
-            "stream": f"{show.public_id}?key={show.stream_key}"}
+    return {
+        "server": rt.settings.effective_rtmp_url,
+        "stream": f"{show.public_id}?key={show.stream_key}",
+    }
 
 
 @router.put("/shows/{show_id}/shelf")
 def put_shelf(show_id: str, body: ShelfIn, me: Me, db: DB) -> dict[str, Any]:
     show = service.do_set_shelf(
-        db, me, show_id, [service.ShelfSpec(i.sku_id, i.live_price_fen) for i in body.items])
+        db, me, show_id, [service.ShelfSpec(i.sku_id, i.live_price_fen) for i in body.items]
+    )
     db.commit()
     return {"items": [asdict(line) for line in service.shelf_lines(db, show)]}
 
@@ -137,9 +149,14 @@ def end(show_id: str, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
 
 
 def script_out(script: ShowScript) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": script.id, "show_id": script.show_id, "kind": script.kind,
-                           "text": script.text, "status": script.status,
-                           "created_at": rfc3339(script.created_at)}
+    out: dict[str, Any] = {
+        "id": script.id,
+        "show_id": script.show_id,
+        "kind": script.kind,
+        "text": script.text,
+        "status": script.status,
+        "created_at": rfc3339(script.created_at),
+    }
     if script.moderation:
         out["moderation"] = script.moderation
     return out
@@ -154,13 +171,16 @@ def submit_script(show_id: str, body: ScriptIn, me: Me, db: DB) -> dict[str, Any
 
 @router.get("/shows/{show_id}/scripts")
 def list_scripts(show_id: str, me: Me, db: DB) -> dict[str, Any]:
-    return {"items": [script_out(s) for s in service.list_scripts(db, me, show_id)],
-            "next_cursor": None}
+    return {
+        "items": [script_out(s) for s in service.list_scripts(db, me, show_id)],
+        "next_cursor": None,
+    }
 
 
 @uploads.post("/shows/{show_id}/cover", status_code=201)
-async def upload_cover(show_id: str, request: Request, me: Me, db: DB,
-                       rt: RuntimeDep) -> dict[str, Any]:
+async def upload_cover(
+    show_id: str, request: Request, me: Me, db: DB, rt: RuntimeDep
+) -> dict[str, Any]:
     show = await run_in_threadpool(service.get_managed_show, db, me, show_id)
     form = await request.form(max_files=1, max_fields=4)
     file = form.get("file")
@@ -169,8 +189,13 @@ async def upload_cover(show_id: str, request: Request, me: Me, db: DB,
     data = await file.read(rt.settings.upload_limit + 1)
 
     def _store() -> dict[str, Any]:
-        stored = store_image(data, rt.settings.uploads_dir, f"shows/{show.id}", new_id("cov"),
-                             rt.settings.upload_limit)
+        stored = store_image(
+            data,
+            rt.settings.uploads_dir,
+            f"shows/{show.id}",
+            new_id("cov"),
+            rt.settings.upload_limit,
+        )
         updated = service.do_set_cover(db, me, show.id, stored.path)
         db.commit()
         return {"id": updated.id, "cover_url": f"/uploads/{stored.path}"}

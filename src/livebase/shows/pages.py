@@ -57,16 +57,23 @@ def show_list(request: Request, db: DB, me: SignedIn) -> Response:
     if me.is_admin:
         scopes: list[dict[str, str]] = [{}]
     else:
-        scopes = [{"host_id": me.id}] + [{"org_id": oid}
-                                         for oid in sorted(me.org_ids("merchant", "agency"))]
+        scopes = [{"host_id": me.id}] + [
+            {"org_id": oid} for oid in sorted(me.org_ids("merchant", "agency"))
+        ]
     for scope in scopes:
         for show in shows.list_shows(db, status=None, limit=LIST_LIMIT, cursor=None, **scope):
             found[show.id] = show
     order = {"live": 0, "scheduled": 1, "ended": 2}
     rows = sorted(found.values(), key=lambda s: (order.get(s.status, 3), s.scheduled_at))
     names = {o.id: o.name for o in orgs}
-    return render(request, "shows/list.html", me, shows=rows, org_names=names,
-                  can_create=me.is_admin or bool(me.org_ids("host", "merchant", "agency")))
+    return render(
+        request,
+        "shows/list.html",
+        me,
+        shows=rows,
+        org_names=names,
+        can_create=me.is_admin or bool(me.org_ids("host", "merchant", "agency")),
+    )
 
 
 def _hosts(db: DB, me: Principal, orgs: list[Organisation]) -> list[tuple[str, list[str]]]:
@@ -80,15 +87,24 @@ def _hosts(db: DB, me: Principal, orgs: list[Organisation]) -> list[tuple[str, l
     return out
 
 
-def _new_form(request: Request, db: DB, me: Principal, form: dict[str, str],
-              error: ApiError | None = None) -> Response:
+def _new_form(
+    request: Request, db: DB, me: Principal, form: dict[str, str], error: ApiError | None = None
+) -> Response:
     orgs = _show_orgs(db, me)
     loc = error.fields[0]["loc"].removeprefix("body.") if error and error.fields else ""
     if isinstance(error, Forbidden):
         loc = "host_me"  # the chosen organisation is not one the user hosts for
-    return render(request, "shows/new.html", me, status_code=error.status if error else 200,
-                  orgs=orgs,
-                  hosts=_hosts(db, me, orgs), form=form, error=error, error_field=loc)
+    return render(
+        request,
+        "shows/new.html",
+        me,
+        status_code=error.status if error else 200,
+        orgs=orgs,
+        hosts=_hosts(db, me, orgs),
+        form=form,
+        error=error,
+        error_field=loc,
+    )
 
 
 @router.get("/host/shows/new", response_class=HTMLResponse)
@@ -98,15 +114,23 @@ def new_show(request: Request, db: DB, me: SignedIn) -> Response:
 
 @router.post("/host/shows/new", response_class=HTMLResponse)
 def create_show(
-    request: Request, db: DB, me: SignedIn,
+    request: Request,
+    db: DB,
+    me: SignedIn,
     org_id: Annotated[str, Form(max_length=40)] = "",
-    title: FormText = "", scheduled_at: FormText = "", host_username: FormText = "",
+    title: FormText = "",
+    scheduled_at: FormText = "",
+    host_username: FormText = "",
     csrf_token: FormText = "",
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
     _show_orgs(db, me)
-    form = {"org_id": org_id, "title": title, "scheduled_at": scheduled_at,
-            "host_username": host_username}
+    form = {
+        "org_id": org_id,
+        "title": title,
+        "scheduled_at": scheduled_at,
+        "host_username": host_username,
+    }
     try:
         if not 1 <= len(title.strip()) <= 100:
             raise ValidationFailed("A title is 1–100 characters.", loc="title")
@@ -136,13 +160,17 @@ def _picks(db: DB, me: Principal, show: Show) -> list[Pick]:
     """SKUs that may go on this show's shelf: a brand's own show sells the brand's active
     products (品牌自播); an agency's show any active product of its base."""
     org = bases.get_org(db, show.org_id)
-    brand_ids = [org.id] if org.kind == "brand" else [
-        o.id for o in bases.list_orgs(db, show.base_id) if o.kind == "brand"]
+    brand_ids = (
+        [org.id]
+        if org.kind == "brand"
+        else [o.id for o in bases.list_orgs(db, show.base_id) if o.kind == "brand"]
+    )
     on_shelf = {i.sku_id for i in show.shelf}
     out = []
     for brand_id in brand_ids:
-        for p in catalog.list_products(db, me, org_id=brand_id, status="active",
-                                       limit=PICK_LIMIT, cursor=None)[:PICK_LIMIT]:
+        for p in catalog.list_products(
+            db, me, org_id=brand_id, status="active", limit=PICK_LIMIT, cursor=None
+        )[:PICK_LIMIT]:
             if p.status != "active":
                 continue
             for sku in p.skus:
@@ -158,11 +186,21 @@ def edit_show(request: Request, show_id: str, db: DB, me: SignedIn) -> Response:
     ingest = None
     if me.id == show.host_id or me.is_admin:
         settings = get_runtime(request).settings
-        ingest = {"server": settings.effective_rtmp_url,
-                  "stream": f"{show.public_id}?key={show.stream_key}"}
-    return render(request, "shows/edit.html", me, show=show,
-                  lines=shows.shelf_lines(db, show), picks=_picks(db, me, show), ingest=ingest,
-                  org=bases.get_org(db, show.org_id), notice=request.query_params.get("done"))
+        ingest = {
+            "server": settings.effective_rtmp_url,
+            "stream": f"{show.public_id}?key={show.stream_key}",
+        }
+    return render(
+        request,
+        "shows/edit.html",
+        me,
+        show=show,
+        lines=shows.shelf_lines(db, show),
+        picks=_picks(db, me, show),
+        ingest=ingest,
+        org=bases.get_org(db, show.org_id),
+        notice=request.query_params.get("done"),
+    )
 
 
 def _done(show_id: str, what: str) -> Response:
@@ -170,9 +208,15 @@ def _done(show_id: str, what: str) -> Response:
 
 
 @router.post("/host/shows/{show_id}")
-def update_show(request: Request, show_id: str, db: DB, me: SignedIn,
-                title: FormText = "", scheduled_at: FormText = "",
-                csrf_token: FormText = "") -> Response:
+def update_show(
+    request: Request,
+    show_id: str,
+    db: DB,
+    me: SignedIn,
+    title: FormText = "",
+    scheduled_at: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
     check_form_csrf(request, me, csrf_token)
     if not 1 <= len(title.strip()) <= 100:
         raise ValidationFailed("A title is 1–100 characters.", loc="title")
@@ -183,8 +227,9 @@ def update_show(request: Request, show_id: str, db: DB, me: SignedIn,
 
 
 @router.post("/host/shows/{show_id}/ingest/rotate")
-def rotate_key(request: Request, show_id: str, db: DB, me: SignedIn,
-               csrf_token: FormText = "") -> Response:
+def rotate_key(
+    request: Request, show_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
+) -> Response:
     check_form_csrf(request, me, csrf_token)
     shows.do_rotate_key(db, me, show_id)
     db.commit()
@@ -200,9 +245,15 @@ def _live_price(text: str) -> int | None:
 
 
 @router.post("/host/shows/{show_id}/shelf/add")
-def shelf_add(request: Request, show_id: str, db: DB, me: SignedIn,
-              sku_id: FormText = "", live_price: FormText = "",
-              csrf_token: FormText = "") -> Response:
+def shelf_add(
+    request: Request,
+    show_id: str,
+    db: DB,
+    me: SignedIn,
+    sku_id: FormText = "",
+    live_price: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
     check_form_csrf(request, me, csrf_token)
     show = shows.get_managed_show(db, me, show_id)
     specs = [*_specs(show), shows.ShelfSpec(sku_id, _live_price(live_price))]
@@ -218,9 +269,15 @@ def _at(specs: list[shows.ShelfSpec], no: int) -> int:
 
 
 @router.post("/host/shows/{show_id}/shelf/{no}/move")
-def shelf_move(request: Request, show_id: str, no: int, db: DB, me: SignedIn,
-               direction: Annotated[Literal["up", "down"], Form()] = "up",
-               csrf_token: FormText = "") -> Response:
+def shelf_move(
+    request: Request,
+    show_id: str,
+    no: int,
+    db: DB,
+    me: SignedIn,
+    direction: Annotated[Literal["up", "down"], Form()] = "up",
+    csrf_token: FormText = "",
+) -> Response:
     check_form_csrf(request, me, csrf_token)
     specs = _specs(shows.get_managed_show(db, me, show_id))
     i = _at(specs, no)
@@ -233,8 +290,15 @@ def shelf_move(request: Request, show_id: str, no: int, db: DB, me: SignedIn,
 
 
 @router.post("/host/shows/{show_id}/shelf/{no}/price")
-def shelf_price(request: Request, show_id: str, no: int, db: DB, me: SignedIn,
-                live_price: FormText = "", csrf_token: FormText = "") -> Response:
+def shelf_price(
+    request: Request,
+    show_id: str,
+    no: int,
+    db: DB,
+    me: SignedIn,
+    live_price: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
     check_form_csrf(request, me, csrf_token)
     specs = _specs(shows.get_managed_show(db, me, show_id))
     specs[_at(specs, no)].live_price_fen = _live_price(live_price)
@@ -244,8 +308,9 @@ def shelf_price(request: Request, show_id: str, no: int, db: DB, me: SignedIn,
 
 
 @router.post("/host/shows/{show_id}/shelf/{no}/remove")
-def shelf_remove(request: Request, show_id: str, no: int, db: DB, me: SignedIn,
-                 csrf_token: FormText = "") -> Response:
+def shelf_remove(
+    request: Request, show_id: str, no: int, db: DB, me: SignedIn, csrf_token: FormText = ""
+) -> Response:
     check_form_csrf(request, me, csrf_token)
     specs = _specs(shows.get_managed_show(db, me, show_id))
     del specs[_at(specs, no)]
@@ -255,8 +320,14 @@ def shelf_remove(request: Request, show_id: str, no: int, db: DB, me: SignedIn,
 
 
 @router.post("/host/shows/{show_id}/explaining")
-def set_explaining(request: Request, show_id: str, db: DB, me: SignedIn,
-                   no: FormText = "", csrf_token: FormText = "") -> Response:
+def set_explaining(
+    request: Request,
+    show_id: str,
+    db: DB,
+    me: SignedIn,
+    no: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
     check_form_csrf(request, me, csrf_token)
     if no.strip() and not no.strip().isdigit():
         raise ValidationFailed("Choose a link number.", loc="no")
@@ -266,8 +337,9 @@ def set_explaining(request: Request, show_id: str, db: DB, me: SignedIn,
 
 
 @router.post("/host/shows/{show_id}/start")
-def start_show(request: Request, show_id: str, db: DB, me: SignedIn,
-               csrf_token: FormText = "") -> Response:
+def start_show(
+    request: Request, show_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
+) -> Response:
     check_form_csrf(request, me, csrf_token)
     shows.do_start(db, me, show_id)
     db.commit()
@@ -275,8 +347,9 @@ def start_show(request: Request, show_id: str, db: DB, me: SignedIn,
 
 
 @router.post("/host/shows/{show_id}/end")
-def end_show(request: Request, show_id: str, db: DB, me: SignedIn,
-             csrf_token: FormText = "") -> Response:
+def end_show(
+    request: Request, show_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
+) -> Response:
     check_form_csrf(request, me, csrf_token)
     shows.do_end(db, me, show_id)
     db.commit()
@@ -287,6 +360,12 @@ def end_show(request: Request, show_id: str, db: DB, me: SignedIn,
 def public_show(request: Request, show_id: str, db: DB, user: PageUser) -> Response:
     show = shows.get_show(db, show_id)
     can_manage = user is not None and shows.can_manage(user, show)
-    return render(request, "shows/public.html", user, show=show,
-                  lines=shows.shelf_lines(db, show), org=bases.get_org(db, show.org_id),
-                  can_manage=can_manage)
+    return render(
+        request,
+        "shows/public.html",
+        user,
+        show=show,
+        lines=shows.shelf_lines(db, show),
+        org=bases.get_org(db, show.org_id),
+        can_manage=can_manage,
+    )

@@ -93,8 +93,14 @@ def do_create_show(
     return show
 
 
-def do_update_show(db: Session, principal: Principal, show_id: str, *, title: str | None,
-                   scheduled_at: datetime | None) -> Show:
+def do_update_show(
+    db: Session,
+    principal: Principal,
+    show_id: str,
+    *,
+    title: str | None,
+    scheduled_at: datetime | None,
+) -> Show:
     show = get_managed_show(db, principal, show_id)
     if show.status == "ended":
         raise ShowEnded("The show has ended.")
@@ -138,10 +144,16 @@ def list_shows(
 
 
 def upcoming_and_live(db: Session, limit: int = 20) -> tuple[list[Show], list[Show]]:
-    live = list(db.scalars(
-        select(Show).where(Show.status == "live").order_by(Show.started_at.desc()).limit(limit)))
-    upcoming = list(db.scalars(
-        select(Show).where(Show.status == "scheduled").order_by(Show.scheduled_at).limit(limit)))
+    live = list(
+        db.scalars(
+            select(Show).where(Show.status == "live").order_by(Show.started_at.desc()).limit(limit)
+        )
+    )
+    upcoming = list(
+        db.scalars(
+            select(Show).where(Show.status == "scheduled").order_by(Show.scheduled_at).limit(limit)
+        )
+    )
     return live, upcoming
 
 
@@ -164,8 +176,7 @@ class ShelfSpec:
     live_price_fen: int | None
 
 
-def do_set_shelf(db: Session, principal: Principal, show_id: str,
-                 items: list[ShelfSpec]) -> Show:
+def do_set_shelf(db: Session, principal: Principal, show_id: str, items: list[ShelfSpec]) -> Show:
     """Replace the shelf; links are numbered 1, 2, ... in the order given."""
     show = get_managed_show(db, principal, show_id)
     if show.status == "ended":
@@ -175,31 +186,41 @@ def do_set_shelf(db: Session, principal: Principal, show_id: str,
     ids = [i.sku_id for i in items]
     if len(set(ids)) != len(ids):
         raise ValidationFailed("A SKU appears twice on the shelf.", loc="body.items")
-    rows = db.execute(
-        select(Sku.id, Product.org_id, Product.base_id, Product.status)
-        .join(Product, Product.id == Sku.product_id).where(Sku.id.in_(ids))
-    ).all() if ids else []
+    rows = (
+        db.execute(
+            select(Sku.id, Product.org_id, Product.base_id, Product.status)
+            .join(Product, Product.id == Sku.product_id)
+            .where(Sku.id.in_(ids))
+        ).all()
+        if ids
+        else []
+    )
     found = {r.id: r for r in rows}
     brand_show = bases.find_org(db, show.org_id)
     for n, item in enumerate(items):
         row = found.get(item.sku_id)
         if row is None or row.status != "active" or row.base_id != show.base_id:
-            raise ValidationFailed(f"SKU {item.sku_id} is not an active product of this base.",
-                                   loc=f"body.items.{n}.sku_id")
+            raise ValidationFailed(
+                f"SKU {item.sku_id} is not an active product of this base.",
+                loc=f"body.items.{n}.sku_id",
+            )
         if brand_show is not None and brand_show.kind == "brand" and row.org_id != show.org_id:
             # 品牌自播: a brand's own show sells only the brand's goods.
-            raise ValidationFailed(f"SKU {item.sku_id} belongs to another brand.",
-                                   loc=f"body.items.{n}.sku_id")
+            raise ValidationFailed(
+                f"SKU {item.sku_id} belongs to another brand.", loc=f"body.items.{n}.sku_id"
+            )
     # The item being explained keeps being explained under its new number (or stops when
     # it leaves the shelf): a reorder must not silently switch to another product.
     explained = next((i.sku_id for i in show.shelf if i.no == show.explaining_no), None)
     db.execute(delete(ShelfItem).where(ShelfItem.show_id == show.id))
     db.flush()
     for n, item in enumerate(items, start=1):
-        db.add(ShelfItem(show_id=show.id, no=n, sku_id=item.sku_id,
-                         live_price_fen=item.live_price_fen))
-    show.explaining_no = next((n for n, i in enumerate(items, start=1)
-                               if i.sku_id == explained), None)
+        db.add(
+            ShelfItem(show_id=show.id, no=n, sku_id=item.sku_id, live_price_fen=item.live_price_fen)
+        )
+    show.explaining_no = next(
+        (n for n, i in enumerate(items, start=1) if i.sku_id == explained), None
+    )
     db.flush()
     db.expire(show, ["shelf"])
     return show
@@ -242,12 +263,17 @@ def do_end(db: Session, principal: Principal | None, show_id: str) -> Show:
 def count_shows_held(db: Session, base_id: str, first_year: int, last_year: int) -> int:
     start = datetime(first_year, 1, 1, tzinfo=UTC)
     end = datetime(last_year + 1, 1, 1, tzinfo=UTC)
-    return db.scalar(
-        select(func.count(Show.id)).where(
-            Show.base_id == base_id, Show.status == "ended",
-            Show.started_at >= start, Show.started_at < end,
+    return (
+        db.scalar(
+            select(func.count(Show.id)).where(
+                Show.base_id == base_id,
+                Show.status == "ended",
+                Show.started_at >= start,
+                Show.started_at < end,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 @dataclass
@@ -267,23 +293,33 @@ def shelf_lines(db: Session, show: Show) -> list[ShelfLine]:
     ids = [i.sku_id for i in show.shelf]
     if not ids:
         return []
-    skus = {s.id: s for s in db.scalars(
-        select(Sku).where(Sku.id.in_(ids)).options(selectinload(Sku.product)))}
+    skus = {
+        s.id: s
+        for s in db.scalars(select(Sku).where(Sku.id.in_(ids)).options(selectinload(Sku.product)))
+    }
     out = []
     for item in show.shelf:
         sku = skus[item.sku_id]
         images = sku.product.images
-        out.append(ShelfLine(
-            no=item.no, sku_id=sku.id, product_id=sku.product_id, title=sku.product.title,
-            attrs=sku.attrs, price_fen=sku.price_fen, live_price_fen=item.live_price_fen,
-            stock=sku.stock, thumb_url=f"/uploads/{images[0].thumb_path}" if images else None,
-        ))
+        out.append(
+            ShelfLine(
+                no=item.no,
+                sku_id=sku.id,
+                product_id=sku.product_id,
+                title=sku.product.title,
+                attrs=sku.attrs,
+                price_fen=sku.price_fen,
+                live_price_fen=item.live_price_fen,
+                stock=sku.stock,
+                thumb_url=f"/uploads/{images[0].thumb_path}" if images else None,
+            )
+        )
     return out
 
 
-
-def do_submit_script(db: Session, principal: Principal, show_id: str, kind: str,
-                     text: str) -> ShowScript:
+def do_submit_script(
+    db: Session, principal: Principal, show_id: str, kind: str, text: str
+) -> ShowScript:
     """A script line or caption enters through the compliance check: allowed ones are
     usable at once, masked or reviewed ones wait for a moderator, blocked ones are kept
     (for the record) but never usable."""
@@ -292,24 +328,38 @@ def do_submit_script(db: Session, principal: Principal, show_id: str, kind: str,
         raise ShowEnded("The show has ended.")
     verdict = check("script", text)
     status = {"allow": "approved", "block": "blocked"}.get(verdict.verdict, "held")
-    script = ShowScript(show_id=show.id, author_id=principal.id, kind=kind, text=text,
-                        status=status, moderation=None if verdict.allowed else verdict.to_dict())
+    script = ShowScript(
+        show_id=show.id,
+        author_id=principal.id,
+        kind=kind,
+        text=text,
+        status=status,
+        moderation=None if verdict.allowed else verdict.to_dict(),
+    )
     db.add(script)
     db.flush()
     if status == "held":
         moderation.do_submit_for_review(
-            db, kind="script", subject_type="script", subject_id=script.id, text=text,
-            verdict=verdict, base_id=show.base_id, show_id=show.id, author_id=principal.id)
+            db,
+            kind="script",
+            subject_type="script",
+            subject_id=script.id,
+            text=text,
+            verdict=verdict,
+            base_id=show.base_id,
+            show_id=show.id,
+            author_id=principal.id,
+        )
     elif status == "blocked":
-        moderation.do_record_verdict(db, "script", verdict, base_id=show.base_id,
-                                     show_id=show.id)
+        moderation.do_record_verdict(db, "script", verdict, base_id=show.base_id, show_id=show.id)
     return script
 
 
 def list_scripts(db: Session, principal: Principal, show_id: str) -> list[ShowScript]:
     show = get_managed_show(db, principal, show_id)
-    return list(db.scalars(select(ShowScript).where(ShowScript.show_id == show.id)
-                           .order_by(ShowScript.id)))
+    return list(
+        db.scalars(select(ShowScript).where(ShowScript.show_id == show.id).order_by(ShowScript.id))
+    )
 
 
 def _resolve_script(db: Session, script_id: str, approve: bool) -> None:

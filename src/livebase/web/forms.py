@@ -32,11 +32,12 @@ def _fold(text: str) -> str:
 
 
 def parse_yuan(text: str, field: str) -> int:
-    """"12.5" → 1250 fen, exactly: decimal arithmetic, never a float."""
+    """ "12.5" → 1250 fen, exactly: decimal arithmetic, never a float."""
     cleaned = _fold(text).replace(",", "").lstrip("¥").strip()
     if not _YUAN.fullmatch(cleaned):
-        raise ValidationFailed("Enter a price in yuan with at most two decimals, e.g. 99.90.",
-                               loc=field)
+        raise ValidationFailed(
+            "Enter a price in yuan with at most two decimals, e.g. 99.90.", loc=field
+        )
     try:
         fen = int(Decimal(cleaned) * 100)
     except InvalidOperation as exc:  # the pattern already excludes this; belt and braces
@@ -54,11 +55,12 @@ def yuan_input(fen: int | None) -> str:
 
 
 def parse_percent_bp(text: str, field: str) -> int:
-    """"13" → 1300 basis points, "9.1" → 910; a rate is 0–100%."""
+    """ "13" → 1300 basis points, "9.1" → 910; a rate is 0–100%."""
     cleaned = _fold(text).rstrip("%").strip()
     if not _PERCENT.fullmatch(cleaned):
-        raise ValidationFailed("Enter a rate in percent with at most two decimals, e.g. 13.",
-                               loc=field)
+        raise ValidationFailed(
+            "Enter a rate in percent with at most two decimals, e.g. 13.", loc=field
+        )
     bp = int(Decimal(cleaned) * 100)
     if bp > 10000:
         raise ValidationFailed("A rate is at most 100%.", loc=field)
@@ -83,19 +85,21 @@ def parse_count(text: str, field: str) -> int:
 
 
 def parse_attrs(text: str, field: str) -> dict[str, str]:
-    """"颜色:白; 尺码:M" (full-width punctuation too) → {"颜色": "白", "尺码": "M"}."""
+    """ "颜色:白; 尺码:M" (full-width punctuation too) → {"颜色": "白", "尺码": "M"}."""
     attrs: dict[str, str] = {}
     for part in _ATTR_SPLIT.split(text):
         if not part.strip():
             continue
         m = _ATTR_PAIR.match(part)
         if not m:
-            raise ValidationFailed("Write attributes as name:value, e.g. 颜色:白; 尺码:M.",
-                                   loc=field)
+            raise ValidationFailed(
+                "Write attributes as name:value, e.g. 颜色:白; 尺码:M.", loc=field
+            )
         name, value = m.group(1), m.group(2)
         if len(name) > 20 or len(value) > 40:
-            raise ValidationFailed("Attribute names are up to 20 characters, values up to 40.",
-                                   loc=field)
+            raise ValidationFailed(
+                "Attribute names are up to 20 characters, values up to 40.", loc=field
+            )
         attrs[name] = value
     if len(attrs) > 8:
         raise ValidationFailed("A SKU has at most 8 attributes.", loc=field)

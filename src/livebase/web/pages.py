@@ -53,26 +53,36 @@ def home(request: Request, db: DB, user: PageUser) -> Response:
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, user: PageUser, next: str | None = None) -> Response:
     token = _pre_csrf(request)
-    return _with_pre_csrf(render(request, "login.html", user, next=_safe_next(next),
-                                 form_token=token, error=None), token)
+    return _with_pre_csrf(
+        render(request, "login.html", user, next=_safe_next(next), form_token=token, error=None),
+        token,
+    )
 
 
 def _start_session(request: Request, db: DB, user: User, target: str) -> Response:
     settings = get_runtime(request).settings
-    raw, _ = accounts.do_issue_token(db, user, kind="session",
-                                     ttl_seconds=settings.session_ttl_seconds)
+    raw, _ = accounts.do_issue_token(
+        db, user, kind="session", ttl_seconds=settings.session_ttl_seconds
+    )
     db.commit()
     response = RedirectResponse(_safe_next(target), status_code=303)
-    response.set_cookie(SESSION_COOKIE, raw, httponly=True, samesite="lax",
-                        secure=settings.public_url.startswith("https"),
-                        max_age=settings.session_ttl_seconds)
+    response.set_cookie(
+        SESSION_COOKIE,
+        raw,
+        httponly=True,
+        samesite="lax",
+        secure=settings.public_url.startswith("https"),
+        max_age=settings.session_ttl_seconds,
+    )
     response.delete_cookie(PRE_CSRF)
     return response
 
 
 @router.post("/login", response_class=HTMLResponse)
 def login_submit(
-    request: Request, db: DB, user: PageUser,
+    request: Request,
+    db: DB,
+    user: PageUser,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
     form_token: Annotated[str, Form(max_length=100)],
@@ -80,29 +90,53 @@ def login_submit(
 ) -> Response:
     token = _pre_csrf(request)
     if not _pre_csrf_ok(request, form_token):
-        return _with_pre_csrf(render(request, "login.html", user, status_code=403, next=next,
-                                     form_token=token, error="form_expired"), token)
+        return _with_pre_csrf(
+            render(
+                request,
+                "login.html",
+                user,
+                status_code=403,
+                next=next,
+                form_token=token,
+                error="form_expired",
+            ),
+            token,
+        )
     rt = get_runtime(request)
     try:
-        account = accounts.do_authenticate(db, rt.limiter, rt.settings, username.strip(),
-                                           password, client_address(request))
+        account = accounts.do_authenticate(
+            db, rt.limiter, rt.settings, username.strip(), password, client_address(request)
+        )
     except ApiError as exc:
-        return _with_pre_csrf(render(request, "login.html", user, status_code=exc.status,
-                                     next=next, form_token=token, error=exc.code,
-                                     username=username), token)
+        return _with_pre_csrf(
+            render(
+                request,
+                "login.html",
+                user,
+                status_code=exc.status,
+                next=next,
+                form_token=token,
+                error=exc.code,
+                username=username,
+            ),
+            token,
+        )
     return _start_session(request, db, account, next)
 
 
 @router.get("/register", response_class=HTMLResponse)
 def register_page(request: Request, user: PageUser) -> Response:
     token = _pre_csrf(request)
-    return _with_pre_csrf(render(request, "register.html", user, form_token=token,
-                                 error=None), token)
+    return _with_pre_csrf(
+        render(request, "register.html", user, form_token=token, error=None), token
+    )
 
 
 @router.post("/register", response_class=HTMLResponse)
 def register_submit(
-    request: Request, db: DB, user: PageUser,
+    request: Request,
+    db: DB,
+    user: PageUser,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
     form_token: Annotated[str, Form(max_length=100)],
@@ -110,24 +144,45 @@ def register_submit(
 ) -> Response:
     token = _pre_csrf(request)
     if not _pre_csrf_ok(request, form_token):
-        return _with_pre_csrf(render(request, "register.html", user, status_code=403,
-                                     form_token=token, error="form_expired"), token)
+        return _with_pre_csrf(
+            render(
+                request,
+                "register.html",
+                user,
+                status_code=403,
+                form_token=token,
+                error="form_expired",
+            ),
+            token,
+        )
     rt = get_runtime(request)
     address = client_address(request)
     try:
         accounts.check_signup_rate(rt.limiter, rt.settings, address)
         account = accounts.do_register(db, username.strip(), password, display_name or None)
     except ApiError as exc:
-        return _with_pre_csrf(render(request, "register.html", user, status_code=exc.status,
-                                     form_token=token, error=exc.code, detail=exc.detail,
-                                     username=username, display_name=display_name), token)
+        return _with_pre_csrf(
+            render(
+                request,
+                "register.html",
+                user,
+                status_code=exc.status,
+                form_token=token,
+                error=exc.code,
+                detail=exc.detail,
+                username=username,
+                display_name=display_name,
+            ),
+            token,
+        )
     accounts.note_signup(rt.limiter, address)
     return _start_session(request, db, account, "/")
 
 
 @router.post("/logout")
-def logout(request: Request, db: DB, user: PageUser,
-           csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
+def logout(
+    request: Request, db: DB, user: PageUser, csrf_token: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
     from livebase.web.render import check_form_csrf
 
     if user is not None:

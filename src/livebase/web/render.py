@@ -80,9 +80,7 @@ templates.env.filters["yuan_short"] = yuan_short
 templates.env.filters["local_input"] = local_input
 
 
-def page_principal(
-    request: Request, db: Annotated[Session, Depends(get_db)]
-) -> Principal | None:
+def page_principal(request: Request, db: Annotated[Session, Depends(get_db)]) -> Principal | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     principal = resolve_token(db, cookie, kind="session") if cookie else None
     request.state.principal = principal
@@ -103,16 +101,26 @@ def signed_in(user: PageUser) -> Principal:
 SignedIn = Annotated[Principal, Depends(signed_in)]
 
 
-def render(request: Request, name: str, user: Principal | None, status_code: int = 200,
-           **context: Any) -> HTMLResponse:
+def render(
+    request: Request, name: str, user: Principal | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     lang = pick_lang(request)
     settings = get_runtime(request).settings
-    csrf = csrf_token(settings.secret_key, user.session_token) if user and \
-        user.session_token else ""
+    csrf = (
+        csrf_token(settings.secret_key, user.session_token) if user and user.session_token else ""
+    )
     response = templates.TemplateResponse(
-        request, name,
-        {"user": user, "t": translator(lang), "lang": lang, "csrf": csrf, "path":
-         request.url.path, "demo": settings.demo, **context},
+        request,
+        name,
+        {
+            "user": user,
+            "t": translator(lang),
+            "lang": lang,
+            "csrf": csrf,
+            "path": request.url.path,
+            "demo": settings.demo,
+            **context,
+        },
         status_code=status_code,
     )
     if request.query_params.get("lang") == lang:
@@ -122,17 +130,19 @@ def render(request: Request, name: str, user: Principal | None, status_code: int
 
 def render_error(request: Request, status: int, code: str, detail: str = "") -> HTMLResponse:
     user: Principal | None = getattr(request.state, "principal", None)
-    return render(request, "error.html", user, status_code=status, status=status, code=code,
-                  detail=detail)
+    return render(
+        request, "error.html", user, status_code=status, status=status, code=code, detail=detail
+    )
 
 
 def check_form_csrf(request: Request, user: Principal | None, token: str) -> None:
     settings = get_runtime(request).settings
-    if user is None or not user.session_token or not csrf_ok(
-        settings.secret_key, user.session_token, token
+    if (
+        user is None
+        or not user.session_token
+        or not csrf_ok(settings.secret_key, user.session_token, token)
     ):
-        raise Forbidden("The form has expired; reload the page and try again.",
-                        code="form_expired")
+        raise Forbidden("The form has expired; reload the page and try again.", code="form_expired")
 
 
 CsrfField = Annotated[str, Form(alias="csrf_token", max_length=100)]
@@ -170,7 +180,8 @@ class PageRoute(APIRoute):
             except RequestValidationError as exc:
                 first = exc.errors()[0] if exc.errors() else {}
                 where = ".".join(str(p) for p in first.get("loc", ()))
-                return render_error(request, 422, "validation_failed",
-                                    f"{where}: {first.get('msg', '')}")
+                return render_error(
+                    request, 422, "validation_failed", f"{where}: {first.get('msg', '')}"
+                )
 
         return handler
