@@ -81,5 +81,9 @@ def build_runtime(settings: Settings, features: Sequence[Feature] | None = None)
     else:
         limiter = MemoryRateLimiter()
     rt = Runtime(settings, engine, build_sessionmaker(engine), limiter, client)
-    registry.install(rt, registry.load(registry.FEATURES if features is None else features))
+    try:
+        registry.install(rt, registry.load(registry.FEATURES if features is None else features))
+    except BaseException:
+        rt.close()
+        raise
     return rt
