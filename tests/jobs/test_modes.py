@@ -4,7 +4,6 @@ restart, the embedded thread in the serve lifespan (also with an injected runtim
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from livebase.jobs import service as jobs
 from livebase.jobs.models import Job
 from livebase.jobs.registry import recurring_key
 from livebase.runtime import Runtime
+from tests.jobs.helpers import child_env
 
 WAIT = 30.0  # seconds: the bound for every condition below (a cold worker imports a lot)
 PURGE = "accounts.purge_tokens"
@@ -136,13 +136,7 @@ def test_livebase_worker_process_runs_a_job_whose_handler_lives_in_a_feature(
     token_id = _expired_token(rt)
     with rt.sessions() as db, db.begin():
         jobs.do_schedule(db, PURGE, utcnow())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEBASE_")}
-    env.update(
-        LIVEBASE_DEMO="1",
-        LIVEBASE_DATA_DIR=str(rt.settings.data_dir),
-        LIVEBASE_DATABASE_URL=rt.settings.sqlalchemy_url,
-        LIVEBASE_LOG_LEVEL="WARNING",
-    )
+    env = child_env(rt)
     proc = subprocess.Popen(
         [sys.executable, "-m", "livebase.cli", "worker"],
         env=env,

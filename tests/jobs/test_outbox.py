@@ -4,7 +4,6 @@ after the commit (when in-memory events are lost), and is delivered once by a ru
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -18,6 +17,7 @@ from livebase.db import utcnow
 from livebase.jobs import service as jobs
 from livebase.jobs.models import Job
 from livebase.runtime import Runtime
+from tests.jobs.helpers import child_env
 
 # The child commits an outbox row and an in-memory event in one transaction, then dies
 # (os._exit: no cleanup, no flush) in the first subscriber, before any other one runs.
@@ -60,13 +60,7 @@ def test_an_outbox_row_survives_a_crash_between_commit_and_publish_and_runs_once
     rt: Runtime, tmp_path: Path
 ) -> None:
     marker = tmp_path / "published"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEBASE_")}
-    env.update(
-        LIVEBASE_DEMO="1",
-        LIVEBASE_DATA_DIR=str(rt.settings.data_dir),
-        LIVEBASE_DATABASE_URL=rt.settings.sqlalchemy_url,
-        LIVEBASE_LOG_LEVEL="WARNING",
-    )
+    env = child_env(rt)
     child = subprocess.run(
         [sys.executable, "-c", CHILD, str(marker)],
         env=env,
