@@ -57,6 +57,16 @@ def test_an_event_is_published_after_commit_and_not_before(rt: Runtime, pings: l
     assert pings == [1, 2]
 
 
+def test_an_event_queued_before_any_statement_waits_for_the_commit(
+    rt: Runtime, pings: list[int]
+) -> None:
+    with rt.sessions() as db:
+        notify_on_commit(db, Ping(n=1))  # no transaction yet: it starts one
+        assert pings == []
+        db.commit()
+    assert pings == [1]
+
+
 def test_a_rolled_back_transaction_publishes_nothing(rt: Runtime, pings: list[int]) -> None:
     with rt.sessions() as db:
         _touch(db)

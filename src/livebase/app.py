@@ -50,7 +50,8 @@ def create_app(
         rt = runtime or build_runtime(settings, features)
         install(rt, loaded)  # no-op for a runtime already built from the registry
         app.state.runtime = rt
-        rt.events.bind_loop(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        rt.events.bind_loop(loop)
         settings.uploads_dir.mkdir(parents=True, exist_ok=True)
         services = [factory(rt) for lf in loaded for factory in lf.services]
         for service in services:
@@ -72,7 +73,7 @@ def create_app(
                 await run_in_threadpool(runner.stop)
             for service in reversed(services):
                 await run_in_threadpool(service.stop)
-            rt.events.bind_loop(None)
+            rt.events.unbind_loop(loop)
             if runtime is None:
                 rt.close()
 

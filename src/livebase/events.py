@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import builtins
 import inspect
-import logging
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
@@ -34,7 +33,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
 
-log = logging.getLogger(__name__)
+from livebase.logs import get_logger
+
+log = get_logger("livebase.events")
 
 _DISPATCHER = "livebase_events_dispatcher"
 _PENDING = "livebase_events_pending"
@@ -89,9 +90,14 @@ class Dispatcher:
             if fn in subs:
                 subs.remove(fn)
 
-    def bind_loop(self, loop: asyncio.AbstractEventLoop | None) -> None:
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """The loop coroutine subscribers run on (the app's, set in the lifespan)."""
         self._loop = loop
+
+    def unbind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Forget ``loop`` at shutdown, unless another app has bound its own since."""
+        if self._loop is loop:
+            self._loop = None
 
     def publish(self, event: Event) -> None:
         """Hand ``event`` to its subscribers now. Services call ``notify_on_commit``."""
@@ -104,12 +110,14 @@ class Dispatcher:
                 else:
                     fn(event)
             except Exception:  # one failing subscriber must not hide the others' events
-                log.exception("event subscriber failed: %s for %s", _name(fn), event.type)
+                log.exception(
+                    "event subscriber failed", subscriber=_name(fn), event_type=event.type
+                )
 
     def _schedule(self, fn: Callable[[Any], Awaitable[None]], event: Event) -> None:
         loop = self._loop
         if loop is None or loop.is_closed():
-            log.warning("no event loop bound; %s skipped for %s", _name(fn), event.type)
+            log.warning("no event loop bound; skipped", subscriber=_name(fn), event_type=event.type)
             return
         future = asyncio.run_coroutine_threadsafe(cast(Any, fn(event)), loop)
         future.add_done_callback(lambda f: _log_failure(f, fn, event))
@@ -118,9 +126,9 @@ class Dispatcher:
 def _log_failure(future: Future[Any], fn: Callable[..., Any], event: Event) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.error(
-            "async event subscriber failed: %s for %s",
-            _name(fn),
-            event.type,
+            "async event subscriber failed",
+            subscriber=_name(fn),
+            event_type=event.type,
             exc_info=future.exception(),
         )
 
