@@ -48,7 +48,7 @@ class Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     type: str
     # Every concrete event type, by its ``type`` literal, so two never share a name.
-    registry: ClassVar[dict[str, builtins.type[Event]]] = {}
+    types_by_name: ClassVar[dict[str, builtins.type[Event]]] = {}
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -56,10 +56,10 @@ class Event(BaseModel):
         name = cls.model_fields["type"].default
         if not isinstance(name, str):
             raise TypeError(f"{cls.__name__} needs a default for its `type` literal")
-        other = Event.registry.setdefault(name, cls)
+        other = Event.types_by_name.setdefault(name, cls)
         if other is not cls and other.__qualname__ != cls.__qualname__:
             raise TypeError(f"event type {name!r} is taken by {other.__qualname__}")
-        Event.registry[name] = cls
+        Event.types_by_name[name] = cls
 
 
 E = TypeVar("E", bound=Event)
