@@ -7,11 +7,13 @@ import dataclasses
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+import livebase
 from livebase.app import create_app
 from livebase.compliance.guard import MemoryChatGuard, RedisChatGuard
 from livebase.compliance.parts import CHAT_GUARD
@@ -114,3 +116,22 @@ def test_the_core_runtime_imports_no_feature() -> None:
 def test_a_job_kind_is_registered_once(rt: Runtime) -> None:
     with pytest.raises(ValueError, match="already has a handler"):
         rt.jobs.copy().register("accounts.purge_tokens", sample.sample_job)
+
+
+def test_every_feature_module_on_disk_is_in_the_registry() -> None:
+    # A package with routes, pages or tables but no entry would be silently absent (the
+    # old web/feature_pages.py skipped a missing pages.py the same way).
+    root = Path(livebase.__file__).parent
+    named = {
+        ref.split(":")[0]
+        for f in FEATURES
+        for ref in (*f.api, f.pages or "", f.models or "")
+        if ref
+    }
+    on_disk = {
+        f"livebase.{p.parent.name}.{p.stem}"
+        for kind in ("api", "pages", "models")
+        for p in root.glob(f"*/{kind}.py")
+        if p.parent.name != "web"  # the shell (home, sign-in) that installs the features' pages
+    }
+    assert on_disk <= named, on_disk - named
