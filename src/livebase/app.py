@@ -19,8 +19,8 @@ from starlette.concurrency import run_in_threadpool
 
 from livebase import __version__
 from livebase.compliance.sync import TermSync
-from livebase.errors import install_error_handlers
 from livebase.http import refuse_nul
+from livebase.http_errors import install_error_handlers
 from livebase.jobs.service import Runner
 from livebase.logs import configure_logging, get_logger
 from livebase.middleware import BodyLimitMiddleware, RequestLogMiddleware

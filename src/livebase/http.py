@@ -14,6 +14,7 @@ from livebase.accounts.security import csrf_ok
 from livebase.accounts.service import Principal, resolve_token
 from livebase.errors import (
     ApiError,
+    Code,
     Forbidden,
     NotFound,
     Unauthenticated,
@@ -121,17 +122,14 @@ async def require_empty_body(request: Request) -> None:
     try:
         value = json.loads(raw)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-        raise ApiError(
-            "The request body is not valid JSON.", code="malformed_json", status=400
-        ) from exc
+        raise ApiError("The request body is not valid JSON.", code=Code.MALFORMED_JSON) from exc
     if value is None or value == {}:
         return
     names = list(value) if isinstance(value, dict) else []
     fields = [{"loc": f"body.{name}", "msg": "Extra inputs are not permitted"} for name in names]
     raise ApiError(
         "This command takes no body.",
-        code="validation_failed",
-        status=422,
+        code=Code.VALIDATION_FAILED,
         fields=fields or [{"loc": "body", "msg": "This command takes no body."}],
     )
 
@@ -185,4 +183,4 @@ def paged(items: list[dict[str, object]], page: Page) -> dict[str, object]:
 
 
 def body_error(detail: str) -> ApiError:
-    return ApiError(detail, code="validation_failed", status=422)
+    return ApiError(detail, code=Code.VALIDATION_FAILED)

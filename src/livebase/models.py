@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from livebase.accounts import models as _accounts  # noqa: F401
+from livebase.audit import models as _audit  # noqa: F401
 from livebase.bases import models as _bases  # noqa: F401
 from livebase.catalog import models as _catalog  # noqa: F401
 from livebase.compliance import models as _compliance  # noqa: F401

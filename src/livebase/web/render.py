@@ -20,8 +20,9 @@ from starlette.responses import Response
 
 from livebase.accounts.security import csrf_ok, csrf_token
 from livebase.accounts.service import Principal, resolve_token
-from livebase.errors import ApiError, Forbidden, Unauthenticated
+from livebase.errors import ApiError, Code, Forbidden, Unauthenticated
 from livebase.http import SESSION_COOKIE, get_db, get_runtime
+from livebase.http_errors import http_status
 from livebase.web.forms import PAGE_TZ
 from livebase.web.i18n import COOKIE, pick_lang, translator
 
@@ -142,7 +143,9 @@ def check_form_csrf(request: Request, user: Principal | None, token: str) -> Non
         or not user.session_token
         or not csrf_ok(settings.secret_key, user.session_token, token)
     ):
-        raise Forbidden("The form has expired; reload the page and try again.", code="form_expired")
+        raise Forbidden(
+            "The form has expired; reload the page and try again.", code=Code.FORM_EXPIRED
+        )
 
 
 CsrfField = Annotated[str, Form(alias="csrf_token", max_length=100)]
@@ -176,7 +179,7 @@ class PageRoute(APIRoute):
             except Unauthenticated:
                 return login_redirect(request)
             except ApiError as exc:
-                return render_error(request, exc.status, exc.code, exc.detail)
+                return render_error(request, http_status(exc), exc.code, exc.detail)
             except RequestValidationError as exc:
                 first = exc.errors()[0] if exc.errors() else {}
                 where = ".".join(str(p) for p in first.get("loc", ()))
