@@ -310,8 +310,10 @@ def do_set_shelf(db: Session, actor: Actor, show: Show, items: list[ShelfSpec]) 
     return diff
 
 
-def _specs(show: Show) -> list[ShelfSpec]:
-    return [ShelfSpec(i.sku_id, i.live_price_fen) for i in show.shelf]
+def _specs(db: Session, show: Show) -> list[ShelfSpec]:
+    """The shelf as it is now (locked), for an edit of one link: the rest of the shelf is
+    written back as another editor may just have left it, not as this request read it."""
+    return [ShelfSpec(r.sku_id, r.live_price_fen) for r in _lock_shelf(db, show)]
 
 
 def _at(specs: list[ShelfSpec], no: int) -> int:
@@ -324,12 +326,12 @@ def do_shelf_add(
     db: Session, actor: Actor, show: Show, sku_id: str, live_price_fen: int | None
 ) -> ShelfDiff:
     """Add one link at the end of the shelf."""
-    return do_set_shelf(db, actor, show, [*_specs(show), ShelfSpec(sku_id, live_price_fen)])
+    return do_set_shelf(db, actor, show, [*_specs(db, show), ShelfSpec(sku_id, live_price_fen)])
 
 
 def do_shelf_move(db: Session, actor: Actor, show: Show, no: int, *, up: bool) -> ShelfDiff:
     """Swap link ``no`` with the one above (or below); at either end nothing changes."""
-    specs = _specs(show)
+    specs = _specs(db, show)
     i = _at(specs, no)
     j = i - 1 if up else i + 1
     if not 0 <= j < len(specs):
@@ -342,14 +344,14 @@ def do_shelf_reprice(
     db: Session, actor: Actor, show: Show, no: int, live_price_fen: int | None
 ) -> ShelfDiff:
     """Set (or with None clear) link ``no``'s live price."""
-    specs = _specs(show)
+    specs = _specs(db, show)
     specs[_at(specs, no)].live_price_fen = live_price_fen
     return do_set_shelf(db, actor, show, specs)
 
 
 def do_shelf_remove(db: Session, actor: Actor, show: Show, no: int) -> ShelfDiff:
     """Take link ``no`` off the shelf; the links after it move up one."""
-    specs = _specs(show)
+    specs = _specs(db, show)
     del specs[_at(specs, no)]
     return do_set_shelf(db, actor, show, specs)
 
