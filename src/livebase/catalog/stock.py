@@ -16,8 +16,9 @@ moment never overwrite each other (no read-then-write). Rows are visited in the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import ColumnElement, case, select, update
 from sqlalchemy.orm import Session
 
 from livebase.catalog.locks import sku_lock_order
@@ -25,15 +26,23 @@ from livebase.catalog.models import Sku
 from livebase.errors import Conflict, NotFound
 
 
-def _rows(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 def _forget(db: Session, sku_id: str) -> None:
     """The session's copy of the SKU (if loaded) no longer knows its stock."""
     obj = db.identity_map.get(db.identity_key(Sku, sku_id))
     if obj is not None:
         db.expire(obj, ["stock"])
+
+
+def _update(db: Session, sku_id: str, *where: ColumnElement[bool], stock: Any) -> int:
+    """``UPDATE skus SET stock = <stock> WHERE id = :id AND <where>``; rows changed."""
+    result = db.execute(
+        update(Sku)
+        .where(Sku.id == sku_id, *where)
+        .values(stock=stock)
+        .execution_options(synchronize_session=False)
+    )
+    _forget(db, sku_id)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def current(db: Session, sku_id: str) -> int:
@@ -47,14 +56,7 @@ def reserve(db: Session, sku_id: str, k: int) -> bool:
     """Take ``k`` units if there are at least ``k``; True if taken."""
     if k < 1:
         raise ValueError("reserve at least one unit")
-    result = db.execute(
-        update(Sku)
-        .where(Sku.id == sku_id, Sku.stock >= k)
-        .values(stock=Sku.stock - k)
-        .execution_options(synchronize_session=False)
-    )
-    _forget(db, sku_id)
-    return _rows(result) == 1
+    return _update(db, sku_id, Sku.stock >= k, stock=Sku.stock - k) == 1
 
 
 def reserve_many(db: Session, lines: Mapping[str, int]) -> str | None:
@@ -74,14 +76,7 @@ def release(db: Session, sku_id: str, k: int) -> None:
     """Give back ``k`` reserved units (an order cancelled or expired)."""
     if k < 1:
         raise ValueError("release at least one unit")
-    result = db.execute(
-        update(Sku)
-        .where(Sku.id == sku_id)
-        .values(stock=Sku.stock + k)
-        .execution_options(synchronize_session=False)
-    )
-    _forget(db, sku_id)
-    if _rows(result) != 1:
+    if _update(db, sku_id, stock=Sku.stock + k) != 1:
         raise NotFound(f"No SKU {sku_id}.")
 
 
@@ -102,14 +97,7 @@ def adjust(db: Session, sku_id: str, delta: int) -> int:
 
 def set_expected(db: Session, sku_id: str, value: int, *, expected: int) -> None:
     """Write ``value`` if the stock still is ``expected``; else 409 with the current one."""
-    result = db.execute(
-        update(Sku)
-        .where(Sku.id == sku_id, Sku.stock == expected)
-        .values(stock=value)
-        .execution_options(synchronize_session=False)
-    )
-    _forget(db, sku_id)
-    if _rows(result) != 1:
+    if _update(db, sku_id, Sku.stock == expected, stock=value) != 1:
         now = current(db, sku_id)
         raise Conflict(
             f"The stock changed since it was read ({expected} then, {now} now).",
@@ -119,12 +107,5 @@ def set_expected(db: Session, sku_id: str, value: int, *, expected: int) -> None
 
 def set_absolute(db: Session, sku_id: str, value: int) -> None:
     """A stock-take: the count is ``value`` now, whatever was sold before this instant."""
-    result = db.execute(
-        update(Sku)
-        .where(Sku.id == sku_id)
-        .values(stock=value)
-        .execution_options(synchronize_session=False)
-    )
-    _forget(db, sku_id)
-    if _rows(result) != 1:
+    if _update(db, sku_id, stock=value) != 1:
         raise NotFound(f"No SKU {sku_id}.")
