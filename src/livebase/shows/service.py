@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -432,24 +432,12 @@ class ShelfLine:
 
 
 def shelf_lines(db: Session, show: Show) -> list[ShelfLine]:
+    """The shelf as viewers see it: each link with its SKU as catalog shows it."""
     views = catalog.sku_views(db, [i.sku_id for i in show.shelf])
-    out = []
-    for item in show.shelf:
-        v = views[item.sku_id]
-        out.append(
-            ShelfLine(
-                no=item.no,
-                sku_id=v.sku_id,
-                product_id=v.product_id,
-                title=v.title,
-                attrs=v.attrs,
-                price_fen=v.price_fen,
-                live_price_fen=item.live_price_fen,
-                stock=v.stock,
-                thumb_url=v.thumb_url,
-            )
-        )
-    return out
+    return [
+        ShelfLine(no=i.no, live_price_fen=i.live_price_fen, **asdict(views[i.sku_id]))
+        for i in show.shelf
+    ]
 
 
 def do_submit_script(
