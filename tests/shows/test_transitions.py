@@ -173,8 +173,22 @@ def test_a_concurrent_shelf_edit_is_not_lost_by_row_churn(rt: Runtime, world: Wo
     with rt.sessions() as db:
         show = shows.get_show(db, show_id)
         _ = show.shelf  # the page's read of the shelf, before the other editor writes
-        with interleave(rt.engine, "SELECT shows.id", reprice_elsewhere):
+        with interleave(rt.engine, "SELECT shows.status", reprice_elsewhere):
             shows.do_shelf_add(db, SYSTEM_TESTS, show, c, None)
         db.commit()
     rows = _rows(rt, show_id)
     assert rows[a][1:] == (1, 4200) and rows[c][1] == 3
+
+
+def test_a_shelf_edit_after_the_show_ended_elsewhere_is_refused(rt: Runtime, world: World) -> None:
+    a, b = _skus(world, 2)
+    show_id = _show(world, [a])
+    with rt.sessions() as db:
+        show = shows.get_show(db, show_id)  # read while still scheduled
+        with (
+            interleave(rt.engine, "SELECT shows.status", lambda: _end_elsewhere(rt, show_id)),
+            pytest.raises(shows.ShowEnded),
+        ):
+            shows.do_shelf_add(db, SYSTEM_TESTS, show, b, None)
+        db.rollback()
+    assert list(_rows(rt, show_id)) == [a]

@@ -249,11 +249,12 @@ def _check_shelf_items(db: Session, show: Show, items: list[ShelfSpec]) -> None:
 
 def _lock_shelf(db: Session, show: Show) -> list[ShelfItem]:
     """Serialise shelf edits of one show (the show row is their lock) and read the shelf
-    as it is now, not as this session first loaded it."""
-    q = select(Show.id).where(Show.id == show.id)
+    as it is now, not as this session first loaded it; an ended show's shelf is kept."""
+    q = select(Show.status).where(Show.id == show.id)
     if db.get_bind().dialect.name == "postgresql":
         q = q.with_for_update()
-    db.execute(q)
+    if db.scalar(q) == "ended":  # ended by someone else since this request read it
+        raise ShowEnded("The show has ended; its shelf is kept as it was.")
     return list(
         db.scalars(
             select(ShelfItem)
