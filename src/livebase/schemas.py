@@ -5,15 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StrictInt,
-    StrictStr,
-)
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StrictInt, StrictStr
 
 
 class Body(BaseModel):
@@ -66,10 +58,3 @@ def rfc3339(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class RejectIn(Body):
-    """The body of every reject endpoint (applications, moderation, refund requests): a
-    rejection always says why, and the applicant, merchant or host reads it."""
-
-    reason: Text = Field(min_length=1, max_length=1000)

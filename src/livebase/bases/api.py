@@ -11,10 +11,11 @@ from livebase.bases.schemas import (
     ApplicationIn,
     MemberIn,
     PickupCounterIn,
+    RejectIn,
     WarehouseIn,
 )
 from livebase.http import DB, NO_BODY, Me, PageDep, paged, require_json
-from livebase.schemas import RejectIn, rfc3339
+from livebase.schemas import rfc3339
 
 router = APIRouter(prefix="/api/v1", tags=["bases"], dependencies=[Depends(require_json)])
 

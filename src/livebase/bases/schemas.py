@@ -13,6 +13,10 @@ class ApplicationIn(Body):
     description: Text = Field(default="", max_length=4000)
 
 
+class RejectIn(Body):
+    reason: Text = Field(min_length=1, max_length=1000)
+
+
 class WarehouseIn(Body):
     name: Text = Field(min_length=1, max_length=100)
     customs_code: Text = Field(max_length=4)

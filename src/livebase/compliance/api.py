@@ -7,11 +7,11 @@ from fastapi import APIRouter, Depends, Query, Response
 from livebase.compliance import check
 from livebase.compliance import service as moderation
 from livebase.compliance.models import ModerationItem, ModerationTerm
-from livebase.compliance.schemas import CheckIn, TermIn
+from livebase.compliance.schemas import CheckIn, RejectIn, TermIn
 from livebase.compliance.sync import sync_now
 from livebase.errors import RateLimited
 from livebase.http import DB, NO_BODY, Me, PageDep, RuntimeDep, paged, require_json
-from livebase.schemas import RejectIn, rfc3339
+from livebase.schemas import rfc3339
 
 router = APIRouter(
     prefix="/api/v1/moderation", tags=["compliance"], dependencies=[Depends(require_json)]

@@ -13,6 +13,11 @@ class CheckIn(Body):
     text: Text = Field(max_length=20000)
 
 
+class RejectIn(Body):
+    # A rejection always says why: the merchant or host reads it next to the held text.
+    reason: Text = Field(min_length=1, max_length=1000)
+
+
 class TermIn(Body):
     term: Text = Field(min_length=1, max_length=64)
     label: Literal["abuse", "contact", "ad_law", "prohibited", "spam"]
