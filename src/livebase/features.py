@@ -109,6 +109,7 @@ FEATURES: tuple[Feature, ...] = (
         services=("livebase.compliance.parts:term_sync",),
     ),
     Feature("jobs", models="livebase.jobs.models"),
+    Feature("audit", models="livebase.audit.models"),
 )
 
 

@@ -22,6 +22,7 @@ from livebase.accounts import web as signed_in_user
 from livebase.accounts.service import Principal
 from livebase.errors import ApiError, Unauthenticated
 from livebase.http import get_db, get_runtime
+from livebase.http_errors import http_status
 from livebase.web.forms import PAGE_TZ
 from livebase.web.i18n import COOKIE, pick_lang, translator
 
@@ -168,7 +169,7 @@ class PageRoute(APIRoute):
             except Unauthenticated:
                 return login_redirect(request)
             except ApiError as exc:
-                return render_error(request, exc.status, exc.code, exc.detail)
+                return render_error(request, http_status(exc), exc.code, exc.detail)
             except RequestValidationError as exc:
                 first = exc.errors()[0] if exc.errors() else {}
                 where = ".".join(str(p) for p in first.get("loc", ()))
