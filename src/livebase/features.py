@@ -110,6 +110,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature("jobs", models="livebase.jobs.models"),
     Feature("audit", models="livebase.audit.models"),
+    Feature("orders", models="livebase.orders.models"),
 )
 
 
