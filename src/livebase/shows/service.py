@@ -309,7 +309,7 @@ def do_set_shelf(db: Session, actor: Actor, show: Show, items: list[ShelfSpec]) 
     show.explaining_no = wanted[explained].no if explained in wanted else None
     db.flush()
     db.expire(show, ["shelf"])
-    events.notify_shelf(db, show, links=len(items))
+    events.notify_shelf(db, show, diff, links=len(items))
     return diff
 
 
