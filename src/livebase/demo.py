@@ -21,9 +21,9 @@ from livebase.bases.models import LiveBase, Organisation
 from livebase.catalog import service as catalog
 from livebase.catalog.models import Product
 from livebase.db import new_id, utcnow
-from livebase.images import store_image
 from livebase.shows import service as shows
 from livebase.shows.models import Show
+from livebase.uploads.images import store_image
 
 DEMO_PASSWORD = "livebase-demo"
 BASE_NAME = "北京朝阳直播电商基地"

@@ -22,7 +22,7 @@ from livebase.compliance import Verdict, check
 from livebase.compliance import service as moderation
 from livebase.db import new_id
 from livebase.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from livebase.images import StoredImage
+from livebase.uploads.images import StoredImage
 
 if TYPE_CHECKING:  # only named as a type: catalog goes through bases' service
     from livebase.bases.models import Organisation

@@ -19,6 +19,7 @@ from livebase.compliance import check
 from livebase.compliance import service as moderation
 from livebase.db import utcnow
 from livebase.errors import ApiError, Code, Forbidden, NotFound, ValidationFailed
+from livebase.shows import events
 from livebase.shows.models import ShelfItem, Show, ShowScript
 
 if TYPE_CHECKING:  # only named as a type: shows goes through bases' service
@@ -308,6 +309,8 @@ def do_set_shelf(db: Session, actor: Actor, show: Show, items: list[ShelfSpec]) 
     show.explaining_no = wanted[explained].no if explained in wanted else None
     db.flush()
     db.expire(show, ["shelf"])
+    if diff.changed:  # an unchanged shelf is nothing for the room to hear
+        events.notify_shelf(db, show, links=len(items))
     return diff
 
 
@@ -364,6 +367,7 @@ def do_set_explaining(db: Session, actor: Actor, show: Show, no: int | None) -> 
         raise ValidationFailed(f"There is no link {no} on the shelf.", loc="body.no")
     show.explaining_no = no
     db.flush()
+    events.notify_explaining(db, show)
     return show
 
 
@@ -386,6 +390,7 @@ def do_start(db: Session, actor: Actor, show: Show) -> bool:
     ended (409 ``show_ended``) — a reconnecting encoder never revives it."""
     if _transition(db, show, ("scheduled",), status="live", started_at=utcnow()):
         do_record(db, actor, "start", "show", show.id)
+        events.notify_started(db, show)
         return True
     if show.status == "ended":
         raise ShowEnded("The show has ended.")
@@ -400,6 +405,7 @@ def do_end(db: Session, actor: Actor, show: Show) -> bool:
     if not ended:
         raise ShowEnded("The show has already ended.")
     do_record(db, actor, "end", "show", show.id)
+    events.notify_ended(db, show)
     return True
 
 
