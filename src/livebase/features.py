@@ -111,6 +111,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("jobs", models="livebase.jobs.models"),
     # Who changed what (users and system actors); written by the other features' do_*.
     Feature("audit", models="livebase.audit.models"),
+    Feature("orders", models="livebase.orders.models"),
 )
 
 

@@ -309,8 +309,7 @@ def do_set_shelf(db: Session, actor: Actor, show: Show, items: list[ShelfSpec]) 
     show.explaining_no = wanted[explained].no if explained in wanted else None
     db.flush()
     db.expire(show, ["shelf"])
-    if diff.changed:  # an unchanged shelf is nothing for the room to hear
-        events.notify_shelf(db, show, links=len(items))
+    events.notify_shelf(db, show, links=len(items))
     return diff
 
 
