@@ -7,17 +7,23 @@ each code maps to); the handlers here turn every failure into
 
 from __future__ import annotations
 
+import json
+import secrets
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class ApiError(Exception):
     status = 400
-    code = "bad_request"
+    code = "malformed_json"
 
     def __init__(
         self,
@@ -92,7 +98,8 @@ class RateLimited(ApiError):
 
 
 _STATUS_CODES = {
-    400: "bad_request",
+    # The only 400s not raised as ApiError come from reading the body (see _http_error).
+    400: "malformed_json",
     401: "unauthenticated",
     403: "forbidden",
     404: "not_found",
@@ -105,7 +112,9 @@ _STATUS_CODES = {
 
 
 def _loc(parts: tuple[Any, ...] | list[Any]) -> str:
-    return ".".join(str(p) for p in parts)
+    # A location can carry a client's dict key, which may itself be what was refused (a
+    # lone surrogate): escape what UTF-8 cannot encode, or the error answer would fail too.
+    return ".".join(str(p) for p in parts).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -133,21 +142,100 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+# FastAPI reports a body that json cannot read as a generic 400 parse error whose cause
+# says why; each cause gets a sentence, all of them the contract's malformed_json.
+_UNREADABLE = {
+    UnicodeDecodeError: "The request body is not valid UTF-8 JSON.",
+    RecursionError: "The request body is nested too deeply.",
+    # int() refuses more than 4,300 digits (CPython's limit against quadratic parsing).
+    ValueError: "The request body holds a number too long to read.",
+}
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers, across all the routes that share it: Starlette's
+    own Allow names only the first route that matched the path (GET of GET/PATCH/DELETE)."""
+    methods: set[str] = set()
+    # FastAPI keeps included routers nested; a route context is one route as mounted.
+    for route in iter_route_contexts(request.app.router.routes):
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods |= set(route.methods or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
-        # FastAPI reports a JSON body that is not UTF-8 as a generic 400 parse error.
-        return JSONResponse(
-            {"error": "malformed_json", "detail": "The request body is not valid UTF-8 JSON."},
-            status_code=400,
-        )
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 400:
+        cause = exc.__cause__
+        for kind, sentence in _UNREADABLE.items():
+            if isinstance(cause, kind):
+                return JSONResponse({"error": "malformed_json", "detail": sentence}, 400)
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     code = _STATUS_CODES.get(exc.status_code, "error")
     detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     return JSONResponse(
-        {"error": code, "detail": detail},
-        status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
+        {"error": code, "detail": detail}, status_code=exc.status_code, headers=headers or None
     )
+
+
+class InternalErrorMiddleware:
+    """Any unhandled exception answers ``{"error": "internal_error", "detail",
+    "request_id"}`` (the id is the request log's, so a report can be found in the log).
+
+    Starlette's own last-resort handler answers plain text and then re-raises, and uvicorn
+    closes a connection whose app raised: the client's next request on it was reset. Here
+    the exception ends with the answer, so the connection lives on. Sits inside the request
+    log (which adds X-Request-Id to the answer) and outside the body limit (whose
+    too-large signal must pass through to it).
+    """
+
+    DETAIL = "Something went wrong on our side. Quote the request id when you report it."
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except Exception as exc:
+            if started or isinstance(exc, StarletteHTTPException):
+                raise  # half an answer is out (only closing tells the client), or not ours
+            headers = [(b"content-type", b"application/json")]
+            request_id = structlog.contextvars.get_contextvars().get("request_id")
+            if request_id is None:  # not under the request log: name the answer ourselves
+                request_id = secrets.token_hex(6)
+                structlog.contextvars.bind_contextvars(request_id=request_id)
+                headers.append((b"x-request-id", request_id.encode()))
+            structlog.get_logger("livebase.errors").exception(
+                "unhandled error", method=scope.get("method"), path=scope.get("path")
+            )
+            body = json.dumps(
+                {"error": "internal_error", "detail": self.DETAIL, "request_id": request_id}
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [*headers, (b"content-length", str(len(body)).encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -22,11 +22,16 @@ from livebase.bases.models import (
 )
 from livebase.db import utcnow
 from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
+from livebase.paging import keyset
 
 # ASCII digits only (`\d` would take full-width ０１０１) and matched with fullmatch (`$`
 # would let a trailing newline through): these codes go verbatim into customs messages.
 CUSTOMS_CODE_RE = re.compile(r"[0-9]{4}")
 EMS_NO_RE = re.compile(r"[A-Z][0-9]{4}[A-Z][0-9]{6}")
+# Pending applications one person may have at one base: a brand and an agency of a group
+# with room for a correction, while an operator's queue cannot be flooded (one merchant
+# once filed 245). Two requests racing past the count may make it one more; harmless.
+MAX_PENDING_APPLICATIONS = 3
 
 
 def get_base(db: Session, base_id: str) -> LiveBase:
@@ -47,8 +52,12 @@ def find_org(db: Session, org_id: str) -> Organisation | None:
     return db.get(Organisation, org_id)
 
 
-def list_bases(db: Session) -> list[LiveBase]:
-    return list(db.scalars(select(LiveBase).order_by(LiveBase.created_at)))
+def list_bases(
+    db: Session, *, limit: int | None = None, cursor: str | None = None
+) -> list[LiveBase]:
+    """Oldest first, as the bases were founded (ids are time-ordered)."""
+    q = keyset(select(LiveBase), LiveBase.id, limit=limit, cursor=cursor, newest_first=False)
+    return list(db.scalars(q))
 
 
 def do_create_base(db: Session, name: str, district: str, description: str = "") -> LiveBase:
@@ -141,13 +150,12 @@ def do_create_org(
     return org
 
 
-def list_orgs(db: Session, base_id: str) -> list[Organisation]:
+def list_orgs(
+    db: Session, base_id: str, *, limit: int | None = None, cursor: str | None = None
+) -> list[Organisation]:
+    q = select(Organisation).where(Organisation.base_id == base_id)
     return list(
-        db.scalars(
-            select(Organisation)
-            .where(Organisation.base_id == base_id)
-            .order_by(Organisation.created_at)
-        )
+        db.scalars(keyset(q, Organisation.id, limit=limit, cursor=cursor, newest_first=False))
     )
 
 
@@ -170,6 +178,20 @@ def do_apply(
     if pending:
         raise ApiError(
             "You already have a pending application with that name.", code="conflict", status=409
+        )
+    waiting = db.scalar(
+        select(func.count(Application.id)).where(
+            Application.base_id == base_id,
+            Application.applicant_id == principal.id,
+            Application.status == "pending",
+        )
+    )
+    if (waiting or 0) >= MAX_PENDING_APPLICATIONS:
+        raise ApiError(
+            f"You already have {MAX_PENDING_APPLICATIONS} applications waiting for this base's "
+            "decision; wait for one to be decided before applying again.",
+            code="conflict",
+            status=409,
         )
     app = Application(
         base_id=base_id,
@@ -223,13 +245,17 @@ def list_applications(
     return list(db.scalars(q.order_by(Application.id.desc()).limit(limit + 1)))
 
 
-def list_my_applications(db: Session, principal: Principal) -> list[tuple[Application, str]]:
+def list_my_applications(
+    db: Session, principal: Principal, *, limit: int | None = None, cursor: str | None = None
+) -> list[tuple[Application, str]]:
     """The applicant's own applications, newest first, with the base's name."""
-    rows = db.execute(
+    q = (
         select(Application, LiveBase.name)
         .join(LiveBase, LiveBase.id == Application.base_id)
         .where(Application.applicant_id == principal.id)
-        .order_by(Application.id.desc())
+    )
+    rows = db.execute(
+        keyset(q, Application.id, limit=limit, cursor=cursor, newest_first=True)
     ).all()
     return [(app, name) for app, name in rows]
 
@@ -275,14 +301,22 @@ def do_create_warehouse(
     return wh
 
 
-def list_warehouses(db: Session, principal: Principal, base_id: str) -> list[Warehouse]:
+def list_warehouses(
+    db: Session,
+    principal: Principal,
+    base_id: str,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> list[Warehouse]:
     get_base(db, base_id)
     if not any(
         principal.has(r, base_id=base_id)
         for r in ("operator", "moderator", "merchant", "agency", "host")
     ):
         raise Forbidden("Warehouses are listed to the base's staff.")
-    return list(db.scalars(select(Warehouse).where(Warehouse.base_id == base_id)))
+    q = select(Warehouse).where(Warehouse.base_id == base_id)
+    return list(db.scalars(keyset(q, Warehouse.id, limit=limit, cursor=cursor, newest_first=False)))
 
 
 def get_warehouse(db: Session, warehouse_id: str) -> Warehouse | None:
@@ -311,13 +345,14 @@ def do_create_pickup_counter(
     return counter
 
 
-def list_pickup_counters(db: Session, base_id: str) -> list[PickupCounter]:
+def list_pickup_counters(
+    db: Session, base_id: str, *, limit: int | None = None, cursor: str | None = None
+) -> list[PickupCounter]:
     """Public: buyers choose where to pick up."""
     get_base(db, base_id)
+    q = select(PickupCounter).where(PickupCounter.base_id == base_id)
     return list(
-        db.scalars(
-            select(PickupCounter).where(PickupCounter.base_id == base_id).order_by(PickupCounter.id)
-        )
+        db.scalars(keyset(q, PickupCounter.id, limit=limit, cursor=cursor, newest_first=False))
     )
 
 
