@@ -161,8 +161,6 @@ def _allowed_methods(request: Request) -> str:
         match, _ = route.matches({**request.scope, "method": "GET"})
         if match != Match.NONE:
             methods |= set(route.methods or ())
-    if "GET" in methods:
-        methods.add("HEAD")
     return ", ".join(sorted(methods))
 
 
