@@ -86,6 +86,8 @@ RATE_LIMITED = {
     ("POST", "/api/v1/auth/tokens"),
     ("POST", "/api/v1/moderation/checks"),
 }
+# Statuses a route's service answers on its own, beyond what its dependencies say.
+OWN_STATUSES = {("POST", "/api/v1/auth/tokens"): {401}}  # bad_credentials
 UPLOAD_BODY: dict[str, Any] = {
     "required": True,
     "content": {
@@ -137,6 +139,7 @@ def _statuses(route: RouteContext, method: str) -> set[int]:
             out.add(403)
     if (method, route.path_format) in RATE_LIMITED:
         out.add(429)
+    out |= OWN_STATUSES.get((method, route.path_format or ""), set())
     return out
 
 
