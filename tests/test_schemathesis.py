@@ -45,9 +45,9 @@ from livebase.settings import Settings
 from tests.conftest import REDIS_URL, World, _drop_pg_database, _fresh_pg_database, build_world
 from tests.live_server import in_thread
 
-# Examples per operation and actor: 49 operations × 2 actors × 6 stays near a minute on a
+# Examples per operation and actor: 49 operations × 2 actors × 4 stays near a minute on a
 # shared two-core machine, and a fixed seed makes a failure reproducible.
-EXAMPLES = 6
+EXAMPLES = 4
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
