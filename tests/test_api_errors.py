@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 from collections.abc import Iterator
@@ -18,10 +19,14 @@ from typing import Any
 
 import httpx
 import pytest
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from livebase.app import create_app
+from livebase.catalog.models import Sku
 from livebase.runtime import Runtime
 from tests.conftest import World, product_body
 from tests.live_server import cli_serve, in_thread, livebase_env, migrate
@@ -168,3 +173,32 @@ def test_a_lone_surrogate_in_sku_attrs_is_refused_and_the_catalog_stays_readable
     assert one.status_code == 200 and len(one.json()["skus"]) == 2
     mine = client.get("/api/v1/products", params={"status": "deleted"}, headers=auth)
     assert mine.status_code == 200
+
+
+def _migration(name: str) -> Any:
+    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_migration_repairs_a_surrogate_stored_before_the_fix(
+    client: TestClient, world: World, rt: Runtime
+) -> None:
+    # Given a SKU stored as the old code stored it (the JSON escape of a lone surrogate)...
+    r = client.post(
+        "/api/v1/products", json=product_body(world.brand_a1), headers=world["merchant_a1"].auth
+    )
+    product = r.json()
+    with rt.engine.begin() as conn:
+        conn.execute(
+            update(Sku).where(Sku.id == product["skus"][0]["id"]).values(attrs={"颜色": "红\udfff"})
+        )
+    assert client.get(f"/api/v1/products/{product['id']}").status_code == 500
+    # ...the migration replaces it, and the product answers again.
+    with rt.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+        _migration("0004_api_storable_text").upgrade()
+    r = client.get(f"/api/v1/products/{product['id']}")
+    assert r.status_code == 200 and r.json()["skus"][0]["attrs"] == {"颜色": "红\ufffd"}
