@@ -206,3 +206,11 @@ def test_every_text_field_of_every_request_body_is_held_to_the_text_rules(
         if not any(getattr(m, "func", None) in _RULES for m in metadata)
     ]
     assert unchecked == []
+
+
+def test_lists_document_the_page_shape(doc: dict[str, Any]) -> None:
+    page = _schema(doc, "Page")
+    assert page["required"] == ["items", "next_cursor"]
+    for path in ["/api/v1/products", "/api/v1/bases", "/api/v1/me/applications"]:
+        ok = doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        assert ok["schema"] == {"$ref": "#/components/schemas/Page"}, path

@@ -196,9 +196,12 @@ def page_of(prefix: str) -> Callable[..., Page]:
         str | None,
         Query(pattern=f"^{prefix}_{_ID_BODY}$", description="The next_cursor of a page."),
     ]
+    PAGE_DEPENDENCIES.add(dependency)
     return dependency
 
 
+# Every page_of dependency made: the OpenAPI document gives their routes the Page schema.
+PAGE_DEPENDENCIES: set[Callable[..., Page]] = set()
 # Any kind of id, for lists whose items are not of one kind.
 PageDep = Annotated[Page, Depends(page_of("[a-z]{2,5}"))]
 

@@ -45,6 +45,23 @@ ERROR_SCHEMA: dict[str, Any] = {
         "request_id": {"type": "string", "description": "For internal_error: in the log."},
     },
 }
+PAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A page of a list (DESIGN §4): pass next_cursor as ?cursor= for the next.",
+    "required": ["items", "next_cursor"],
+    "properties": {
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id"],
+                "properties": {"id": {"type": "string"}},
+            },
+        },
+        "next_cursor": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    },
+    "additionalProperties": False,
+}
 FIELD_ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["loc", "msg"],
@@ -143,6 +160,11 @@ def _statuses(route: RouteContext, method: str) -> set[int]:
     return out
 
 
+def _is_list(route: RouteContext) -> bool:
+    """A route that pages: one of its dependencies is an ``http.page_of`` dependency."""
+    return any(call in http.PAGE_DEPENDENCIES for call in _calls(route.dependant))
+
+
 def _security(route: RouteContext) -> list[dict[str, list[str]]] | None:
     calls = set(_calls(route.dependant))
     if http.current_principal in calls:
@@ -165,6 +187,7 @@ def build_document(app: FastAPI) -> dict[str, Any]:
         schemas.pop(unused, None)
     schemas["Error"] = ERROR_SCHEMA
     schemas["FieldError"] = FIELD_ERROR_SCHEMA
+    schemas["Page"] = PAGE_SCHEMA
     components["responses"] = {
         name: {
             "description": description,
@@ -192,6 +215,10 @@ def build_document(app: FastAPI) -> dict[str, Any]:
                 operation["security"] = security
             if http.require_multipart in set(_calls(route.dependant)):
                 operation["requestBody"] = UPLOAD_BODY
+            if _is_list(route) and "200" in responses:
+                responses["200"]["content"]["application/json"]["schema"] = {
+                    "$ref": "#/components/schemas/Page"
+                }
     return doc
 
 
