@@ -73,6 +73,12 @@ def _shows(client: TestClient, world: World) -> None:
         _post(client, world, "host_a1", "/api/v1/shows", body)
 
 
+def _members(client: TestClient, world: World) -> None:
+    """The agency has its staff member and a host; three more hosts sign."""
+    for i in range(3):
+        world.add_user(f"signed{i}", "host", base_id=world.base_a, org_id=world.agency_a)
+
+
 def _nothing(client: TestClient, world: World) -> None:
     """The world has three organisations in base A already."""
 
@@ -120,6 +126,14 @@ LISTS = [
         "op_a",
         "app",
         _base_applications,
+        lambda w: 5,
+    ),
+    Listing(
+        "members",
+        lambda w: f"/api/v1/orgs/{w.agency_a}/members",
+        "agency_a",
+        "rg",
+        _members,
         lambda w: 5,
     ),
     Listing("products", lambda w: "/api/v1/products", None, "prd", _products, lambda w: 5),

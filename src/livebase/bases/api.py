@@ -21,6 +21,7 @@ ApplicationPage = Annotated[Page, Depends(page_of("app"))]
 BasePage = Annotated[Page, Depends(page_of("base"))]
 OrgPage = Annotated[Page, Depends(page_of("org"))]
 CounterPage = Annotated[Page, Depends(page_of("pc"))]
+MemberPage = Annotated[Page, Depends(page_of("rg"))]
 WarehousePage = Annotated[Page, Depends(page_of("wh"))]
 
 router = APIRouter(prefix="/api/v1", tags=["bases"], dependencies=[Depends(require_json)])
@@ -144,8 +145,9 @@ def list_warehouses(base_id: str, me: Me, db: DB, page: WarehousePage) -> dict[s
 
 
 @router.get("/orgs/{org_id}/members")
-def list_members(org_id: str, me: Me, db: DB) -> dict[str, Any]:
-    return {"items": [asdict(m) for m in service.list_members(db, me, org_id)], "next_cursor": None}
+def list_members(org_id: str, me: Me, db: DB, page: MemberPage) -> dict[str, Any]:
+    rows = service.list_members(db, me, org_id, limit=page.limit, cursor=page.cursor)
+    return paged([asdict(m) for m in rows], page)
 
 
 @router.post("/orgs/{org_id}/members", status_code=201)

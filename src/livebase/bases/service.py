@@ -384,25 +384,40 @@ MEMBER_ROLES = {"brand": ("merchant", "host"), "agency": ("agency", "host")}
 
 @dataclass(frozen=True)
 class Member:
+    id: str  # the membership (the role grant), what the members list pages by
     user_id: str
     username: str
     display_name: str
     role: str
 
 
-def list_members(db: Session, principal: Principal, org_id: str) -> list[Member]:
+def list_members(
+    db: Session,
+    principal: Principal,
+    org_id: str,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> list[Member]:
+    """Members in the order they joined."""
     org = get_org(db, org_id)
     if not (is_org_member(principal, org_id) or principal.has("operator", base_id=org.base_id)):
         raise NotFound(f"No organisation {org_id}.")
     from livebase.accounts.models import RoleGrant
 
-    rows = db.execute(
-        select(RoleGrant.role, User.id, User.username, User.display_name)
+    q = (
+        select(
+            RoleGrant.id.label("grant_id"),
+            RoleGrant.role,
+            User.id,
+            User.username,
+            User.display_name,
+        )
         .join(User, User.id == RoleGrant.user_id)
         .where(RoleGrant.org_id == org_id)
-        .order_by(RoleGrant.role, User.username)
-    ).all()
-    return [Member(r.id, r.username, r.display_name, r.role) for r in rows]
+    )
+    rows = db.execute(keyset(q, RoleGrant.id, limit=limit, cursor=cursor, newest_first=False)).all()
+    return [Member(r.grant_id, r.id, r.username, r.display_name, r.role) for r in rows]
 
 
 def do_add_member(
@@ -422,5 +437,5 @@ def do_add_member(
     user = user_by_username(db, username)
     if user is None:
         raise ValidationFailed(f"No user {username}.", loc="body.username")
-    do_grant(db, user, role, base_id=org.base_id, org_id=org.id)
-    return Member(user.id, user.username, user.display_name, role)
+    grant = do_grant(db, user, role, base_id=org.base_id, org_id=org.id)
+    return Member(grant.id, user.id, user.username, user.display_name, role)
