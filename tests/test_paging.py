@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from livebase.bases import service as bases
-from tests.conftest import World, product_body
+from tests.conftest import SYSTEM_TESTS, World, product_body
 
 Make = Callable[[TestClient, World], None]
 
@@ -29,7 +29,7 @@ def _post(client: TestClient, world: World, actor: str, path: str, body: dict[st
 def _bases(client: TestClient, world: World) -> None:
     with world.rt.sessions() as db, db.begin():
         for i in range(3):
-            bases.do_create_base(db, f"基地{i}", "海淀区")
+            bases.do_create_base(db, SYSTEM_TESTS, f"基地{i}", "海淀区")
 
 
 def _counters(client: TestClient, world: World) -> None:
@@ -175,7 +175,7 @@ def test_a_list_pages_through_every_item_once(
 def test_the_default_page_is_20_items(client: TestClient, world: World) -> None:
     with world.rt.sessions() as db, db.begin():
         for i in range(23):
-            bases.do_create_base(db, f"基地{i}", "海淀区")
+            bases.do_create_base(db, SYSTEM_TESTS, f"基地{i}", "海淀区")
     page = client.get("/api/v1/bases").json()
     assert len(page["items"]) == 20 and page["next_cursor"] is not None
 

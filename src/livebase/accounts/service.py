@@ -13,10 +13,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from livebase.accounts.actors import Actor
 from livebase.accounts.models import ROLES, AuthToken, RoleGrant, User
 from livebase.accounts.security import hash_password, new_token, token_digest, verify_password
+from livebase.audit.service import do_record
 from livebase.db import utcnow
-from livebase.errors import ApiError, BadCredentials, Forbidden, RateLimited, ValidationFailed
+from livebase.errors import ApiError, BadCredentials, Code, Forbidden, RateLimited, ValidationFailed
+from livebase.paging import keyset
 from livebase.ratelimit import RateLimiter
 from livebase.settings import Settings
 
@@ -93,7 +96,7 @@ def do_register(db: Session, username: str, password: str, display_name: str | N
     check_username(username)
     check_password(password)
     if db.scalar(select(User.id).where(User.username == username)):
-        raise ApiError("That username is taken.", code="username_taken", status=409)
+        raise ApiError("That username is taken.", code=Code.USERNAME_TAKEN)
     user = User(
         username=username,
         display_name=(display_name or username).strip()[:64] or username,
@@ -103,7 +106,7 @@ def do_register(db: Session, username: str, password: str, display_name: str | N
     try:
         db.flush()
     except IntegrityError as exc:  # a concurrent registration won the race
-        raise ApiError("That username is taken.", code="username_taken", status=409) from exc
+        raise ApiError("That username is taken.", code=Code.USERNAME_TAKEN) from exc
     return user
 
 
@@ -192,6 +195,7 @@ def resolve_token(db: Session, raw: str, *, kind: str) -> Principal | None:
 
 def do_grant(
     db: Session,
+    actor: Actor,
     user: User,
     role: str,
     *,
@@ -226,12 +230,41 @@ def do_grant(
         user_id=user.id, role=role, base_id=base_id, org_id=org_id, counter_id=counter_id
     )
     db.add(grant)
+    do_record(
+        db,
+        actor,
+        "grant",
+        "user",
+        user.id,
+        role=role,
+        base_id=base_id,
+        org_id=org_id,
+        counter_id=counter_id,
+    )
     db.flush()
     return grant
 
 
 def user_by_username(db: Session, username: str) -> User | None:
     return db.scalar(select(User).where(User.username == username))
+
+
+def get_user(db: Session, user_id: str) -> User | None:
+    return db.get(User, user_id)
+
+
+def org_members(
+    db: Session, org_id: str, *, limit: int | None = None, cursor: str | None = None
+) -> list[tuple[str, str, User]]:
+    """(grant id, role, user) for every grant scoped to the organisation, in the order
+    they were given; pages by grant id."""
+    q = (
+        select(RoleGrant.id, RoleGrant.role, User)
+        .join(User, User.id == RoleGrant.user_id)
+        .where(RoleGrant.org_id == org_id)
+    )
+    rows = db.execute(keyset(q, RoleGrant.id, limit=limit, cursor=cursor, newest_first=False))
+    return [(grant_id, role, user) for grant_id, role, user in rows.all()]
 
 
 def check_staff(principal: Principal, *roles: str) -> None:
