@@ -9,7 +9,7 @@ class RegisterIn(Body):
     # The same rule as accounts.service.USERNAME_RE, so the document shows it.
     username: Text = Field(pattern=r"^[a-z0-9_]{3,32}$")
     password: Text = Field(min_length=8, max_length=128)
-    display_name: Name | None = Field(default=None, min_length=1, max_length=64)
+    display_name: Name | None = Field(default=None, max_length=64)
 
 
 class TokenIn(Body):
