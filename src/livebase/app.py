@@ -23,10 +23,11 @@ from starlette.concurrency import run_in_threadpool
 from livebase import __version__
 from livebase.features import FEATURES, Feature, LoadedFeature, install, load
 from livebase.http import refuse_nul
-from livebase.http_errors import install_error_handlers
+from livebase.http_errors import InternalErrorMiddleware, install_error_handlers
 from livebase.jobs.service import Runner
 from livebase.logs import configure_logging, get_logger
 from livebase.middleware import BodyLimitMiddleware, RequestLogMiddleware
+from livebase.openapi import install_openapi
 from livebase.runtime import Runtime, build_runtime
 from livebase.settings import Settings
 
@@ -88,11 +89,13 @@ def create_app(
     )
     install_error_handlers(app)
     _routes(app, loaded)
+    install_openapi(app)
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/uploads", StaticFiles(directory=settings.uploads_dir), name="uploads")
     app.add_middleware(
         BodyLimitMiddleware, json_limit=settings.json_body_limit, upload_limit=settings.upload_limit
     )
+    app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(RequestLogMiddleware)
     configure_logging(settings.log_level, settings.log_json)
     return app

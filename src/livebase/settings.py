@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     session_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
 
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated
+    # addresses or networks, as uvicorn's forwarded_allow_ips takes them). None by default:
+    # trusting 127.0.0.1 would let any local process pick its own address and dodge the
+    # per-address sign-in limit.
+    trusted_proxies: str = ""
+
     json_body_limit: int = 1024 * 1024
     upload_limit: int = 10 * 1024 * 1024
 
