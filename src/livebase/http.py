@@ -4,14 +4,16 @@ signed-in principal, the client address, content-type and CSRF checks, and pagin
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from livebase.accounts.security import csrf_ok
 from livebase.accounts.service import Principal, resolve_token
+from livebase.admission import Overloaded
 from livebase.errors import (
     ApiError,
     Forbidden,
@@ -32,11 +34,24 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One session per request. Routes commit explicitly after the service call, so a
-    response is only sent once its change is durable; anything raised rolls back."""
-    with get_runtime(request).sessions() as session:
-        yield session
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One session per request that needs the database. Routes commit explicitly after the
+    service call, so a response is only sent once its change is durable; anything raised
+    rolls back.
+
+    Async on purpose: the request is admitted (or refused with 503 overloaded) in the
+    event loop, holding no thread while it waits, and only then gets a session; see
+    livebase.admission and docs/http.md "Under load"."""
+    rt = get_runtime(request)
+    async with rt.admission.slot():
+        session = rt.sessions()
+        try:
+            yield session
+        except PoolTimeout as exc:
+            # Only reachable when something outside admission drained the pool's reserve.
+            raise Overloaded("The server is busy: no database connection is free.") from exc
+        finally:
+            await rt.admission.close(session)
 
 
 def client_address(request: Request) -> str:
