@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -20,10 +20,9 @@ from starlette.concurrency import run_in_threadpool
 from livebase import __version__
 from livebase.compliance.sync import TermSync
 from livebase.errors import install_error_handlers
-from livebase.http import refuse_nul
 from livebase.jobs.service import Runner
 from livebase.logs import configure_logging, get_logger
-from livebase.middleware import BodyLimitMiddleware, RequestLogMiddleware
+from livebase.middleware import BodyLimitMiddleware, RefuseNulMiddleware, RequestLogMiddleware
 from livebase.runtime import Runtime, build_runtime
 from livebase.settings import Settings
 
@@ -67,12 +66,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
-        dependencies=[Depends(refuse_nul)],
     )
     install_error_handlers(app)
     _routes(app)
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/uploads", StaticFiles(directory=settings.uploads_dir), name="uploads")
+    app.add_middleware(RefuseNulMiddleware)
     app.add_middleware(
         BodyLimitMiddleware, json_limit=settings.json_body_limit, upload_limit=settings.upload_limit
     )
@@ -89,14 +88,11 @@ def _routes(app: FastAPI) -> None:
     from livebase.shows import api as shows_api
     from livebase.web import pages as web_pages
 
-    for module in (accounts_api, bases_api, catalog_api, shows_api, compliance_api):
-        app.include_router(module.router)
-        if hasattr(module, "uploads"):
-            app.include_router(module.uploads)
-    web_pages.install(app)
-
+    # The probes first: routes are matched in order, one regex each, and a load
+    # balancer's /healthz should not walk every feature's routes (docs/http.md).
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
+        # async: it touches nothing that blocks, so it needs no trip through the threadpool.
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)
@@ -122,3 +118,9 @@ def _routes(app: FastAPI) -> None:
         return JSONResponse(
             {"error": "not_ready", "detail": "A dependency is down.", **body}, status_code=503
         )
+
+    for module in (accounts_api, bases_api, catalog_api, shows_api, compliance_api):
+        app.include_router(module.router)
+        if hasattr(module, "uploads"):
+            app.include_router(module.uploads)
+    web_pages.install(app)

@@ -17,10 +17,8 @@ from livebase.admission import Overloaded
 from livebase.errors import (
     ApiError,
     Forbidden,
-    NotFound,
     Unauthenticated,
     UnsupportedMediaType,
-    ValidationFailed,
 )
 from livebase.runtime import Runtime
 
@@ -152,15 +150,6 @@ async def require_empty_body(request: Request) -> None:
 
 
 NO_BODY = Depends(require_empty_body)
-
-
-def refuse_nul(request: Request) -> None:
-    """A NUL character in a path or query value is refused here: no id contains one, and
-    PostgreSQL cannot even compare a string holding one (the driver raises: a 500)."""
-    if any("\x00" in str(v) for v in request.path_params.values()):
-        raise NotFound("No such resource.")
-    if any("\x00" in k or "\x00" in v for k, v in request.query_params.multi_items()):
-        raise ValidationFailed("Query parameters must not contain NUL characters.", loc="query")
 
 
 def require_multipart(request: Request) -> None:
