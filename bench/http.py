@@ -198,6 +198,7 @@ def _cpu_seconds(pid: int) -> float:
 def _ms(text: str) -> float:
     found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
     if found is None:  # wrk prints -nan when nothing was answered
+        print(f"(unparsed wrk latency {text!r})", file=sys.stderr)
         return float("nan")
     value, unit = found.groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}[unit]
@@ -273,6 +274,17 @@ def _pyload(
     return Result(out["rps"], out["p50"], out["p99"], out["non_2xx"], out["errors"])
 
 
+def settle(pid: int, bound: float = 15.0) -> None:
+    """Wait until the server has worked off what the previous run left queued (its CPU
+    use drops below a tenth of a core), so one run's backlog is not the next one's."""
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        before = _cpu_seconds(pid)
+        time.sleep(0.25)
+        if _cpu_seconds(pid) - before < 0.025:
+            return
+
+
 def load(
     url: str,
     clients: int,
@@ -282,6 +294,7 @@ def load(
     headers: dict[str, str] | None = None,
 ) -> Result:
     run = _wrk if shutil.which("wrk") else _pyload
+    settle(pid)
     before = _cpu_seconds(pid)
     result = run(url, clients, seconds, headers or {}, cpu)
     spent = _cpu_seconds(pid) - before
