@@ -21,8 +21,9 @@ WAIT_BOUND_S = 10.0
 
 
 def _runtime(rt: Runtime, engine: Any = None, **settings: Any) -> Runtime:
+    # A sessionmaker of its own: a Runtime binds its event dispatcher to its sessions.
     engine = engine or rt.engine
-    sessions = build_sessionmaker(engine) if engine is not rt.engine else rt.sessions
+    sessions = build_sessionmaker(engine)
     return Runtime(rt.settings.model_copy(update=settings), engine, sessions, rt.limiter, rt.redis)
 
 

@@ -13,21 +13,13 @@ A waiting request holds neither a thread nor a connection. See docs/http.md.
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
 from sqlalchemy.orm import Session
 
-from livebase.errors import ApiError
-
-
-class Overloaded(ApiError):
-    status, code = 503, "overloaded"
-
-    def __init__(self, detail: str, *, retry_after: float = 1) -> None:
-        super().__init__(detail, headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+from livebase.errors import Overloaded
 
 
 class Admission:

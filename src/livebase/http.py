@@ -1,5 +1,6 @@
 """Request plumbing shared by every feature's routes: the database session, the
-signed-in principal, the client address, content-type and CSRF checks, and pagination."""
+signed-in principal (resolved by ``accounts.web``), the client address, content-type
+checks, and pagination."""
 
 from __future__ import annotations
 
@@ -11,20 +12,17 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
-from livebase.accounts.security import csrf_ok
-from livebase.accounts.service import Principal, resolve_token
-from livebase.admission import Overloaded
+from livebase.accounts.service import Principal
+from livebase.accounts.web import SESSION_COOKIE as SESSION_COOKIE  # re-exported for pages
+from livebase.accounts.web import UNSAFE_METHODS, request_principal
 from livebase.errors import (
     ApiError,
-    Forbidden,
+    Code,
+    Overloaded,
     Unauthenticated,
     UnsupportedMediaType,
 )
 from livebase.runtime import Runtime
-
-SESSION_COOKIE = "lb_session"
-CSRF_HEADER = "X-CSRF-Token"
-_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -58,40 +56,14 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    if header:
-        raise Unauthenticated("The Authorization header must be `Bearer <token>`.")
-    return None
-
-
 def optional_principal(
     request: Request, db: Annotated[Session, Depends(get_db)]
 ) -> Principal | None:
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    raw = _bearer(request)
-    if raw is not None:
-        principal = resolve_token(db, raw, kind="api")
-        if principal is None:
-            raise Unauthenticated("The token is invalid, expired or revoked.")
-    else:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        principal = resolve_token(db, cookie, kind="session") if cookie else None
-        if (
-            principal is not None
-            and request.method in _UNSAFE
-            and request.url.path.startswith("/api/")
-        ):
-            # A cookie rides along on cross-site requests; an API write authenticated by
-            # it must prove it came from our own pages.
-            secret = get_runtime(request).settings.secret_key
-            if not csrf_ok(secret, cookie or "", request.headers.get(CSRF_HEADER)):
-                raise Forbidden("A cookie-authenticated write needs the X-CSRF-Token header.")
+    secret = get_runtime(request).settings.secret_key
+    principal = request_principal(request, db, secret, api=True)
     request.state.principal = principal
     return principal
 
@@ -106,7 +78,7 @@ def current_principal(
 
 def require_json(request: Request) -> None:
     """JSON endpoints answer another content type with 415 before reading the body."""
-    if request.method not in _UNSAFE:
+    if request.method not in UNSAFE_METHODS:
         return
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     has_body = request.headers.get("content-length", "0") != "0" or bool(
@@ -134,17 +106,14 @@ async def require_empty_body(request: Request) -> None:
     try:
         value = json.loads(raw)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-        raise ApiError(
-            "The request body is not valid JSON.", code="malformed_json", status=400
-        ) from exc
+        raise ApiError("The request body is not valid JSON.", code=Code.MALFORMED_JSON) from exc
     if value is None or value == {}:
         return
     names = list(value) if isinstance(value, dict) else []
     fields = [{"loc": f"body.{name}", "msg": "Extra inputs are not permitted"} for name in names]
     raise ApiError(
         "This command takes no body.",
-        code="validation_failed",
-        status=422,
+        code=Code.VALIDATION_FAILED,
         fields=fields or [{"loc": "body", "msg": "This command takes no body."}],
     )
 
@@ -189,4 +158,4 @@ def paged(items: list[dict[str, object]], page: Page) -> dict[str, object]:
 
 
 def body_error(detail: str) -> ApiError:
-    return ApiError(detail, code="validation_failed", status=422)
+    return ApiError(detail, code=Code.VALIDATION_FAILED)

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from livebase.errors import ApiError, NotFound, PayloadTooLarge, ValidationFailed
+from livebase.http_errors import http_status
 from livebase.logs import log_request
 
 
@@ -99,7 +100,7 @@ async def _send_json(send: Send, error: ApiError) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": error.status,
+            "status": http_status(error),
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),

@@ -125,6 +125,9 @@ class SkuRow:
     price: str = ""
     stock: str = ""
     code: str = ""
+    # The stock the form showed: a changed figure is applied as the difference to it, so
+    # units sold while the form was open are not put back on sale.
+    stock_read: str = ""
 
 
 @dataclass
@@ -151,7 +154,14 @@ def _form_of(product: Product) -> ProductForm:
             "warehouse_id": product.warehouse_id or "",
         }
     rows = [
-        SkuRow(s.id, attrs_text(s.attrs), yuan_input(s.price_fen), str(s.stock), s.code or "")
+        SkuRow(
+            s.id,
+            attrs_text(s.attrs),
+            yuan_input(s.price_fen),
+            str(s.stock),
+            s.code or "",
+            str(s.stock),
+        )
         for s in product.skus
     ]
     rows.append(SkuRow())  # a blank row for a new variant; "add a SKU" copies it
@@ -198,7 +208,7 @@ def _editor(
 class _Parsed:
     title: str
     description: str
-    skus: list[tuple[str, catalog.SkuSpec]]
+    skus: list[tuple[str, catalog.SkuSpec, int | None]]
     cross_border: catalog.CrossBorder | None
 
 
@@ -206,7 +216,7 @@ def _parse(form: ProductForm) -> _Parsed:
     title = form.title.strip()
     if not 1 <= len(title) <= 120:
         raise ValidationFailed("A title is 1–120 characters.", loc="title")
-    skus: list[tuple[str, catalog.SkuSpec]] = []
+    skus: list[tuple[str, catalog.SkuSpec, int | None]] = []
     for n, row in enumerate(form.rows):
         if not (row.sku_id or row.attrs.strip() or row.price.strip() or row.stock.strip()):
             continue  # an untouched blank row
@@ -216,7 +226,8 @@ def _parse(form: ProductForm) -> _Parsed:
             stock=parse_count(row.stock, f"sku_stock.{n}"),
             code=row.code.strip()[:64] or None,
         )
-        skus.append((row.sku_id, spec))
+        read = row.stock_read.strip()
+        skus.append((row.sku_id, spec, int(read) if read.isdigit() and read.isascii() else None))
     if not skus:
         raise ValidationFailed(
             "A product needs at least one SKU with a price and stock.", loc="sku_price.0"
@@ -259,6 +270,7 @@ class EditorFields:
         sku_price: FormList = [],  # noqa: B006 (FastAPI copies defaults)
         sku_stock: FormList = [],  # noqa: B006 (FastAPI copies defaults)
         sku_code: FormList = [],  # noqa: B006 (FastAPI copies defaults)
+        sku_stock_read: FormList = [],  # noqa: B006 (FastAPI copies defaults)
         cb_enabled: FormText = "",
         hs_code: FormText = "",
         origin_country: FormText = "",
@@ -271,6 +283,7 @@ class EditorFields:
         self.title, self.description = title, description
         self.sku_id, self.sku_attrs, self.sku_code = sku_id, sku_attrs, sku_code
         self.sku_price, self.sku_stock = sku_price, sku_stock
+        self.sku_stock_read = sku_stock_read
         self.cb_enabled = cb_enabled == "1"
         self.cb = {
             "hs_code": hs_code,
@@ -298,6 +311,7 @@ class EditorFields:
                 at(self.sku_price, i),
                 at(self.sku_stock, i),
                 at(self.sku_code, i),
+                at(self.sku_stock_read, i),
             )
             for i in range(count)
         ]
@@ -327,13 +341,14 @@ def create_product(
     form = fields.form(org_id)
     try:
         parsed = _parse(form)
+        catalog.check_create_product(db, me, org_id)
         product = catalog.do_create_product(
             db,
             me,
             org_id,
             parsed.title,
             parsed.description,
-            [spec for _, spec in parsed.skus],
+            [spec for _, spec, _ in parsed.skus],
             parsed.cross_border,
         )
     except ValidationFailed as exc:
@@ -345,7 +360,7 @@ def create_product(
 
 @router.get("/merchant/products/{product_id}", response_class=HTMLResponse)
 def edit_product(request: Request, product_id: str, db: DB, me: SignedIn) -> Response:
-    product = catalog.get_managed_product(db, me, product_id)
+    product = catalog.check_manage_product(db, me, product_id)
     if product.status == "deleted":  # nothing left to edit; the API still shows the record
         raise NotFound(f"No product {product_id}.")
     return _editor(request, db, me, _form_of(product), product, _brands(db, me))
@@ -360,21 +375,26 @@ def _apply_edit(db: DB, me: Principal, product: Product, parsed: _Parsed) -> Non
     catalog.do_update_product(
         db,
         me,
-        product.id,
+        product,
         title=title,
         description=description,
         cross_border=parsed.cross_border,
         cross_border_given=True,
     )
     known = {s.id: s for s in product.skus}
-    for sku_id, spec in parsed.skus:
+    for sku_id, spec, read in parsed.skus:
         sku = known.get(sku_id)
         if not sku_id:
-            catalog.do_add_sku(db, me, product.id, spec)
+            catalog.do_add_sku(db, me, product, spec)
         elif sku is None:
             raise ValidationFailed("That SKU is not part of this product.", loc="sku_id")
-        elif (sku.price_fen, sku.stock) != (spec.price_fen, spec.stock):
-            catalog.do_update_sku(db, me, sku_id, spec.price_fen, spec.stock)
+        else:
+            # Without the figure the form showed (an old form), compare with now.
+            shown = sku.stock if read is None else read
+            price = spec.price_fen if spec.price_fen != sku.price_fen else None
+            stock = catalog.StockEdit(spec.stock, read=shown) if spec.stock != shown else None
+            if price is not None or stock is not None:
+                catalog.do_update_sku(db, me, sku, price, stock)
 
 
 @router.post("/merchant/products/{product_id}", response_class=HTMLResponse)
@@ -382,7 +402,7 @@ def update_product(
     request: Request, product_id: str, db: DB, me: SignedIn, fields: Fields
 ) -> Response:
     check_form_csrf(request, me, fields.csrf_token)
-    product = catalog.get_managed_product(db, me, product_id)
+    product = catalog.check_manage_product(db, me, product_id)
     attrs_of = {s.id: attrs_text(s.attrs) for s in product.skus}
     attrs = [
         attrs_of.get(i, "") if i else (fields.sku_attrs[n] if n < len(fields.sku_attrs) else "")
@@ -393,7 +413,7 @@ def update_product(
         _apply_edit(db, me, product, _parse(form))
     except ValidationFailed as exc:
         db.rollback()
-        product = catalog.get_managed_product(db, me, product_id)
+        product = catalog.check_manage_product(db, me, product_id)
         return _editor(request, db, me, form, product, _brands(db, me), exc)
     db.commit()
     return redirect(f"/merchant/products/{product_id}?saved=1")
@@ -404,6 +424,6 @@ def delete_product(
     request: Request, product_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    catalog.do_delete_product(db, me, product_id)
+    catalog.do_delete_product(db, me, catalog.check_manage_product(db, me, product_id))
     db.commit()
     return redirect("/merchant/products?deleted=1")

@@ -76,14 +76,15 @@ def get_item(item_id: str, me: Me, db: DB) -> dict[str, Any]:
 
 @router.post("/items/{item_id}/approve", dependencies=[NO_BODY])
 def approve(item_id: str, me: Me, db: DB) -> dict[str, Any]:
-    item = moderation.do_decide(db, me, item_id, approve=True)
+    item = moderation.do_decide(db, me, moderation.check_decide(db, me, item_id), approve=True)
     db.commit()
     return item_out(item)
 
 
 @router.post("/items/{item_id}/reject")
 def reject(item_id: str, body: RejectIn, me: Me, db: DB) -> dict[str, Any]:
-    item = moderation.do_decide(db, me, item_id, approve=False, reason=body.reason)
+    item = moderation.check_decide(db, me, item_id)
+    moderation.do_decide(db, me, item, approve=False, reason=body.reason)
     db.commit()
     return item_out(item)
 
@@ -96,6 +97,7 @@ def list_terms(me: Me, db: DB) -> dict[str, Any]:
 
 @router.post("/terms", status_code=201)
 def add_term(body: TermIn, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
+    moderation.check_moderator(me)
     term = moderation.do_add_term(db, me, body.term, body.label, body.options)
     db.commit()
     sync_now(db, rt.settings)
@@ -104,6 +106,7 @@ def add_term(body: TermIn, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
 
 @router.delete("/terms/{term_id}", status_code=204, dependencies=[NO_BODY])
 def remove_term(term_id: str, me: Me, db: DB, rt: RuntimeDep) -> Response:
+    moderation.check_moderator(me)
     moderation.do_remove_term(db, me, term_id)
     db.commit()
     sync_now(db, rt.settings)

@@ -13,6 +13,7 @@ from livebase.compliance.sync import sync_now
 from livebase.compliance.wordlist import Term
 from livebase.errors import ApiError, ValidationFailed
 from livebase.http import DB, get_runtime
+from livebase.http_errors import http_status
 from livebase.web.render import CsrfField, PageRoute, SignedIn, check_form_csrf, redirect, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -71,8 +72,9 @@ def decide(
     check_form_csrf(request, user, csrf)
     if decision == "reject" and not reason.strip():
         raise ValidationFailed("A rejection needs a reason.", loc="reason")
+    item = moderation.check_decide(db, user, item_id)
     moderation.do_decide(
-        db, user, item_id, approve=decision == "approve", reason=reason.strip() or None
+        db, user, item, approve=decision == "approve", reason=reason.strip() or None
     )
     db.commit()
     return redirect("/moderation")
@@ -138,6 +140,7 @@ def add_term(
     if action:
         options.append(f"action={action}")
     try:
+        moderation.check_moderator(user)
         moderation.do_add_term(db, user, term, label, options)
     except ApiError as exc:
         db.rollback()
@@ -146,7 +149,7 @@ def add_term(
             request,
             "compliance/terms.html",
             user,
-            status_code=exc.status,
+            status_code=http_status(exc),
             terms=moderation.list_terms(db),
             labels=LABELS,
             flags=OPTION_FLAGS,
@@ -166,6 +169,7 @@ def remove_term(
     request: Request, term_id: str, db: DB, user: SignedIn, csrf: CsrfField
 ) -> Response:
     check_form_csrf(request, user, csrf)
+    moderation.check_moderator(user)
     moderation.do_remove_term(db, user, term_id)
     db.commit()
     sync_now(db, get_runtime(request).settings)

@@ -18,11 +18,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from livebase.accounts.actors import Actor, actor_name
 from livebase.accounts.service import Principal
 from livebase.compliance import LABELS, Verdict
 from livebase.compliance.models import ModerationItem, ModerationStat, ModerationTerm
 from livebase.db import utcnow
-from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
+from livebase.decisions import do_decide_pending
+from livebase.errors import Forbidden, NotFound, ValidationFailed
 
 Resolver = Callable[[Session, str, bool], None]
 _RESOLVERS: dict[str, Resolver] = {}
@@ -149,16 +151,16 @@ def get_item(db: Session, principal: Principal, item_id: str) -> ModerationItem:
     return item
 
 
+def check_decide(db: Session, principal: Principal, item_id: str) -> ModerationItem:
+    """An item the principal may decide: one of a base it moderates."""
+    return get_item(db, principal, item_id)
+
+
 def do_decide(
-    db: Session, principal: Principal, item_id: str, *, approve: bool, reason: str | None = None
+    db: Session, actor: Actor, item: ModerationItem, *, approve: bool, reason: str | None = None
 ) -> ModerationItem:
-    item = get_item(db, principal, item_id)
-    if item.status != "pending":
-        raise ApiError(f"The item is already {item.status}.", code="conflict", status=409)
-    item.status = "approved" if approve else "rejected"
-    item.reason = reason
-    item.decided_by = principal.id
-    item.decided_at = utcnow()
+    """Decide a pending item once and send the decision to the feature owning the text."""
+    do_decide_pending(db, item, actor=actor, approve=approve, reason=reason, what="The item")
     resolver = _RESOLVERS.get(item.subject_type)
     if resolver is not None:
         resolver(db, item.subject_id, approve)
@@ -173,9 +175,9 @@ def list_terms(db: Session) -> list[ModerationTerm]:
 
 
 def do_add_term(
-    db: Session, principal: Principal, term: str, label: str, options: list[str]
+    db: Session, actor: Actor, term: str, label: str, options: list[str]
 ) -> ModerationTerm:
-    check_moderator(principal)
+    """Add (or re-flag) a moderator's term; routes first check_moderator."""
     term = term.strip()
     if not term or "\t" in term or "\n" in term or len(term) > 64:
         raise ValidationFailed("A term is 1–64 characters on one line.", loc="body.term")
@@ -190,15 +192,14 @@ def do_add_term(
         select(ModerationTerm).where(ModerationTerm.term == term, ModerationTerm.label == label)
     )
     if row is None:
-        row = ModerationTerm(term=term, label=label, created_by=principal.id)
+        row = ModerationTerm(term=term, label=label, created_by=actor_name(actor))
         db.add(row)
     row.options = ",".join(options)
     db.flush()
     return row
 
 
-def do_remove_term(db: Session, principal: Principal, term_id: str) -> None:
-    check_moderator(principal)
+def do_remove_term(db: Session, actor: Actor, term_id: str) -> None:
     row = db.get(ModerationTerm, term_id)
     if row is None:
         raise NotFound(f"No term {term_id}.")

@@ -17,6 +17,7 @@ from livebase.bases import service as bases
 from livebase.catalog import service as catalog
 from livebase.errors import ApiError, Forbidden, ValidationFailed
 from livebase.http import DB, get_runtime
+from livebase.http_errors import http_status
 from livebase.shows import service as shows
 from livebase.shows.models import Show
 from livebase.web.forms import parse_local_datetime, parse_yuan
@@ -98,7 +99,7 @@ def _new_form(
         request,
         "shows/new.html",
         me,
-        status_code=error.status if error else 200,
+        status_code=http_status(error) if error else 200,
         orgs=orgs,
         hosts=_hosts(db, me, orgs),
         form=form,
@@ -141,7 +142,8 @@ def create_show(
             if host is None:
                 raise ValidationFailed("No user with that name.", loc="host_username")
             host_id = host.id
-        show = shows.do_create_show(db, me, org_id, title, when, host_id)
+        show_host = shows.check_create_show(db, me, org_id, host_id)
+        show = shows.do_create_show(db, me, org_id, title, when, show_host)
     except (ValidationFailed, Forbidden) as exc:
         db.rollback()
         return _new_form(request, db, me, form, exc)
@@ -182,7 +184,7 @@ def _picks(db: DB, me: Principal, show: Show) -> list[Pick]:
 
 @router.get("/host/shows/{show_id}", response_class=HTMLResponse)
 def edit_show(request: Request, show_id: str, db: DB, me: SignedIn) -> Response:
-    show = shows.get_managed_show(db, me, show_id)
+    show = shows.check_manage_show(db, me, show_id)
     ingest = None
     if me.id == show.host_id or me.is_admin:
         settings = get_runtime(request).settings
@@ -221,7 +223,8 @@ def update_show(
     if not 1 <= len(title.strip()) <= 100:
         raise ValidationFailed("A title is 1–100 characters.", loc="title")
     when = parse_local_datetime(scheduled_at, "scheduled_at")
-    shows.do_update_show(db, me, show_id, title=title, scheduled_at=when)
+    show = shows.check_manage_show(db, me, show_id)
+    shows.do_update_show(db, me, show, title=title, scheduled_at=when)
     db.commit()
     return _done(show_id, "details")
 
@@ -231,13 +234,11 @@ def rotate_key(
     request: Request, show_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    shows.do_rotate_key(db, me, show_id)
+    show = shows.get_show(db, show_id)
+    shows.check_host(me, show)
+    shows.do_rotate_key(db, me, show)
     db.commit()
     return _done(show_id, "ingest")
-
-
-def _specs(show: Show) -> list[shows.ShelfSpec]:
-    return [shows.ShelfSpec(i.sku_id, i.live_price_fen) for i in show.shelf]
 
 
 def _live_price(text: str) -> int | None:
@@ -255,17 +256,10 @@ def shelf_add(
     csrf_token: FormText = "",
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    show = shows.get_managed_show(db, me, show_id)
-    specs = [*_specs(show), shows.ShelfSpec(sku_id, _live_price(live_price))]
-    shows.do_set_shelf(db, me, show_id, specs)
+    show = shows.check_manage_show(db, me, show_id)
+    shows.do_shelf_add(db, me, show, sku_id, _live_price(live_price))
     db.commit()
     return _done(show_id, "shelf")
-
-
-def _at(specs: list[shows.ShelfSpec], no: int) -> int:
-    if not 1 <= no <= len(specs):
-        raise ValidationFailed(f"There is no link {no} on the shelf.", loc="no")
-    return no - 1
 
 
 @router.post("/host/shows/{show_id}/shelf/{no}/move")
@@ -279,13 +273,9 @@ def shelf_move(
     csrf_token: FormText = "",
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    specs = _specs(shows.get_managed_show(db, me, show_id))
-    i = _at(specs, no)
-    j = i - 1 if direction == "up" else i + 1
-    if 0 <= j < len(specs):
-        specs[i], specs[j] = specs[j], specs[i]
-        shows.do_set_shelf(db, me, show_id, specs)
-        db.commit()
+    show = shows.check_manage_show(db, me, show_id)
+    shows.do_shelf_move(db, me, show, no, up=direction == "up")
+    db.commit()
     return _done(show_id, "shelf")
 
 
@@ -300,9 +290,8 @@ def shelf_price(
     csrf_token: FormText = "",
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    specs = _specs(shows.get_managed_show(db, me, show_id))
-    specs[_at(specs, no)].live_price_fen = _live_price(live_price)
-    shows.do_set_shelf(db, me, show_id, specs)
+    show = shows.check_manage_show(db, me, show_id)
+    shows.do_shelf_reprice(db, me, show, no, _live_price(live_price))
     db.commit()
     return _done(show_id, "shelf")
 
@@ -312,9 +301,8 @@ def shelf_remove(
     request: Request, show_id: str, no: int, db: DB, me: SignedIn, csrf_token: FormText = ""
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    specs = _specs(shows.get_managed_show(db, me, show_id))
-    del specs[_at(specs, no)]
-    shows.do_set_shelf(db, me, show_id, specs)
+    show = shows.check_manage_show(db, me, show_id)
+    shows.do_shelf_remove(db, me, show, no)
     db.commit()
     return _done(show_id, "shelf")
 
@@ -331,7 +319,8 @@ def set_explaining(
     check_form_csrf(request, me, csrf_token)
     if no.strip() and not no.strip().isdigit():
         raise ValidationFailed("Choose a link number.", loc="no")
-    shows.do_set_explaining(db, me, show_id, int(no) if no.strip() else None)
+    show = shows.check_manage_show(db, me, show_id)
+    shows.do_set_explaining(db, me, show, int(no) if no.strip() else None)
     db.commit()
     return _done(show_id, "shelf")
 
@@ -341,7 +330,7 @@ def start_show(
     request: Request, show_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    shows.do_start(db, me, show_id)
+    shows.do_start(db, me, shows.check_manage_show(db, me, show_id))
     db.commit()
     return _done(show_id, "status")
 
@@ -351,7 +340,7 @@ def end_show(
     request: Request, show_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    shows.do_end(db, me, show_id)
+    shows.do_end(db, me, shows.check_manage_show(db, me, show_id))
     db.commit()
     return _done(show_id, "status")
 

@@ -15,6 +15,7 @@ from livebase.accounts.models import User
 from livebase.bases import service as bases
 from livebase.errors import ApiError
 from livebase.http import DB, SESSION_COOKIE, client_address, get_runtime
+from livebase.http_errors import http_status
 from livebase.shows import service as shows
 from livebase.web.render import PageRoute, PageUser, redirect, render
 
@@ -113,7 +114,7 @@ def login_submit(
                 request,
                 "login.html",
                 user,
-                status_code=exc.status,
+                status_code=http_status(exc),
                 next=next,
                 form_token=token,
                 error=exc.code,
@@ -166,7 +167,7 @@ def register_submit(
                 request,
                 "register.html",
                 user,
-                status_code=exc.status,
+                status_code=http_status(exc),
                 form_token=token,
                 error=exc.code,
                 detail=exc.detail,
@@ -195,11 +196,10 @@ def logout(
     return response
 
 
-def install(app: FastAPI) -> None:
-    from livebase.web.feature_pages import routers
-
+def install(app: FastAPI, feature_pages: list[APIRouter]) -> None:
+    """The shared pages, then each feature's (their order is the nav bar's)."""
     app.include_router(router)
-    for r in routers():
+    for r in feature_pages:
         app.include_router(r)
     app.mount("/static", StaticFiles(directory=str(_static_dir())), name="static")
 

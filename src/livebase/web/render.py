@@ -18,10 +18,11 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from livebase.accounts.security import csrf_ok, csrf_token
-from livebase.accounts.service import Principal, resolve_token
-from livebase.errors import ApiError, Forbidden, Unauthenticated
-from livebase.http import SESSION_COOKIE, get_db, get_runtime
+from livebase.accounts import web as signed_in_user
+from livebase.accounts.service import Principal
+from livebase.errors import ApiError, Unauthenticated
+from livebase.http import get_db, get_runtime
+from livebase.http_errors import http_status
 from livebase.web.forms import PAGE_TZ
 from livebase.web.i18n import COOKIE, pick_lang, translator
 
@@ -81,8 +82,8 @@ templates.env.filters["local_input"] = local_input
 
 
 def page_principal(request: Request, db: Annotated[Session, Depends(get_db)]) -> Principal | None:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    principal = resolve_token(db, cookie, kind="session") if cookie else None
+    secret = get_runtime(request).settings.secret_key
+    principal = signed_in_user.request_principal(request, db, secret, api=False)
     request.state.principal = principal
     return principal
 
@@ -106,9 +107,7 @@ def render(
 ) -> HTMLResponse:
     lang = pick_lang(request)
     settings = get_runtime(request).settings
-    csrf = (
-        csrf_token(settings.secret_key, user.session_token) if user and user.session_token else ""
-    )
+    csrf = signed_in_user.form_csrf_token(settings.secret_key, user)
     response = templates.TemplateResponse(
         request,
         name,
@@ -136,13 +135,7 @@ def render_error(request: Request, status: int, code: str, detail: str = "") -> 
 
 
 def check_form_csrf(request: Request, user: Principal | None, token: str) -> None:
-    settings = get_runtime(request).settings
-    if (
-        user is None
-        or not user.session_token
-        or not csrf_ok(settings.secret_key, user.session_token, token)
-    ):
-        raise Forbidden("The form has expired; reload the page and try again.", code="form_expired")
+    signed_in_user.check_form_csrf(get_runtime(request).settings.secret_key, user, token)
 
 
 CsrfField = Annotated[str, Form(alias="csrf_token", max_length=100)]
@@ -176,7 +169,7 @@ class PageRoute(APIRoute):
             except Unauthenticated:
                 return login_redirect(request)
             except ApiError as exc:
-                return render_error(request, exc.status, exc.code, exc.detail)
+                return render_error(request, http_status(exc), exc.code, exc.detail)
             except RequestValidationError as exc:
                 first = exc.errors()[0] if exc.errors() else {}
                 where = ".".join(str(p) for p in first.get("loc", ()))
