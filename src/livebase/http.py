@@ -5,10 +5,11 @@ checks, and pagination."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -19,7 +20,7 @@ from livebase.accounts.web import UNSAFE_METHODS, request_principal
 from livebase.errors import (
     ApiError,
     Code,
-    NotFound,
+    Overloaded,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
@@ -32,11 +33,24 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One session per request. Routes commit explicitly after the service call, so a
-    response is only sent once its change is durable; anything raised rolls back."""
-    with get_runtime(request).sessions() as session:
-        yield session
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One session per request that needs the database. Routes commit explicitly after the
+    service call, so a response is only sent once its change is durable; anything raised
+    rolls back.
+
+    Async on purpose: the request is admitted (or refused with 503 overloaded) in the
+    event loop, holding no thread while it waits, and only then gets a session; see
+    livebase.admission and docs/http.md "Under load"."""
+    rt = get_runtime(request)
+    async with rt.admission.slot():
+        session = rt.sessions()
+        try:
+            yield session
+        except PoolTimeout as exc:
+            # Only reachable when something outside admission drained the pool's reserve.
+            raise Overloaded("The server is busy: no database connection is free.") from exc
+        finally:
+            await rt.admission.close(session)
 
 
 def client_address(request: Request) -> str:
@@ -113,15 +127,6 @@ async def require_empty_body(request: Request) -> None:
 
 
 NO_BODY = Depends(require_empty_body)
-
-
-def refuse_nul(request: Request) -> None:
-    """A NUL character in a path or query value is refused here: no id contains one, and
-    PostgreSQL cannot even compare a string holding one (the driver raises: a 500)."""
-    if any("\x00" in str(v) for v in request.path_params.values()):
-        raise NotFound("No such resource.")
-    if any("\x00" in k or "\x00" in v for k, v in request.query_params.multi_items()):
-        raise ValidationFailed("Query parameters must not contain NUL characters.", loc="query")
 
 
 def require_multipart(request: Request) -> None:
