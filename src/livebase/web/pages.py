@@ -196,12 +196,14 @@ def logout(
 
 
 def install(app: FastAPI) -> None:
+    from livebase.web import errorpages
     from livebase.web.feature_pages import routers
 
     app.include_router(router)
     for r in routers():
         app.include_router(r)
     app.mount("/static", StaticFiles(directory=str(_static_dir())), name="static")
+    errorpages.install(app)
 
 
 def _static_dir() -> object:

@@ -26,6 +26,7 @@ from livebase.web.forms import PAGE_TZ
 from livebase.web.i18n import COOKIE, pick_lang, translator
 
 _PACKAGE = Path(__file__).resolve().parent.parent
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def _template_dirs() -> list[str]:
