@@ -7,6 +7,7 @@ A request is a page request when its path is not under /api/ and the client acce
 
 from __future__ import annotations
 
+import inspect
 import io
 from functools import cache
 from typing import Any
@@ -77,14 +78,16 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code in _CODES and is_page_request(request):
             return await _page(request, exc.status_code, _CODES[exc.status_code])
-        return await json_http(request, exc)
+        answer = json_http(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
 
     async def server_error(request: Request, exc: Exception) -> Any:
         if is_page_request(request):
             log.exception("page failed", path=request.url.path, exc_info=exc)
             return await _page(request, 500, "internal_error")
         if json_500 is not None:
-            return await json_500(request, exc)
+            answer = json_500(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
         raise exc
 
     app.add_exception_handler(StarletteHTTPException, http_error)
