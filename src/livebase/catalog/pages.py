@@ -61,6 +61,8 @@ class HeldReason:
     labels: list[str]
     # (text, matched) pieces of the listing text around each matched term.
     snippets: list[list[tuple[str, bool]]]
+    # Set once a moderator rejected the listing: what they wrote to the merchant.
+    rejected_because: str | None = None
 
 
 def held_reason(product: Product) -> HeldReason | None:
@@ -69,7 +71,7 @@ def held_reason(product: Product) -> HeldReason | None:
     The verdict's start/end index ``title + "\\n" + description`` in code points, which
     is how catalog.moderate_listing checked it.
     """
-    if product.status != "held" or not product.moderation:
+    if product.status not in ("held", "rejected") or not product.moderation:
         return None
     text = f"{product.title}\n{product.description}"
     spans = sorted(
@@ -94,7 +96,8 @@ def held_reason(product: Product) -> HeldReason | None:
                 (after + "…" if end + CONTEXT < len(text) else after, False),
             ]
         )
-    return HeldReason(list(product.moderation.get("labels", [])), snippets)
+    rejected = str(product.moderation.get("reason", "")) if product.status == "rejected" else None
+    return HeldReason(list(product.moderation.get("labels", [])), snippets, rejected)
 
 
 @router.get("/merchant/products", response_class=HTMLResponse)

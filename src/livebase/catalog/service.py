@@ -218,15 +218,20 @@ def do_delete_product(db: Session, principal: Principal, product_id: str) -> Non
     db.flush()
 
 
-def _release_listing(db: Session, product_id: str, approve: bool) -> None:
-    """A moderator's decision on a held listing (called by the compliance review queue);
-    a rejected listing stays held with its verdict, for the merchant to edit."""
+def _release_listing(db: Session, product_id: str, approve: bool, reason: str | None) -> None:
+    """A moderator's decision on a held listing (called by the compliance review queue).
+
+    A rejected listing reads ``rejected`` and keeps its verdict with the moderator's
+    reason (DESIGN §5), so the merchant sees why; editing its text checks it again."""
     product = db.get(Product, product_id)
     if product is None or product.status != "held":
         return
     if approve:
         product.status = "active"
         product.moderation = None
+    else:
+        product.status = "rejected"
+        product.moderation = {**(product.moderation or {}), "reason": reason or ""}
     db.flush()
 
 

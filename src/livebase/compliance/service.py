@@ -24,14 +24,16 @@ from livebase.compliance.models import ModerationItem, ModerationStat, Moderatio
 from livebase.db import utcnow
 from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
 
-Resolver = Callable[[Session, str, bool], None]
+Resolver = Callable[[Session, str, bool, str | None], None]
 _RESOLVERS: dict[str, Resolver] = {}
 OVERRIDE_FILE = "moderator.tsv"
 _OPTION_RE = re.compile(r"^[a-z_]+(=[a-z+|]+)?$")
 
 
 def register_resolver(subject_type: str, fn: Resolver) -> None:
-    """``fn(db, subject_id, approved)`` applies a moderator's decision to its subject."""
+    """``fn(db, subject_id, approved, reason)`` applies a moderator's decision to its
+    subject; ``reason`` is what the moderator wrote (required for a rejection), so the
+    author can read why."""
     _RESOLVERS[subject_type] = fn
 
 
@@ -161,7 +163,7 @@ def do_decide(
     item.decided_at = utcnow()
     resolver = _RESOLVERS.get(item.subject_type)
     if resolver is not None:
-        resolver(db, item.subject_id, approve)
+        resolver(db, item.subject_id, approve, reason)
     db.flush()
     return item
 

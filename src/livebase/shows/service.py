@@ -362,7 +362,7 @@ def list_scripts(db: Session, principal: Principal, show_id: str) -> list[ShowSc
     )
 
 
-def _resolve_script(db: Session, script_id: str, approve: bool) -> None:
+def _resolve_script(db: Session, script_id: str, approve: bool, reason: str | None) -> None:
     script = db.get(ShowScript, script_id)
     if script is not None and script.status == "held":
         script.status = "approved" if approve else "rejected"
