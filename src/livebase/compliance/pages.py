@@ -6,14 +6,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
+from livebase.accounts.service import Principal
 from livebase.compliance import LABELS, check, default_checker, wordlist
 from livebase.compliance import service as moderation
 from livebase.compliance.sync import sync_now
 from livebase.compliance.wordlist import Term
 from livebase.errors import ApiError, ValidationFailed
 from livebase.http import DB, get_runtime
-from livebase.web.render import CsrfField, PageRoute, SignedIn, check_form_csrf, redirect, render
+from livebase.web.formerrors import FormValues, form_page
+from livebase.web.render import (
+    CsrfField,
+    PageRoute,
+    SignedIn,
+    check_form_csrf,
+    redirect,
+    render,
+    signed_in,
+)
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 OPTION_FLAGS = ("pinyin", "initials", "variants", "off")
@@ -43,8 +54,14 @@ def segments(text: str, matches: list[dict[str, Any]]) -> list[tuple[str, str | 
     return out
 
 
-@router.get("/moderation")
-def queue_page(request: Request, db: DB, user: SignedIn, kind: str | None = None) -> Response:
+def _queue(
+    request: Request,
+    db: Session,
+    user: Principal,
+    kind: str | None,
+    errors: dict[str, str] | None = None,
+    values: FormValues | None = None,
+) -> Response:
     items = moderation.list_queue(
         db,
         user,
@@ -55,10 +72,32 @@ def queue_page(request: Request, db: DB, user: SignedIn, kind: str | None = None
     )
     s = moderation.stats(db, user)
     rows = [(item, segments(item.text, item.verdict.get("matches", []))) for item in items]
-    return render(request, "compliance/queue.html", user, rows=rows, stats=s, kind=kind)
+    return render(
+        request,
+        "compliance/queue.html",
+        user,
+        rows=rows,
+        stats=s,
+        kind=kind,
+        errors=errors or {},
+        failed_item=request.path_params.get("item_id") if errors else None,
+        values=values,
+    )
+
+
+@router.get("/moderation")
+def queue_page(request: Request, db: DB, user: SignedIn, kind: str | None = None) -> Response:
+    return _queue(request, db, user, kind)
+
+
+def _queue_again(
+    request: Request, db: Session, user: Any, values: FormValues, errors: dict[str, str]
+) -> Response:
+    return _queue(request, db, signed_in(user), None, errors, values)
 
 
 @router.post("/moderation/items/{item_id}/decide")
+@form_page(_queue_again)
 def decide(
     request: Request,
     item_id: str,
