@@ -9,16 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from livebase.accounts.service import Principal
 from livebase.bases import service as bases
 from livebase.catalog import service as catalog
 from livebase.catalog.models import Product
-from livebase.errors import Forbidden, NotFound, ValidationFailed
-from livebase.http import DB
+from livebase.db import new_id
+from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
+from livebase.http import DB, get_runtime
+from livebase.images import store_image
+from livebase.settings import Settings
+from livebase.web.formerrors import FieldError
 from livebase.web.forms import (
+    DEFAULT_ATTR,
     attrs_text,
     parse_attrs,
     parse_count,
@@ -27,6 +32,7 @@ from livebase.web.forms import (
     percent_input,
     yuan_input,
 )
+from livebase.web.i18n import pick_lang
 from livebase.web.render import PageRoute, SignedIn, check_form_csrf, redirect, render
 
 if TYPE_CHECKING:  # the model only names a type here; the pages go through the service
@@ -39,7 +45,11 @@ LIST_LIMIT = 100
 BLANK_ROWS = 3
 # Characters of listing text shown either side of a matched term in a held reason.
 CONTEXT = 12
+# Pictures a new product's form takes at once; more are added in the editor afterwards.
+# Six at phone-photo sizes stays within the upload body limit.
+MAX_NEW_IMAGES = 6
 FormList = Annotated[list[str], Form()]
+Files = Annotated[list[UploadFile], File()]
 FormText = Annotated[str, Form(max_length=20000)]
 
 
@@ -194,6 +204,7 @@ def _editor(
         error=error,
         error_field=field_name,
         saved=request.query_params.get("saved") == "1",
+        max_new_images=MAX_NEW_IMAGES,
     )
 
 
@@ -205,7 +216,7 @@ class _Parsed:
     cross_border: catalog.CrossBorder | None
 
 
-def _parse(form: ProductForm) -> _Parsed:
+def _parse(form: ProductForm, default_attr: str = DEFAULT_ATTR["zh"]) -> _Parsed:
     title = form.title.strip()
     if not 1 <= len(title) <= 120:
         raise ValidationFailed("A title is 1–120 characters.", loc="title")
@@ -214,7 +225,7 @@ def _parse(form: ProductForm) -> _Parsed:
         if not (row.sku_id or row.attrs.strip() or row.price.strip() or row.stock.strip()):
             continue  # an untouched blank row
         spec = catalog.SkuSpec(
-            attrs=parse_attrs(row.attrs, f"sku_attrs.{n}"),
+            attrs=parse_attrs(row.attrs, f"sku_attrs.{n}", default_attr),
             price_fen=parse_yuan(row.price, f"sku_price.{n}"),
             stock=parse_count(row.stock, f"sku_stock.{n}"),
             code=row.code.strip()[:64] or None,
@@ -310,6 +321,34 @@ class EditorFields:
 Fields = Annotated[EditorFields, Depends()]
 
 
+def _read_pictures(files: list[UploadFile]) -> list[bytes]:
+    chosen = [f for f in files if f.filename]  # an empty file input still sends a part
+    if len(chosen) > MAX_NEW_IMAGES:
+        raise FieldError(
+            "Too many pictures.", loc="images", key="form.err.images_many", n=MAX_NEW_IMAGES
+        )
+    return [f.file.read() for f in chosen]
+
+
+def _store_pictures(
+    db: DB, me: Principal, product_id: str, pictures: list[bytes], settings: Settings
+) -> None:
+    """Store the new product's pictures in the form's order, as the editor's uploads do."""
+    for data in pictures:
+        image_id = new_id("img")
+        try:
+            stored = store_image(
+                data,
+                settings.uploads_dir,
+                f"products/{product_id}",
+                image_id,
+                settings.upload_limit,
+            )
+        except ApiError as exc:  # not an image, too large, too many pixels
+            raise FieldError(exc.detail, loc="images", key="form.err.images") from exc
+        catalog.do_add_image(db, me, product_id, stored, image_id)
+
+
 @router.get("/merchant/products/new", response_class=HTMLResponse)
 def new_product(request: Request, db: DB, me: SignedIn) -> Response:
     brands = _brands(db, me)
@@ -324,12 +363,14 @@ def create_product(
     me: SignedIn,
     fields: Fields,
     org_id: Annotated[str, Form(max_length=40)] = "",
+    images: Files = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
     check_form_csrf(request, me, fields.csrf_token)
     brands = _brands(db, me)
     form = fields.form(org_id)
     try:
-        parsed = _parse(form)
+        parsed = _parse(form, DEFAULT_ATTR[pick_lang(request)])
+        pictures = _read_pictures(images)
         product = catalog.do_create_product(
             db,
             me,
@@ -339,6 +380,7 @@ def create_product(
             [spec for _, spec in parsed.skus],
             parsed.cross_border,
         )
+        _store_pictures(db, me, product.id, pictures, get_runtime(request).settings)
     except ValidationFailed as exc:
         db.rollback()
         return _editor(request, db, me, form, None, brands, exc)
@@ -393,7 +435,7 @@ def update_product(
     ]
     form = fields.form(product.org_id, attrs)
     try:
-        _apply_edit(db, me, product, _parse(form))
+        _apply_edit(db, me, product, _parse(form, DEFAULT_ATTR[pick_lang(request)]))
     except ValidationFailed as exc:
         db.rollback()
         product = catalog.get_managed_product(db, me, product_id)
