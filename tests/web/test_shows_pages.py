@@ -87,6 +87,7 @@ def test_public_show_page_shows_the_shelf_and_never_the_key(
 ) -> None:
     show_id, _ = _show(world)
     with world.rt.sessions() as db, db.begin():
+        shows.do_start(db, _admin(db), show_id)  # a link is explained only while live
         shows.do_set_explaining(db, _admin(db), show_id, 2)
     show = _load(world, show_id)
     if username:

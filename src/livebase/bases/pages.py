@@ -117,6 +117,9 @@ def dashboard(request: Request, base_id: str, db: DB, user: PageUser) -> Respons
         shows=(live[:SHOWS_LIMIT] + sorted(upcoming[:SHOWS_LIMIT], key=lambda s: s.scheduled_at)),
         applied=request.query_params.get("applied") == "1",
         is_operator=user is not None and user.has("operator", base_id=base.id),
+        # The base's own staff run it; joining it is for brands and agencies outside.
+        is_staff=user is not None
+        and (user.is_admin or bool(user.base_ids("operator", "moderator") & {base.id})),
     )
 
 

@@ -33,7 +33,7 @@ from livebase.web.forms import (
     yuan_input,
 )
 from livebase.web.i18n import pick_lang
-from livebase.web.render import PageRoute, SignedIn, check_form_csrf, redirect, render
+from livebase.web.render import PageRoute, PageUser, SignedIn, check_form_csrf, redirect, render
 
 if TYPE_CHECKING:  # the model only names a type here; the pages go through the service
     from livebase.bases.models import Organisation
@@ -452,3 +452,28 @@ def delete_product(
     catalog.do_delete_product(db, me, product_id)
     db.commit()
     return redirect("/merchant/products?deleted=1")
+
+
+# ---- the public product page ------------------------------------------------------------
+
+
+@router.get("/products/{product_id}", response_class=HTMLResponse)
+def product_page(request: Request, product_id: str, db: DB, user: PageUser) -> Response:
+    """What a viewer opens from a show's shelf: pictures, variants with prices, the
+    description, and the live and upcoming shows that sell it. Held and rejected
+    listings are visible only to the people who may see them (catalog.get_product)."""
+    from livebase.shows import service as shows  # shows imports catalog; not back at import
+
+    product = catalog.get_product(db, user, product_id)
+    if product.status == "deleted":
+        raise NotFound(f"No product {product_id}.")
+    brand = bases.get_org(db, product.org_id)
+    return render(
+        request,
+        "catalog/product.html",
+        user,
+        product=product,
+        brand=brand,
+        showing=shows.shows_selling(db, [s.id for s in product.skus]),
+        can_manage=user is not None and bases.is_org_staff(user, product.org_id),
+    )

@@ -369,3 +369,32 @@ def _resolve_script(db: Session, script_id: str, approve: bool, reason: str | No
 
 
 moderation.register_resolver("script", _resolve_script)
+
+
+@dataclass
+class ShowingLink:
+    """A show that sells a product: which link number, at what live price."""
+
+    show: Show
+    no: int
+    sku_id: str
+    live_price_fen: int | None
+
+
+def shows_selling(db: Session, sku_ids: list[str], limit: int = 10) -> list[ShowingLink]:
+    """Live and upcoming shows whose shelf carries one of ``sku_ids`` (a product page
+    lists them): live first, then by start time; one entry per show, its first link."""
+    if not sku_ids:
+        return []
+    rows = db.execute(
+        select(Show, ShelfItem)
+        .join(ShelfItem, ShelfItem.show_id == Show.id)
+        .where(ShelfItem.sku_id.in_(sku_ids), Show.status.in_(("live", "scheduled")))
+        .order_by(Show.status, Show.scheduled_at, ShelfItem.no)
+    ).all()
+    seen: dict[str, ShowingLink] = {}
+    for show, item in rows:
+        if show.id not in seen:
+            seen[show.id] = ShowingLink(show, item.no, item.sku_id, item.live_price_fen)
+    # "live" sorts before "scheduled" alphabetically, which is the order people want.
+    return list(seen.values())[:limit]

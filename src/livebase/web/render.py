@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -77,6 +78,15 @@ def local_input(value: datetime | None) -> str:
     return local_time(value).replace(" ", "T")
 
 
+@pass_context
+def local_time_tz(context: Any, value: datetime | None) -> str:
+    """Beijing time with its zone said, in the page's language: "2026-12-02 20:00 北京时间"."""
+    if value is None:
+        return ""
+    return f"{local_time(value)} {context['t']('form.beijing_time_short')}"
+
+
+templates.env.filters["local_time_tz"] = local_time_tz
 templates.env.filters["yuan"] = yuan
 templates.env.filters["local_time"] = local_time
 templates.env.filters["yuan_short"] = yuan_short
