@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from livebase.accounts.service import Principal
 from livebase.bases import service as bases
 from livebase.catalog.models import Product, ProductImage, Sku
-from livebase.compliance import Verdict, check
+from livebase.compliance import CheckContext, Verdict, check
 from livebase.compliance import service as moderation
 from livebase.db import new_id
 from livebase.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -46,13 +46,14 @@ def listing_text(title: str, description: str) -> str:
     return f"{title}\n{description}"
 
 
-def moderate_listing(title: str, description: str) -> Verdict | None:
+def moderate_listing(title: str, description: str, base_id: str | None = None) -> Verdict | None:
     """Check a listing's text; return the verdict when it must be held, else None.
 
     A listing is text published in the base's name, so anything but ``allow`` holds it
     for a moderator — we never publish a silently masked title.
     """
-    verdict = check("listing", listing_text(title, description))
+    # The base's own moderators' terms apply to its listings, on top of the shared lists.
+    verdict = check("listing", listing_text(title, description), CheckContext(base_id=base_id))
     return None if verdict.allowed else verdict
 
 
@@ -172,7 +173,7 @@ def do_create_product(
     ]
     db.add(product)
     db.flush()
-    held = moderate_listing(product.title, description)
+    held = moderate_listing(product.title, description, product.base_id)
     if held is not None:
         _hold(db, product, held, principal.id)
     db.flush()
@@ -200,7 +201,7 @@ def do_update_product(
     if cross_border_given:
         _apply_cross_border(product, cross_border)
     if title is not None or description is not None:
-        held = moderate_listing(product.title, product.description)
+        held = moderate_listing(product.title, product.description, product.base_id)
         if held is not None:
             _hold(db, product, held, principal.id)
         else:

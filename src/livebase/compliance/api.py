@@ -4,12 +4,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from livebase.compliance import check
+from livebase.compliance import CheckContext, check
 from livebase.compliance import service as moderation
 from livebase.compliance.models import ModerationItem, ModerationTerm
 from livebase.compliance.schemas import CheckIn, RejectIn, TermIn
 from livebase.compliance.sync import sync_now
-from livebase.errors import RateLimited
+from livebase.errors import Forbidden, RateLimited
 from livebase.http import DB, NO_BODY, Me, PageDep, RuntimeDep, paged, require_json
 from livebase.schemas import rfc3339
 
@@ -43,6 +43,7 @@ def term_out(term: ModerationTerm) -> dict[str, Any]:
         "term": term.term,
         "label": term.label,
         "options": [o for o in term.options.split(",") if o],
+        "base_id": term.base_id or None,
     }
 
 
@@ -52,7 +53,11 @@ def check_text(body: CheckIn, me: Me, rt: RuntimeDep) -> dict[str, Any]:
     n, ttl = rt.limiter.hit(f"modcheck:{me.id}", 60)
     if n > rt.settings.moderation_checks_per_minute:
         raise RateLimited("Too many checks; wait a moment.", retry_after=ttl)
-    return check(body.kind, body.text).to_dict()
+    own = {g.base_id for g in me.grants if g.base_id}
+    if body.base_id is not None and not me.is_admin and body.base_id not in own:
+        raise Forbidden("You do not work for that base.")
+    base_id = body.base_id or (next(iter(own)) if len(own) == 1 else None)
+    return check(body.kind, body.text, CheckContext(base_id=base_id)).to_dict()
 
 
 @router.get("/queue")
@@ -90,13 +95,12 @@ def reject(item_id: str, body: RejectIn, me: Me, db: DB) -> dict[str, Any]:
 
 @router.get("/terms")
 def list_terms(me: Me, db: DB) -> dict[str, Any]:
-    moderation.check_moderator(me)
-    return {"items": [term_out(t) for t in moderation.list_terms(db)], "next_cursor": None}
+    return {"items": [term_out(t) for t in moderation.list_terms(db, me)], "next_cursor": None}
 
 
 @router.post("/terms", status_code=201)
 def add_term(body: TermIn, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
-    term = moderation.do_add_term(db, me, body.term, body.label, body.options)
+    term = moderation.do_add_term(db, me, body.term, body.label, body.options, body.base_id)
     db.commit()
     sync_now(db, rt.settings)
     return term_out(term)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from livebase.accounts.service import Principal
-from livebase.compliance import LABELS, check, default_checker, wordlist
+from livebase.compliance import LABELS, CheckContext, check, default_checker, wordlist
 from livebase.compliance import service as moderation
 from livebase.compliance.sync import sync_now
 from livebase.compliance.wordlist import Term
@@ -121,7 +121,10 @@ def decide(
 def try_page(request: Request, user: SignedIn, text: str = "", kind: str = "chat") -> Response:
     if kind not in ("chat", "listing", "script"):
         kind = "chat"
-    verdict = check(kind, text[:5000]).to_dict() if text else None
+    # A moderator of one base tries texts as that base's texts: its own terms apply.
+    own = user.base_ids("moderator")
+    context = CheckContext(base_id=next(iter(own))) if len(own) == 1 else None
+    verdict = check(kind, text[:5000], context).to_dict() if text else None
     pieces = segments(text, verdict["matches"]) if verdict else []
     return render(
         request, "compliance/try.html", user, text=text, kind=kind, verdict=verdict, pieces=pieces
@@ -142,23 +145,49 @@ def search_lists(q: str) -> list[Term]:
     return [t for t in lists.terms if q in t.term][:SEARCH_LIMIT]
 
 
-@router.get("/moderation/terms")
-def terms_page(request: Request, db: DB, user: SignedIn, q: str = "") -> Response:
-    moderation.check_moderator(user)
+def _scopes(db: Session, user: Principal) -> list[tuple[str, str]]:
+    """(base id, name) a user may add terms for; "" is every base (admins only)."""
+    from livebase.bases import service as bases  # bases does not import compliance pages
+
+    moderated = moderation.check_moderator(user)
+    if moderated is None:
+        return [("", "")] + [(b.id, b.name) for b in bases.list_bases(db)]
+    return [(bid, bases.get_base(db, bid).name) for bid in sorted(moderated)]
+
+
+def _terms(
+    request: Request,
+    db: Session,
+    user: Principal,
+    q: str = "",
+    error: ApiError | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    scopes = _scopes(db, user)
     checker = default_checker()
     return render(
         request,
         "compliance/terms.html",
         user,
-        terms=moderation.list_terms(db),
+        status_code=error.status if error else 200,
+        terms=moderation.list_terms(db, user),
+        scopes=scopes,
+        base_names=dict(scopes),
         labels=LABELS,
         flags=OPTION_FLAGS,
         term_count=checker.term_count,
         problems=checker.problems[:20],
-        error=None,
+        error=error,
+        values=values or {},
         q=q[:32],
         found=search_lists(q[:32]),
     )
+
+
+@router.get("/moderation/terms")
+def terms_page(request: Request, db: DB, user: SignedIn, q: str = "") -> Response:
+    moderation.check_moderator(user)
+    return _terms(request, db, user, q)
 
 
 @router.post("/moderation/terms")
@@ -171,30 +200,18 @@ def add_term(
     label: Annotated[str, Form(max_length=16)],
     action: Annotated[str, Form(pattern="^(|block|mask|review)$")] = "",
     flags: Annotated[list[str] | None, Form()] = None,
+    base_id: Annotated[str | None, Form(max_length=40)] = None,
 ) -> Response:
     check_form_csrf(request, user, csrf)
     options = [f for f in (flags or []) if f in OPTION_FLAGS]
     if action:
         options.append(f"action={action}")
     try:
-        moderation.do_add_term(db, user, term, label, options)
+        moderation.do_add_term(db, user, term, label, options, base_id)
     except ApiError as exc:
         db.rollback()
-        checker = default_checker()
-        return render(
-            request,
-            "compliance/terms.html",
-            user,
-            status_code=exc.status,
-            terms=moderation.list_terms(db),
-            labels=LABELS,
-            flags=OPTION_FLAGS,
-            term_count=checker.term_count,
-            problems=checker.problems[:20],
-            error=exc.detail,
-            q="",
-            found=[],
-        )
+        typed = {"term": term, "label": label, "action": action, "base_id": base_id or ""}
+        return _terms(request, db, user, error=exc, values=typed)
     db.commit()
     sync_now(db, get_runtime(request).settings)
     return redirect("/moderation/terms")
@@ -205,7 +222,7 @@ def remove_term(
     request: Request, term_id: str, db: DB, user: SignedIn, csrf: CsrfField
 ) -> Response:
     check_form_csrf(request, user, csrf)
-    moderation.do_remove_term(db, user, term_id)
+    moderation.do_remove_term(db, user, term_id)  # another base's term: 404, changes nothing
     db.commit()
     sync_now(db, get_runtime(request).settings)
     return redirect("/moderation/terms")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from livebase.accounts.service import Principal, grants_of
 from livebase.bases import service as bases
 from livebase.catalog.models import Product, Sku
-from livebase.compliance import check
+from livebase.compliance import CheckContext, check
 from livebase.compliance import service as moderation
 from livebase.db import utcnow
 from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
@@ -326,7 +326,7 @@ def do_submit_script(
     show = get_managed_show(db, principal, show_id)
     if show.status == "ended":
         raise ShowEnded("The show has ended.")
-    verdict = check("script", text)
+    verdict = check("script", text, CheckContext(base_id=show.base_id))
     status = {"allow": "approved", "block": "blocked"}.get(verdict.verdict, "held")
     script = ShowScript(
         show_id=show.id,
