@@ -6,7 +6,7 @@ Idempotent: running it again finds what exists by name and adds nothing twice.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from livebase.demo_pictures import product_picture, show_cover
 from livebase.images import store_image
 from livebase.shows import service as shows
 from livebase.shows.models import Show
+from livebase.web.forms import PAGE_TZ
 
 DEMO_PASSWORD = "livebase-demo"
 BASE_NAME = "北京朝阳直播电商基地"
@@ -211,6 +212,12 @@ SHOW_TITLE = "双十二 京味好物与冬季穿搭专场"
 LIVE_TITLE = "颐和美妆 冬季护肤直播间"
 
 
+def _tomorrow_evening() -> datetime:
+    """20:00 Beijing time tomorrow: when an evening show starts, whenever the demo loads."""
+    local = utcnow().astimezone(PAGE_TZ) + timedelta(days=1)
+    return local.replace(hour=20, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
 def _user(db: Session, username: str, display: str):  # type: ignore[no-untyped-def]
     return user_by_username(db, username) or do_register(db, username, DEMO_PASSWORD, display)
 
@@ -330,7 +337,7 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
     if show is None:
         host = users["xiaoya"]
         show = shows.do_create_show(
-            db, admin, orgs["星河传媒"].id, SHOW_TITLE, utcnow() + timedelta(days=1), host.id
+            db, admin, orgs["星河传媒"].id, SHOW_TITLE, _tomorrow_evening(), host.id
         )
         picks = db.scalars(
             select(Product)
