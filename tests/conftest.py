@@ -28,6 +28,7 @@ from livebase.accounts.service import do_grant, do_issue_token, do_register
 from livebase.app import create_app
 from livebase.bases import service as bases
 from livebase.db import build_engine, build_sessionmaker
+from livebase.features import install, load
 from livebase.migrate import upgrade
 from livebase.models import metadata
 from livebase.ratelimit import MemoryRateLimiter, RedisRateLimiter
@@ -83,7 +84,7 @@ def backend(
     )
     engine = build_engine(settings.sqlalchemy_url)
     rt = Runtime(settings, engine, build_sessionmaker(engine), limiter, client)
-    rt.extras["backend"] = request.param
+    install(rt, load())  # the same feature registry as serve and worker
     yield rt
     if client is not None:
         for key in client.scan_iter(match=f"{limiter._prefix}*"):

@@ -1,13 +1,16 @@
 """The FastAPI application factory.
 
-``create_app(settings)`` wires routes and middleware; the lifespan builds the engine, the
-rate limiter, Redis (when configured) and the in-process job runner, and tears them down.
-Nothing touches a database at import time.
+``create_app(settings)`` wires the routes of every feature in ``livebase.features`` and the
+middleware; the lifespan builds the runtime (engine, rate limiter, Redis when configured,
+the features' parts), binds the event loop for async event subscribers, starts the
+features' services and, when the settings ask for it, the in-process job runner, and tears
+them down. Nothing touches a database at import time.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,8 +21,8 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from livebase import __version__
-from livebase.compliance.sync import TermSync
 from livebase.errors import install_error_handlers
+from livebase.features import FEATURES, Feature, LoadedFeature, install, load
 from livebase.http import refuse_nul
 from livebase.jobs.service import Runner
 from livebase.logs import configure_logging, get_logger
@@ -30,20 +33,32 @@ from livebase.settings import Settings
 log = get_logger("livebase.app")
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    features: Sequence[Feature] = FEATURES,
+) -> FastAPI:
+    """The app. ``runtime`` injects a built one (tests; left open at shutdown); the jobs
+    runner starts whenever ``settings.run_jobs_in_process`` says so, injected or not."""
     settings = settings or (runtime.settings if runtime else Settings())
     settings.check_production_safety()
+    loaded = load(features)  # a broken feature entry stops start-up here
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = runtime or build_runtime(settings)
+        rt = runtime or build_runtime(settings, features)
+        install(rt, loaded)  # no-op for a runtime already built from the registry
         app.state.runtime = rt
+        loop = asyncio.get_running_loop()
+        rt.events.bind_loop(loop)
         settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-        terms = TermSync(rt.sessions, settings)
-        terms.install()
+        services = [factory(rt) for lf in loaded for factory in lf.services]
+        for service in services:
+            service.start()
         runner = None
-        if settings.run_jobs_in_process and runtime is None:
-            runner = Runner(rt.sessions)
+        if settings.run_jobs_in_process:
+            runner = Runner(rt.sessions, rt.jobs)
             runner.start()
         log.info(
             "livebase started",
@@ -56,7 +71,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         finally:
             if runner is not None:
                 await run_in_threadpool(runner.stop)
-            await run_in_threadpool(terms.stop)
+            for service in reversed(services):
+                await run_in_threadpool(service.stop)
+            rt.events.unbind_loop(loop)
             if runtime is None:
                 rt.close()
 
@@ -70,7 +87,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         dependencies=[Depends(refuse_nul)],
     )
     install_error_handlers(app)
-    _routes(app)
+    _routes(app, loaded)
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/uploads", StaticFiles(directory=settings.uploads_dir), name="uploads")
     app.add_middleware(
@@ -81,19 +98,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     return app
 
 
-def _routes(app: FastAPI) -> None:
-    from livebase.accounts import api as accounts_api
-    from livebase.bases import api as bases_api
-    from livebase.catalog import api as catalog_api
-    from livebase.compliance import api as compliance_api
-    from livebase.shows import api as shows_api
+def _routes(app: FastAPI, loaded: Sequence[LoadedFeature]) -> None:
     from livebase.web import pages as web_pages
 
-    for module in (accounts_api, bases_api, catalog_api, shows_api, compliance_api):
-        app.include_router(module.router)
-        if hasattr(module, "uploads"):
-            app.include_router(module.uploads)
-    web_pages.install(app)
+    for lf in loaded:
+        for router in lf.api:
+            app.include_router(router)
+    web_pages.install(app, [lf.pages for lf in loaded if lf.pages is not None])
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -31,7 +31,6 @@ def _fail(message: str) -> None:
 
 
 def _sessions() -> Runtime:
-
     return build_runtime(Settings())
 
 
@@ -87,14 +86,17 @@ def demo() -> None:
 
 @app.command()
 def worker() -> None:
-    """Run timed jobs until interrupted (production: run one or more)."""
+    """Run timed jobs until interrupted (production: run one or more).
+
+    The runtime is built from the feature registry, so this process knows every job kind
+    that ``serve`` knows."""
     from livebase.jobs.service import Runner
     from livebase.logs import configure_logging
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_json)
     rt = _sessions()
-    runner = Runner(rt.sessions)
+    runner = Runner(rt.sessions, rt.jobs)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     runner.start()

@@ -68,7 +68,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-Fen = BigInteger  # money in integer fen (分); never floats
+# The column type of money: integer fen (分), never floats. (Request bodies use schemas.Fen.)
+FenColumn = BigInteger
 
 
 class Base(DeclarativeBase):

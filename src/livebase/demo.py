@@ -19,9 +19,9 @@ from livebase.catalog import service as catalog
 from livebase.catalog.models import Product
 from livebase.db import new_id, utcnow
 from livebase.demo_pictures import product_picture, show_cover
-from livebase.images import store_image
 from livebase.shows import service as shows
 from livebase.shows.models import Show
+from livebase.uploads.images import store_image
 from livebase.web.forms import PAGE_TZ
 
 DEMO_PASSWORD = "livebase-demo"

@@ -1,5 +1,6 @@
 """Request plumbing shared by every feature's routes: the database session, the
-signed-in principal, the client address, content-type and CSRF checks, and pagination."""
+signed-in principal (resolved by ``accounts.web``), the client address, content-type
+checks, and pagination."""
 
 from __future__ import annotations
 
@@ -10,21 +11,17 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from livebase.accounts.security import csrf_ok
-from livebase.accounts.service import Principal, resolve_token
+from livebase.accounts.service import Principal
+from livebase.accounts.web import SESSION_COOKIE as SESSION_COOKIE  # re-exported for pages
+from livebase.accounts.web import UNSAFE_METHODS, request_principal
 from livebase.errors import (
     ApiError,
-    Forbidden,
     NotFound,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
 )
 from livebase.runtime import Runtime
-
-SESSION_COOKIE = "lb_session"
-CSRF_HEADER = "X-CSRF-Token"
-_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -45,40 +42,14 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    if header:
-        raise Unauthenticated("The Authorization header must be `Bearer <token>`.")
-    return None
-
-
 def optional_principal(
     request: Request, db: Annotated[Session, Depends(get_db)]
 ) -> Principal | None:
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    raw = _bearer(request)
-    if raw is not None:
-        principal = resolve_token(db, raw, kind="api")
-        if principal is None:
-            raise Unauthenticated("The token is invalid, expired or revoked.")
-    else:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        principal = resolve_token(db, cookie, kind="session") if cookie else None
-        if (
-            principal is not None
-            and request.method in _UNSAFE
-            and request.url.path.startswith("/api/")
-        ):
-            # A cookie rides along on cross-site requests; an API write authenticated by
-            # it must prove it came from our own pages.
-            secret = get_runtime(request).settings.secret_key
-            if not csrf_ok(secret, cookie or "", request.headers.get(CSRF_HEADER)):
-                raise Forbidden("A cookie-authenticated write needs the X-CSRF-Token header.")
+    secret = get_runtime(request).settings.secret_key
+    principal = request_principal(request, db, secret, api=True)
     request.state.principal = principal
     return principal
 
@@ -93,7 +64,7 @@ def current_principal(
 
 def require_json(request: Request) -> None:
     """JSON endpoints answer another content type with 415 before reading the body."""
-    if request.method not in _UNSAFE:
+    if request.method not in UNSAFE_METHODS:
         return
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     has_body = request.headers.get("content-length", "0") != "0" or bool(

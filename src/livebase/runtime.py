@@ -1,17 +1,39 @@
-"""What the app's lifespan builds and every request reaches through ``app.state``."""
+"""What the app's lifespan builds and every request reaches through ``app.state``.
+
+The core parts are fields (settings, database, rate limiter, Redis, the event dispatcher,
+the job registry). What a feature contributes (the compliance chat guard, later a room
+bus) is a typed :class:`Part` the feature registry builds into ``parts``; the core never
+imports a feature.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from livebase.compliance.guard import ChatGuard, MemoryChatGuard, RedisChatGuard
 from livebase.db import build_engine, build_sessionmaker
+from livebase.events import Dispatcher, bind_dispatcher
+from livebase.jobs.registry import JobRegistry
 from livebase.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from livebase.settings import Settings
+
+if TYPE_CHECKING:
+    from livebase.features import Feature
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Part(Generic[T]):
+    """A named piece of the runtime that a feature builds, e.g. ``CHAT_GUARD``."""
+
+    name: str
+    build: Callable[[Runtime], T]
 
 
 @dataclass
@@ -21,9 +43,25 @@ class Runtime:
     sessions: sessionmaker[Session]
     limiter: RateLimiter
     redis: redis.Redis | None = None
-    # Per-user chat reputation and flood control, shared by every node when Redis is set.
-    chat_guard: ChatGuard | None = None
-    extras: dict[str, object] = field(default_factory=dict)
+    events: Dispatcher = field(default_factory=Dispatcher)
+    jobs: JobRegistry = field(default_factory=JobRegistry)
+    parts: dict[str, object] = field(default_factory=dict)
+    # Set once the feature registry has registered its jobs, subscribers and parts here.
+    installed: bool = False
+
+    def __post_init__(self) -> None:
+        # Sessions of this runtime publish their after-commit events through its dispatcher.
+        info = dict(self.sessions.kw.get("info") or {})
+        bind_dispatcher(info, self.events)
+        self.sessions.configure(info=info)
+
+    def part(self, part: Part[T]) -> T:
+        try:
+            return cast(T, self.parts[part.name])
+        except KeyError:
+            raise LookupError(
+                f"runtime part {part.name!r} is missing: is its feature in livebase.features?"
+            ) from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -31,7 +69,9 @@ class Runtime:
             self.redis.close()
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, features: Sequence[Feature] | None = None) -> Runtime:
+    from livebase import features as registry
+
     engine = build_engine(settings.sqlalchemy_url)
     client: redis.Redis | None = None
     limiter: RateLimiter
@@ -40,5 +80,10 @@ def build_runtime(settings: Settings) -> Runtime:
         limiter = RedisRateLimiter(client)
     else:
         limiter = MemoryRateLimiter()
-    guard: ChatGuard = RedisChatGuard(client) if client is not None else MemoryChatGuard()
-    return Runtime(settings, engine, build_sessionmaker(engine), limiter, client, guard)
+    rt = Runtime(settings, engine, build_sessionmaker(engine), limiter, client)
+    try:
+        registry.install(rt, registry.load(registry.FEATURES if features is None else features))
+    except BaseException:
+        rt.close()
+        raise
+    return rt

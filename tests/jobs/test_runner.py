@@ -3,38 +3,50 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from livebase.db import utcnow
 from livebase.jobs import service as jobs
 from livebase.jobs.models import Job
+from livebase.jobs.registry import JobRegistry
 from livebase.runtime import Runtime
 
 seen: list[dict[str, Any]] = []
 
 
-@jobs.job("test.record")
 def _record(_db: Session, payload: dict[str, Any]) -> None:
     if payload.get("fail"):
         raise RuntimeError("boom")
     seen.append(payload)
 
 
-def test_due_jobs_run_once_and_future_ones_wait(rt: Runtime) -> None:
+@pytest.fixture
+def registry(rt: Runtime) -> JobRegistry:
+    """The runtime's registry (every feature's kinds) plus a test kind, registered
+    explicitly like a feature's: nothing registers itself at import."""
+    reg = rt.jobs.copy()
+    reg.register("test.record", _record)
     seen.clear()
+    return reg
+
+
+def test_due_jobs_run_once_and_future_ones_wait(rt: Runtime, registry: JobRegistry) -> None:
     with rt.sessions() as db, db.begin():
         jobs.do_schedule(db, "test.record", utcnow() - timedelta(seconds=1), {"n": 1})
         jobs.do_schedule(db, "test.record", utcnow() + timedelta(hours=1), {"n": 2})
-    assert jobs.run_due(rt.sessions) == 1
-    assert jobs.run_due(rt.sessions) == 0
+    assert jobs.run_due(rt.sessions, registry) == 1
+    assert jobs.run_due(rt.sessions, registry) == 0
     assert seen == [{"n": 1}]
 
 
-def test_a_failing_job_is_kept_with_its_error_and_retried_later(rt: Runtime) -> None:
+def test_a_failing_job_is_kept_with_its_error_and_retried_later(
+    rt: Runtime, registry: JobRegistry
+) -> None:
     with rt.sessions() as db, db.begin():
         jobs.do_schedule(db, "test.record", utcnow(), {"fail": True})
-    assert jobs.run_due(rt.sessions) == 1
+    assert jobs.run_due(rt.sessions, registry) == 1
     with rt.sessions() as db:
         row = db.scalar(select(Job))
         assert row is not None and row.done_at is None and row.attempts == 1
@@ -59,7 +71,7 @@ def test_token_purge_job_removes_expired_tokens_and_reschedules(rt: Runtime) -> 
         tok.expires_at = utcnow() - timedelta(days=1)
         do_issue_token(db, user, kind="api", ttl_seconds=3600)
         jobs.do_schedule(db, "accounts.purge_tokens", utcnow())
-    jobs.run_due(rt.sessions)
+    jobs.run_due(rt.sessions, rt.jobs)
     with rt.sessions() as db:
         assert len(db.scalars(select(AuthToken)).all()) == 1
         pending = db.scalars(select(Job).where(Job.done_at.is_(None))).all()

@@ -22,8 +22,8 @@ from livebase.http import (
     require_json,
     require_multipart,
 )
-from livebase.images import store_image
 from livebase.schemas import rfc3339
+from livebase.uploads.images import store_image
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"], dependencies=[Depends(require_json)])
 uploads = APIRouter(prefix="/api/v1", tags=["catalog"], dependencies=[Depends(require_multipart)])

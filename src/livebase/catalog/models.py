@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from livebase.db import Base, TimestampMixin, UTCDateTime, id_column, utcnow
+from livebase.db import Base, FenColumn, TimestampMixin, UTCDateTime, id_column, utcnow
 
 PRODUCT_STATUSES = ("active", "held", "rejected", "deleted")
 
@@ -50,7 +50,7 @@ class Sku(TimestampMixin, Base):
     )
     code: Mapped[str | None] = mapped_column(String(64))
     attrs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    price_fen: Mapped[int] = mapped_column(BigInteger)
+    price_fen: Mapped[int] = mapped_column(FenColumn)
     stock: Mapped[int] = mapped_column(Integer, default=0)
 
     product: Mapped[Product] = relationship(back_populates="skus")

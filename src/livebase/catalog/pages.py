@@ -19,8 +19,8 @@ from livebase.catalog.models import Product
 from livebase.db import new_id
 from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from livebase.http import DB, get_runtime
-from livebase.images import store_image
 from livebase.settings import Settings
+from livebase.uploads.images import store_image
 from livebase.web.formerrors import FieldError
 from livebase.web.forms import (
     DEFAULT_ATTR,

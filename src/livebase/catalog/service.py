@@ -18,7 +18,7 @@ from livebase.compliance import CheckContext, Verdict, check
 from livebase.compliance import service as moderation
 from livebase.db import new_id
 from livebase.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from livebase.images import StoredImage
+from livebase.uploads.images import StoredImage
 
 # The same bound the create body has (schemas.ProductIn.skus).
 MAX_SKUS = 200

@@ -39,7 +39,7 @@ class TermSync:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def install(self) -> None:
+    def start(self) -> None:
         """Sync once, install a checker that reads the override dir, start polling."""
         try:
             with self._sessions() as db:

@@ -1,15 +1,24 @@
-"""The timed-job runner.
+"""The timed-job runner, and the outbox.
 
 Jobs are rows (kind, payload, due time). A runner claims due rows — PostgreSQL workers with
 ``FOR UPDATE SKIP LOCKED`` so several never take the same row; SQLite has one writer and
 needs no lock — runs each job's handler in the same transaction, and marks it done. A
 failing job is retried with backoff and its error kept.
+
+Handlers come from a :class:`JobRegistry` (filled by the feature registry), never from
+import side effects. A recurring kind keeps one chain: its pending row holds the key
+``recurring:<kind>``, and the runner moves that key to the next occurrence in the same
+transaction that marks a run done.
+
+The outbox is the same table: ``do_enqueue`` writes a job due now in the caller's
+transaction, so an effect that must leave the process (a payment callback, a refund, a
+customs message) exists exactly when the change that caused it does, and survives a
+crash right after the commit.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,21 +28,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from livebase.db import utcnow
 from livebase.jobs.models import Job
+from livebase.jobs.registry import JobRegistry, recurring_key
 from livebase.logs import get_logger
 
 log = get_logger("livebase.jobs")
-Handler = Callable[[Session, dict[str, Any]], None]
-HANDLERS: dict[str, Handler] = {}
 # After this many failures a job stops being retried and waits for a person.
 MAX_ATTEMPTS = 8
-
-
-def job(kind: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[kind] = fn
-        return fn
-
-    return register
 
 
 def do_schedule(
@@ -57,7 +57,33 @@ def do_schedule(
     return row
 
 
-def run_due(sessions: sessionmaker[Session], *, limit: int = 50) -> int:
+def do_enqueue(db: Session, kind: str, payload: dict[str, Any]) -> Job:
+    """Outbox: deliver ``payload`` to the ``kind`` handler once this transaction commits
+    (at least once: a handler keys its external call by the job id or the payload)."""
+    row = Job(kind=kind, payload=payload, due_at=utcnow())
+    db.add(row)
+    db.flush()
+    return row
+
+
+def schedule_recurring(db: Session, registry: JobRegistry) -> None:
+    """Start each recurring chain that is not already running (every runner, at start)."""
+    for kind, every in registry.recurring.items():
+        do_schedule(db, kind, utcnow() + every, dedupe_key=recurring_key(kind))
+
+
+def _next_occurrence(db: Session, row: Job, registry: JobRegistry) -> None:
+    every = registry.recurring.get(row.kind)
+    row.dedupe_key = None
+    if every is None:
+        return
+    # Free the key first (flushed), then hand it to the next run in this same transaction,
+    # so at every commit exactly one pending row holds it.
+    db.flush()
+    do_schedule(db, row.kind, utcnow() + every, dedupe_key=recurring_key(row.kind))
+
+
+def run_due(sessions: sessionmaker[Session], registry: JobRegistry, *, limit: int = 50) -> int:
     """Run the jobs that are due; return how many ran (successfully or not)."""
     ran = 0
     for _ in range(limit):
@@ -74,14 +100,14 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = 50) -> int:
             if row is None:
                 break
             ran += 1
-            handler = HANDLERS.get(row.kind)
+            handler = registry.handler(row.kind)
             try:
                 if handler is None:
                     raise LookupError(f"no handler for job kind {row.kind!r}")
                 with db.begin_nested():
                     handler(db, row.payload)
                 row.done_at = utcnow()
-                row.dedupe_key = None  # free the key for the next occurrence
+                _next_occurrence(db, row, registry)
             except Exception as exc:
                 row.attempts += 1
                 row.last_error = repr(exc)[:2000]
@@ -90,14 +116,20 @@ def run_due(sessions: sessionmaker[Session], *, limit: int = 50) -> int:
                 log.warning(
                     "job failed", kind=row.kind, id=row.id, attempts=row.attempts, error=repr(exc)
                 )
+                if row.attempts >= MAX_ATTEMPTS:
+                    # Given up: the row stays for a person; a recurring chain goes on.
+                    _next_occurrence(db, row, registry)
     return ran
 
 
 class Runner:
     """Polls for due jobs on a thread until stopped (embedded mode and `livebase worker`)."""
 
-    def __init__(self, sessions: sessionmaker[Session], interval: float = 1.0) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], registry: JobRegistry, interval: float = 1.0
+    ) -> None:
         self._sessions = sessions
+        self._registry = registry
         self._interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -107,11 +139,14 @@ class Runner:
         self._thread.start()
 
     def run_forever(self) -> None:
-        with self._sessions() as db, db.begin():
-            schedule_recurring(db)
+        scheduled = False
         while not self._stop.is_set():
             try:
-                ran = run_due(self._sessions)
+                if not scheduled:
+                    with self._sessions() as db, db.begin():
+                        schedule_recurring(db, self._registry)
+                    scheduled = True
+                ran = run_due(self._sessions, self._registry)
             except Exception:  # the database may be briefly away; keep polling
                 log.exception("job runner pass failed")
                 ran = 0
@@ -122,25 +157,3 @@ class Runner:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-
-
-PURGE_INTERVAL = timedelta(hours=1)
-
-
-def schedule_recurring(db: Session) -> None:
-    do_schedule(
-        db,
-        "accounts.purge_tokens",
-        utcnow() + PURGE_INTERVAL,
-        dedupe_key="recurring:accounts.purge_tokens",
-    )
-
-
-@job("accounts.purge_tokens")
-def _purge_tokens(db: Session, _payload: dict[str, Any]) -> None:
-    from livebase.accounts.service import do_purge_expired_tokens
-
-    removed = do_purge_expired_tokens(db)
-    log.info("purged expired tokens", removed=removed)
-    # The key is freed when this run is marked done; schedule the next one with its own.
-    do_schedule(db, "accounts.purge_tokens", utcnow() + PURGE_INTERVAL)

@@ -19,12 +19,12 @@ from livebase.http import (
     require_json,
     require_multipart,
 )
-from livebase.images import store_image
 from livebase.schemas import rfc3339
 from livebase.settings import Settings
 from livebase.shows import service
 from livebase.shows.models import Show, ShowScript
 from livebase.shows.schemas import ExplainingIn, ScriptIn, ShelfIn, ShowIn, ShowPatch
+from livebase.uploads.images import store_image
 
 router = APIRouter(prefix="/api/v1", tags=["shows"], dependencies=[Depends(require_json)])
 uploads = APIRouter(prefix="/api/v1", tags=["shows"], dependencies=[Depends(require_multipart)])

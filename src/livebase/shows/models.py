@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from livebase.db import Base, TimestampMixin, UTCDateTime, id_column
+from livebase.db import Base, FenColumn, TimestampMixin, UTCDateTime, id_column
 
 SHOW_STATUSES = ("scheduled", "live", "ended")
 
@@ -47,7 +47,7 @@ class ShelfItem(Base):
     show_id: Mapped[str] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
     no: Mapped[int] = mapped_column(Integer)
     sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"))
-    live_price_fen: Mapped[int | None] = mapped_column(BigInteger)
+    live_price_fen: Mapped[int | None] = mapped_column(FenColumn)
 
 
 class ShowScript(TimestampMixin, Base):

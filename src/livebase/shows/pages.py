@@ -19,10 +19,10 @@ from livebase.catalog import service as catalog
 from livebase.db import new_id
 from livebase.errors import ApiError, Forbidden, ValidationFailed
 from livebase.http import DB, get_runtime
-from livebase.images import store_image
 from livebase.settings import Settings
 from livebase.shows import service as shows
 from livebase.shows.models import Show
+from livebase.uploads.images import store_image
 from livebase.web.formerrors import FieldError, FormValues, field_errors, form_page
 from livebase.web.forms import parse_local_datetime, parse_yuan
 from livebase.web.i18n import pick_lang, translator

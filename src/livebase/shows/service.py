@@ -16,6 +16,7 @@ from livebase.compliance import CheckContext, check
 from livebase.compliance import service as moderation
 from livebase.db import utcnow
 from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
+from livebase.shows import events
 from livebase.shows.models import ShelfItem, Show, ShowScript
 
 # A shelf of 500 links is already more than any host can present in one show.
@@ -223,6 +224,7 @@ def do_set_shelf(db: Session, principal: Principal, show_id: str, items: list[Sh
     )
     db.flush()
     db.expire(show, ["shelf"])
+    events.notify_shelf(db, show, links=len(items))
     return show
 
 
@@ -234,6 +236,7 @@ def do_set_explaining(db: Session, principal: Principal, show_id: str, no: int |
         raise ValidationFailed(f"There is no link {no} on the shelf.", loc="body.no")
     show.explaining_no = no
     db.flush()
+    events.notify_explaining(db, show)
     return show
 
 
@@ -245,6 +248,7 @@ def do_start(db: Session, principal: Principal | None, show_id: str) -> Show:
     if show.status == "scheduled":
         show.status = "live"
         show.started_at = utcnow()
+        events.notify_started(db, show)
     db.flush()
     return show
 
@@ -257,6 +261,7 @@ def do_end(db: Session, principal: Principal | None, show_id: str) -> Show:
     show.ended_at = utcnow()
     show.explaining_no = None
     db.flush()
+    events.notify_ended(db, show)
     return show
 
 

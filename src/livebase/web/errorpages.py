@@ -18,7 +18,8 @@ from PIL import Image, ImageDraw
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from livebase.accounts.service import Principal, resolve_token
+from livebase.accounts import web as signed_in_user
+from livebase.accounts.service import Principal
 from livebase.http import SESSION_COOKIE, get_runtime
 from livebase.logs import get_logger
 from livebase.web.render import STATIC_DIR, render_error
@@ -42,9 +43,10 @@ def _principal(request: Request) -> Principal | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
+    rt = get_runtime(request)
     try:
-        with get_runtime(request).sessions() as db:
-            return resolve_token(db, cookie, kind="session")
+        with rt.sessions() as db:
+            return signed_in_user.request_principal(request, db, rt.settings.secret_key, api=False)
     except Exception:  # the error page must render even when the database is away
         return None
 

@@ -194,12 +194,13 @@ def logout(
     return response
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, feature_pages: list[APIRouter]) -> None:
+    """The shared pages, then each feature's (their order is the nav bar's), and the HTML
+    error pages for page requests."""
     from livebase.web import errorpages
-    from livebase.web.feature_pages import routers
 
     app.include_router(router)
-    for r in routers():
+    for r in feature_pages:
         app.include_router(r)
     app.mount("/static", StaticFiles(directory=str(_static_dir())), name="static")
     errorpages.install(app)

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from livebase.accounts.security import csrf_ok, csrf_token
-from livebase.accounts.service import Principal, resolve_token
-from livebase.errors import ApiError, Forbidden, Unauthenticated, ValidationFailed
-from livebase.http import SESSION_COOKIE, get_db, get_runtime
+from livebase.accounts import web as signed_in_user
+from livebase.accounts.service import Principal
+from livebase.errors import ApiError, Unauthenticated, ValidationFailed
+from livebase.http import get_db, get_runtime
 from livebase.web.formerrors import FormRenderer, FormValues, field_errors, renderer_of
 from livebase.web.forms import PAGE_TZ
 from livebase.web.i18n import COOKIE, pick_lang, translator
@@ -94,8 +94,8 @@ templates.env.filters["local_input"] = local_input
 
 
 def page_principal(request: Request, db: Annotated[Session, Depends(get_db)]) -> Principal | None:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    principal = resolve_token(db, cookie, kind="session") if cookie else None
+    secret = get_runtime(request).settings.secret_key
+    principal = signed_in_user.request_principal(request, db, secret, api=False)
     request.state.principal = principal
     return principal
 
@@ -123,9 +123,7 @@ def render(
     error = context.get("error")
     if "errors" not in context:  # a handler that caught its own error gets field messages
         context["errors"] = field_errors(error, t) if isinstance(error, ApiError) else {}
-    csrf = (
-        csrf_token(settings.secret_key, user.session_token) if user and user.session_token else ""
-    )
+    csrf = signed_in_user.form_csrf_token(settings.secret_key, user)
     response = templates.TemplateResponse(
         request,
         name,
@@ -153,13 +151,7 @@ def render_error(request: Request, status: int, code: str, detail: str = "") -> 
 
 
 def check_form_csrf(request: Request, user: Principal | None, token: str) -> None:
-    settings = get_runtime(request).settings
-    if (
-        user is None
-        or not user.session_token
-        or not csrf_ok(settings.secret_key, user.session_token, token)
-    ):
-        raise Forbidden("The form has expired; reload the page and try again.", code="form_expired")
+    signed_in_user.check_form_csrf(get_runtime(request).settings.secret_key, user, token)
 
 
 CsrfField = Annotated[str, Form(alias="csrf_token", max_length=100)]

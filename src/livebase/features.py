@@ -1,0 +1,214 @@
+"""The one place a feature is wired in.
+
+Each feature package gets one :class:`Feature` entry in ``FEATURES``: its API routers,
+its page router, its tables, its job handlers, its event subscribers, the runtime parts
+it builds and the background services it runs. The app (routes, lifespan), Alembic's
+metadata (``livebase.models``), ``livebase worker`` and the tests all read this list, so
+they cannot disagree about what exists.
+
+Entries name things as ``"module:attribute"`` strings, resolved when the app or a runtime
+is built: importing this module imports no feature, and a broken entry (a missing module,
+a missing or wrongly typed attribute) stops start-up with a :class:`FeatureError` that
+names the feature and the entry.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from fastapi import APIRouter
+
+from livebase.events import Event
+from livebase.jobs.registry import Handler
+from livebase.runtime import Part, Runtime
+
+
+class FeatureError(RuntimeError):
+    """A feature entry points at something that does not exist or is not what it says."""
+
+
+class Service(Protocol):
+    """Something a feature runs while the app runs (a poller, a watcher)."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    kind: str
+    handler: str  # "module:function" taking (session, payload)
+    every: timedelta | None = None  # recurring: one chain, this period apart
+
+
+@dataclass(frozen=True)
+class Subscription:
+    event: str  # "module:EventClass"
+    handler: str  # "module:function" taking the event (a coroutine runs on the app's loop)
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    models: str | None = None  # module whose import defines the feature's tables
+    api: tuple[str, ...] = ()  # "module:router" of JSON routers, in order
+    pages: str | None = None  # "module:router" of the feature's pages
+    jobs: tuple[JobSpec, ...] = ()
+    subscribers: tuple[Subscription, ...] = ()
+    parts: tuple[str, ...] = ()  # "module:PART", a runtime.Part the runtime builds
+    services: tuple[str, ...] = ()  # "module:factory", Runtime -> Service
+
+
+# Order matters twice: API routers are included in this order, and page routers in this
+# order make the nav bar's.
+FEATURES: tuple[Feature, ...] = (
+    Feature(
+        "accounts",
+        models="livebase.accounts.models",
+        api=("livebase.accounts.api:router",),
+        jobs=(
+            JobSpec(
+                "accounts.purge_tokens",
+                "livebase.accounts.jobs:purge_tokens",
+                every=timedelta(hours=1),
+            ),
+        ),
+    ),
+    Feature(
+        "bases",
+        models="livebase.bases.models",
+        api=("livebase.bases.api:router",),
+        pages="livebase.bases.pages:router",
+    ),
+    Feature(
+        "catalog",
+        models="livebase.catalog.models",
+        api=("livebase.catalog.api:router", "livebase.catalog.api:uploads"),
+        pages="livebase.catalog.pages:router",
+    ),
+    Feature(
+        "shows",
+        models="livebase.shows.models",
+        api=("livebase.shows.api:router", "livebase.shows.api:uploads"),
+        pages="livebase.shows.pages:router",
+        subscribers=tuple(
+            Subscription(f"livebase.shows.events:{name}", "livebase.shows.events:log_show_event")
+            for name in ("ShowStarted", "ShowEnded", "ExplainingChanged", "ShelfChanged")
+        ),
+    ),
+    Feature(
+        "compliance",
+        models="livebase.compliance.models",
+        api=("livebase.compliance.api:router",),
+        pages="livebase.compliance.pages:router",
+        parts=("livebase.compliance.parts:CHAT_GUARD",),
+        services=("livebase.compliance.parts:term_sync",),
+    ),
+    Feature("jobs", models="livebase.jobs.models"),
+)
+
+
+@dataclass
+class LoadedFeature:
+    """A feature entry with every reference resolved."""
+
+    feature: Feature
+    api: list[APIRouter] = field(default_factory=list)
+    pages: APIRouter | None = None
+    jobs: list[tuple[JobSpec, Handler]] = field(default_factory=list)
+    subscribers: list[tuple[type[Event], Callable[[Any], Any]]] = field(default_factory=list)
+    parts: list[Part[Any]] = field(default_factory=list)
+    services: list[Callable[[Runtime], Service]] = field(default_factory=list)
+
+
+def _resolve(feature: Feature, ref: str) -> Any:
+    module_name, sep, attr = ref.partition(":")
+    if not sep or not module_name or not attr:
+        raise FeatureError(f"feature {feature.name!r}: {ref!r} is not 'module:attribute'")
+    module = _import(feature, module_name)
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise FeatureError(f"feature {feature.name!r}: {module_name} has no {attr!r}") from None
+
+
+def _import(feature: Feature, module_name: str) -> Any:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module_name.startswith(exc.name):
+            raise FeatureError(f"feature {feature.name!r}: no module {module_name}") from exc
+        raise  # the module exists but imports something missing: show the real error
+
+
+def _typed(feature: Feature, ref: str, value: Any, check: Callable[[Any], bool], what: str) -> Any:
+    if not check(value):
+        raise FeatureError(f"feature {feature.name!r}: {ref} is not {what}")
+    return value
+
+
+def _is_event_type(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, Event) and value is not Event
+
+
+def load(features: Sequence[Feature] = FEATURES) -> list[LoadedFeature]:
+    """Resolve every entry; raise :class:`FeatureError` on the first broken one."""
+    names = [f.name for f in features]
+    if len(set(names)) != len(names):
+        raise FeatureError(f"feature names repeat: {names}")
+    loaded = []
+    for f in features:
+        out = LoadedFeature(f)
+        if f.models:
+            _import(f, f.models)
+        for ref in f.api:
+            router = _resolve(f, ref)
+            out.api.append(_typed(f, ref, router, _is_router, "an APIRouter"))
+        if f.pages:
+            out.pages = _typed(f, f.pages, _resolve(f, f.pages), _is_router, "an APIRouter")
+        for spec in f.jobs:
+            handler = _typed(f, spec.handler, _resolve(f, spec.handler), callable, "callable")
+            out.jobs.append((spec, handler))
+        for sub in f.subscribers:
+            event_type = _typed(f, sub.event, _resolve(f, sub.event), _is_event_type, "an Event")
+            fn = _typed(f, sub.handler, _resolve(f, sub.handler), callable, "callable")
+            out.subscribers.append((event_type, fn))
+        for ref in f.parts:
+            out.parts.append(_typed(f, ref, _resolve(f, ref), _is_part, "a runtime.Part"))
+        for ref in f.services:
+            out.services.append(_typed(f, ref, _resolve(f, ref), callable, "callable"))
+        loaded.append(out)
+    return loaded
+
+
+def _is_router(value: Any) -> bool:
+    return isinstance(value, APIRouter)
+
+
+def _is_part(value: Any) -> bool:
+    return isinstance(value, Part)
+
+
+def install(rt: Runtime, loaded: Sequence[LoadedFeature]) -> None:
+    """Register the features' jobs and subscribers on ``rt`` and build their parts (once)."""
+    if rt.installed:
+        return
+    for lf in loaded:
+        for spec, handler in lf.jobs:
+            rt.jobs.register(spec.kind, handler, every=spec.every)
+        for event_type, fn in lf.subscribers:
+            rt.events.subscribe(event_type, fn)
+        for part in lf.parts:
+            rt.parts[part.name] = part.build(rt)
+    rt.installed = True
+
+
+def import_models(features: Sequence[Feature] = FEATURES) -> None:
+    """Import every feature's tables onto the shared metadata (Alembic, tests)."""
+    for f in features:
+        if f.models:
+            _import(f, f.models)

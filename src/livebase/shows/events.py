@@ -1,0 +1,76 @@
+"""Events of a show, published after commit (``livebase.events``).
+
+One schema per event type; the ``type`` literal is the name the room protocol will use
+for the frame built from it. The rooms feature subscribes to these (fan-out on the event
+loop); today the shows feature logs each one, the trail of when a show went live or
+ended and what it explained.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from livebase.db import utcnow
+from livebase.events import Event, notify_on_commit
+from livebase.logs import get_logger
+from livebase.shows.models import Show
+
+log = get_logger("livebase.shows")
+
+
+class ShowStarted(Event):
+    type: Literal["show.started"] = "show.started"
+    show_id: str
+    base_id: str
+    started_at: datetime
+
+
+class ShowEnded(Event):
+    type: Literal["show.ended"] = "show.ended"
+    show_id: str
+    base_id: str
+    ended_at: datetime
+
+
+class ExplainingChanged(Event):
+    type: Literal["show.explaining"] = "show.explaining"
+    show_id: str
+    no: int | None
+
+
+class ShelfChanged(Event):
+    type: Literal["show.shelf"] = "show.shelf"
+    show_id: str
+    links: int
+
+
+ShowEvent = ShowStarted | ShowEnded | ExplainingChanged | ShelfChanged
+
+
+def log_show_event(event: ShowEvent) -> None:
+    log.info("show event", **event.model_dump(mode="json"))
+
+
+# notify_*: build the event from the show as the transaction left it; it is published
+# once that transaction commits.
+
+
+def notify_started(db: Session, show: Show) -> None:
+    started = show.started_at or utcnow()
+    notify_on_commit(db, ShowStarted(show_id=show.id, base_id=show.base_id, started_at=started))
+
+
+def notify_ended(db: Session, show: Show) -> None:
+    ended = show.ended_at or utcnow()
+    notify_on_commit(db, ShowEnded(show_id=show.id, base_id=show.base_id, ended_at=ended))
+
+
+def notify_explaining(db: Session, show: Show) -> None:
+    notify_on_commit(db, ExplainingChanged(show_id=show.id, no=show.explaining_no))
+
+
+def notify_shelf(db: Session, show: Show, *, links: int) -> None:
+    notify_on_commit(db, ShelfChanged(show_id=show.id, links=links))
