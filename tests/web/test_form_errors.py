@@ -98,3 +98,22 @@ def test_an_operator_rejecting_without_a_reason_stays_on_the_applications_page(
     assert r.status_code == 422 and 'data-testid="error-page"' not in r.text
     assert message in field_error(r.text, "reason")
     assert 'data-name="星光传媒"' in r.text
+
+
+@pytest.mark.parametrize(
+    "url,field,lang,words",
+    [
+        ("/login", "username", "zh", "用户名为 3–32 位"),
+        ("/register", "username", "en", "3–32 lowercase letters"),
+        ("/register", "display_name", "zh", "昵称请少于 64 个字"),
+    ],
+)
+def test_sign_in_and_sign_up_refuse_oversized_fields_at_the_field(
+    browser: Browser, world: World, url: str, field: str, lang: str, words: str
+) -> None:
+    token = _pre_csrf(browser, f"{url}?lang={lang}")
+    form = {"form_token": token, "username": "viewer", "password": "long-enough-1"}
+    form[field] = "x" * 70  # past the form's bound: FastAPI refuses it before the handler
+    r = browser.post(url, form, csrf=False)
+    assert r.status_code == 422 and 'data-testid="error-page"' not in r.text
+    assert words in field_error(r.text, field)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
 
 from livebase.accounts import service as accounts
 from livebase.accounts.models import User
@@ -16,6 +17,7 @@ from livebase.bases import service as bases
 from livebase.errors import ApiError
 from livebase.http import DB, SESSION_COOKIE, client_address, get_runtime
 from livebase.shows import service as shows
+from livebase.web.formerrors import FormValues, form_page
 from livebase.web.render import PageRoute, PageUser, redirect, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -78,7 +80,25 @@ def _start_session(request: Request, db: DB, user: User, target: str) -> Respons
     return response
 
 
+def _login_again(
+    request: Request, db: Session, user: Any, values: FormValues, errors: dict[str, str]
+) -> Response:
+    token = _pre_csrf(request)
+    page = render(
+        request,
+        "login.html",
+        user,
+        next=_safe_next(values.get("next")),
+        form_token=token,
+        error=None,
+        errors=errors,
+        username=values.get("username"),
+    )
+    return _with_pre_csrf(page, token)
+
+
 @router.post("/login", response_class=HTMLResponse)
+@form_page(_login_again)
 def login_submit(
     request: Request,
     db: DB,
@@ -132,7 +152,25 @@ def register_page(request: Request, user: PageUser) -> Response:
     )
 
 
+def _register_again(
+    request: Request, db: Session, user: Any, values: FormValues, errors: dict[str, str]
+) -> Response:
+    token = _pre_csrf(request)
+    page = render(
+        request,
+        "register.html",
+        user,
+        form_token=token,
+        error=None,
+        errors=errors,
+        username=values.get("username"),
+        display_name=values.get("display_name"),
+    )
+    return _with_pre_csrf(page, token)
+
+
 @router.post("/register", response_class=HTMLResponse)
+@form_page(_register_again)
 def register_submit(
     request: Request,
     db: DB,
