@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import text
 
+from livebase.accounts.actors import SystemActor
 from livebase.accounts.security import use_fast_hashing_for_tests
 from livebase.accounts.service import do_grant, do_issue_token, do_register
 from livebase.app import create_app
@@ -40,6 +41,8 @@ use_fast_hashing_for_tests()
 PG_ADMIN = os.environ.get("LIVEBASE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("LIVEBASE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 BACKENDS = ["sqlite", "postgresql"]
+# Fixtures act through the services like the CLI does: as a named system actor.
+SYSTEM_TESTS = SystemActor("system:tests")
 
 
 def _fresh_pg_database(name: str) -> str:
@@ -163,7 +166,7 @@ class World:
         with self.rt.sessions() as db, db.begin():
             user = do_register(db, username, "password-123", username)
             if role:
-                do_grant(db, user, role, base_id=base_id, org_id=org_id)
+                do_grant(db, SYSTEM_TESTS, user, role, base_id=base_id, org_id=org_id)
             raw, _ = do_issue_token(db, user, kind="api", ttl_seconds=3600)
             actor = Actor(user.id, username, raw)
         self.actors[username] = actor
@@ -179,18 +182,16 @@ def build_world(rt: Runtime) -> World:
     """The World of the `world` fixture, for module-scoped fixtures that share one."""
     w = World(rt)
     with rt.sessions() as db, db.begin():
-        a = bases.do_create_base(db, "朝阳基地", "朝阳区")
-        b = bases.do_create_base(db, "顺义基地", "顺义区")
+        a = bases.do_create_base(db, SYSTEM_TESTS, "朝阳基地", "朝阳区")
+        b = bases.do_create_base(db, SYSTEM_TESTS, "顺义基地", "顺义区")
         w.base_a, w.base_b = a.id, b.id
-        w.brand_a1 = bases.do_create_org(db, a.id, "brand", "品牌甲").id
-        w.brand_a2 = bases.do_create_org(db, a.id, "brand", "品牌乙").id
-        w.agency_a = bases.do_create_org(db, a.id, "agency", "机构丙").id
-        w.brand_b1 = bases.do_create_org(db, b.id, "brand", "品牌丁").id
-        wh = bases.Warehouse(
-            base_id=a.id, name="保税仓", customs_code="0101", ems_no="T0101W000001"
+        w.brand_a1 = bases.do_create_org(db, SYSTEM_TESTS, a.id, "brand", "品牌甲").id
+        w.brand_a2 = bases.do_create_org(db, SYSTEM_TESTS, a.id, "brand", "品牌乙").id
+        w.agency_a = bases.do_create_org(db, SYSTEM_TESTS, a.id, "agency", "机构丙").id
+        w.brand_b1 = bases.do_create_org(db, SYSTEM_TESTS, b.id, "brand", "品牌丁").id
+        wh = bases.do_create_warehouse(
+            db, SYSTEM_TESTS, a.id, "保税仓", customs_code="0101", ems_no="T0101W000001"
         )
-        db.add(wh)
-        db.flush()
         w.warehouse_a = wh.id
     w.add_user("admin", "admin")
     w.add_user("op_a", "operator", base_id=w.base_a)

@@ -21,9 +21,9 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from livebase import __version__
-from livebase.errors import install_error_handlers
 from livebase.features import FEATURES, Feature, LoadedFeature, install, load
 from livebase.http import refuse_nul
+from livebase.http_errors import install_error_handlers
 from livebase.jobs.service import Runner
 from livebase.logs import configure_logging, get_logger
 from livebase.middleware import BodyLimitMiddleware, RequestLogMiddleware

@@ -126,11 +126,12 @@ def moderate(kind: Annotated[str, typer.Option(help="chat | listing | script")] 
 def bases_create(
     name: Annotated[str, typer.Option()], district: Annotated[str, typer.Option()]
 ) -> None:
+    from livebase.accounts.actors import SYSTEM_CLI
     from livebase.bases.service import do_create_base
 
     rt = _sessions()
     with rt.sessions() as db, db.begin():
-        base = do_create_base(db, name, district)
+        base = do_create_base(db, SYSTEM_CLI, name, district)
         typer.echo(base.id)
     rt.close()
 
@@ -152,13 +153,14 @@ def orgs_create(
     kind: Annotated[str, typer.Option()],
     name: Annotated[str, typer.Option()],
 ) -> None:
+    from livebase.accounts.actors import SYSTEM_CLI
     from livebase.bases.service import do_create_org
     from livebase.errors import ApiError
 
     rt = _sessions()
     try:
         with rt.sessions() as db, db.begin():
-            org = do_create_org(db, base, kind, name)
+            org = do_create_org(db, SYSTEM_CLI, base, kind, name)
             typer.echo(org.id)
     except ApiError as exc:
         _fail(exc.detail)
@@ -197,6 +199,7 @@ def users_grant(
 ) -> None:
     """Give USERNAME the ROLE in a scope (operator/moderator: --base; merchant, agency,
     host: --org; clerk: --counter; admin: none)."""
+    from livebase.accounts.actors import SYSTEM_CLI
     from livebase.accounts.service import do_grant, user_by_username
     from livebase.bases.service import get_base, get_org, get_pickup_counter
     from livebase.errors import ApiError
@@ -214,7 +217,9 @@ def users_grant(
                 base = get_pickup_counter(db, counter).base_id
             elif base:
                 get_base(db, base)
-            grant = do_grant(db, user, role, base_id=base, org_id=org, counter_id=counter)
+            grant = do_grant(
+                db, SYSTEM_CLI, user, role, base_id=base, org_id=org, counter_id=counter
+            )
             typer.echo(grant.id)
     except ApiError as exc:
         _fail(exc.detail)

@@ -12,9 +12,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from livebase.accounts.service import Principal, do_grant, do_register, grants_of, user_by_username
+from livebase.accounts.actors import SYSTEM_DEMO
+from livebase.accounts.service import do_grant, do_register, user_by_username
 from livebase.bases import service as bases
-from livebase.bases.models import LiveBase, Organisation, PickupCounter, Warehouse
+from livebase.bases.models import LiveBase, Organisation
 from livebase.catalog import service as catalog
 from livebase.catalog.models import Product
 from livebase.db import new_id, utcnow
@@ -222,9 +223,7 @@ def _user(db: Session, username: str, display: str):  # type: ignore[no-untyped-
     return user_by_username(db, username) or do_register(db, username, DEMO_PASSWORD, display)
 
 
-def _picture_for_product(
-    db: Session, admin: Principal, product: Product, brand: str, uploads_dir: Path
-) -> None:
+def _picture_for_product(db: Session, product: Product, brand: str, uploads_dir: Path) -> None:
     colour = next((s.attrs["颜色"] for s in product.skus if "颜色" in s.attrs), None)
     image_id = new_id("img")
     stored = store_image(
@@ -234,12 +233,10 @@ def _picture_for_product(
         image_id,
         limit=10 * 1024 * 1024,
     )
-    catalog.do_add_image(db, admin, product.id, stored, image_id)
+    catalog.do_add_image(db, SYSTEM_DEMO, product, stored, image_id)
 
 
-def _cover_for_show(
-    db: Session, admin: Principal, show: Show, picks: list[Product], uploads_dir: Path
-) -> None:
+def _cover_for_show(db: Session, show: Show, picks: list[Product], uploads_dir: Path) -> None:
     brands = {o.id: o.name for o in db.scalars(select(Organisation))}
     drawn = [(p.title, brands.get(p.org_id, ""), None) for p in picks]
     cover = store_image(
@@ -249,7 +246,7 @@ def _cover_for_show(
         new_id("cov"),
         limit=10 * 1024 * 1024,
     )
-    shows.do_set_cover(db, admin, show.id, cover.path)
+    shows.do_set_cover(db, SYSTEM_DEMO, show, cover.path)
 
 
 def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
@@ -257,12 +254,13 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
     if base is None:
         base = bases.do_create_base(
             db,
+            SYSTEM_DEMO,
             BASE_NAME,
             "朝阳区",
             "品牌聚集、主播孵化、机构入驻、活动落地、人才培养于一体的直播电商基地。",
         )
     for metric, period, target, reported in TARGETS:
-        bases.do_set_target(db, base.id, metric, period, target, reported)
+        bases.do_set_target(db, SYSTEM_DEMO, base.id, metric, period, target, reported)
 
     orgs: dict[str, Organisation] = {}
     for kind, name, description, incubated in ORGS:
@@ -270,29 +268,26 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
             select(Organisation).where(Organisation.base_id == base.id, Organisation.name == name)
         )
         if org is None:
-            org = bases.do_create_org(db, base.id, kind, name, description)
-        org.incubated = incubated
-        if incubated and org.launched_at is None:
-            org.launched_at = utcnow()
+            org = bases.do_create_org(db, SYSTEM_DEMO, base.id, kind, name, description)
+        bases.do_set_incubated(db, SYSTEM_DEMO, org, incubated)
         orgs[name] = org
 
-    wh = db.scalar(select(Warehouse).where(Warehouse.base_id == base.id))
-    if wh is None:
-        wh = Warehouse(
-            base_id=base.id,
-            name="天竺综合保税区 保税仓",
-            customs_code="0101",
-            ems_no="T0101W000001",
+    warehouses = bases.warehouses_of(db, base.id)
+    wh = (
+        warehouses[0]
+        if warehouses
+        else bases.do_create_warehouse(
+            db, SYSTEM_DEMO, base.id, "天竺综合保税区 保税仓", "0101", "T0101W000001"
         )
-        db.add(wh)
-        db.flush()
-    counter = db.scalar(select(PickupCounter).where(PickupCounter.base_id == base.id))
-    if counter is None:
-        counter = PickupCounter(
-            base_id=base.id, warehouse_id=wh.id, customs_code="0101", name="天竺综保区 即买即提柜台"
+    )
+    counters = bases.list_pickup_counters(db, base.id)
+    counter = (
+        counters[0]
+        if counters
+        else bases.do_create_pickup_counter(
+            db, SYSTEM_DEMO, base.id, "天竺综保区 即买即提柜台", wh.id, "0101"
         )
-        db.add(counter)
-        db.flush()
+    )
 
     users = {}
     for username, display, role, scope in ACCOUNTS:
@@ -300,15 +295,14 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
         users[username] = user
         if role is None:
             continue
-        if scope == "base" or role == "admin":
-            do_grant(db, user, role, base_id=base.id if scope else None)
+        if role == "admin":
+            do_grant(db, SYSTEM_DEMO, user, role)
+        elif scope == "base":
+            do_grant(db, SYSTEM_DEMO, user, role, base_id=base.id)
         elif scope == "counter":
-            do_grant(db, user, role, base_id=base.id, counter_id=counter.id)
-        else:
-            assert scope is not None
-            do_grant(db, user, role, base_id=base.id, org_id=orgs[scope].id)
-
-    admin = Principal(users["admin"], grants_of(db, users["admin"].id))
+            do_grant(db, SYSTEM_DEMO, user, role, base_id=base.id, counter_id=counter.id)
+        elif scope is not None:
+            do_grant(db, SYSTEM_DEMO, user, role, base_id=base.id, org_id=orgs[scope].id)
     for brand, title, description, skus, cross_border in PRODUCTS:
         org = orgs[brand]
         exists = db.scalar(
@@ -323,7 +317,7 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
         )
         product = catalog.do_create_product(
             db,
-            admin,
+            SYSTEM_DEMO,
             org.id,
             title,
             description,
@@ -331,13 +325,13 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
             cb,
         )
         if uploads_dir is not None:
-            _picture_for_product(db, admin, product, brand, uploads_dir)
+            _picture_for_product(db, product, brand, uploads_dir)
 
     show = db.scalar(select(Show).where(Show.title == SHOW_TITLE))
     if show is None:
         host = users["xiaoya"]
         show = shows.do_create_show(
-            db, admin, orgs["星河传媒"].id, SHOW_TITLE, _tomorrow_evening(), host.id
+            db, SYSTEM_DEMO, orgs["星河传媒"].id, SHOW_TITLE, _tomorrow_evening(), host.id
         )
         picks = db.scalars(
             select(Product)
@@ -346,18 +340,18 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
             .limit(8)
         ).all()
         items = [shows.ShelfSpec(p.skus[0].id, p.skus[0].price_fen * 9 // 10) for p in picks]
-        shows.do_set_shelf(db, admin, show.id, items)
+        shows.do_set_shelf(db, SYSTEM_DEMO, show, items)
         # Not explaining yet: a link is explained once the show is live.
         if uploads_dir is not None:
             # The duck, the scarf, the sauce and the hawthorns: food and clothes, as titled.
             front = [picks[i] for i in (0, 7, 3, 4) if i < len(picks)]
-            _cover_for_show(db, admin, show, front, uploads_dir)
+            _cover_for_show(db, show, front, uploads_dir)
 
     live = db.scalar(select(Show).where(Show.title == LIVE_TITLE))
     if live is None:
         # A brand's own show (品牌自播) on air now, so the first screen has a live room.
         live = shows.do_create_show(
-            db, admin, orgs["颐和美妆"].id, LIVE_TITLE, utcnow(), users["ajie"].id
+            db, SYSTEM_DEMO, orgs["颐和美妆"].id, LIVE_TITLE, utcnow(), users["ajie"].id
         )
         own = db.scalars(
             select(Product)
@@ -366,14 +360,14 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
         ).all()
         shows.do_set_shelf(
             db,
-            admin,
-            live.id,
+            SYSTEM_DEMO,
+            live,
             [shows.ShelfSpec(p.skus[0].id, p.skus[0].price_fen * 8 // 10) for p in own],
         )
-        shows.do_start(db, admin, live.id)
-        shows.do_set_explaining(db, admin, live.id, 1)
+        shows.do_start(db, SYSTEM_DEMO, live)
+        shows.do_set_explaining(db, SYSTEM_DEMO, live, 1)
         if uploads_dir is not None:
-            _cover_for_show(db, admin, live, list(own[:4]), uploads_dir)
+            _cover_for_show(db, live, list(own[:4]), uploads_dir)
 
     held = db.scalars(select(Product.title).where(Product.status == "held")).all()
     lines = [

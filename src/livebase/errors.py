@@ -1,46 +1,82 @@
 """Errors are data: a stable snake_case code for machines, a sentence for people.
 
-Services raise :class:`ApiError` subclasses (they know nothing of HTTP beyond the status
-each code maps to); the handlers here turn every failure into
-``{"error", "detail"[, "fields"]}``.
+Services raise :class:`ApiError` (or a subclass) carrying a :class:`Code`, a detail and,
+for bad input, the fields at fault; they know nothing of transports. The HTTP layer maps a
+code to a status in one table (:mod:`livebase.http_errors`); a room's WebSocket will send
+the same code in an error frame (:func:`error_frame`).
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+
+class Code(StrEnum):
+    """Every error code of the contract (DESIGN §4) and those the code uses besides."""
+
+    MALFORMED_JSON = "malformed_json"
+    VALIDATION_FAILED = "validation_failed"
+    UNAUTHENTICATED = "unauthenticated"
+    BAD_CREDENTIALS = "bad_credentials"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    USERNAME_TAKEN = "username_taken"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    RATE_LIMITED = "rate_limited"
+    IDEMPOTENCY_KEY_REQUIRED = "idempotency_key_required"
+    NOT_OPEN = "not_open"
+    SHOW_ENDED = "show_ended"
+    SOLD_OUT = "sold_out"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    ALREADY_CLAIMED = "already_claimed"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    INVALID_ID_NUMBER = "invalid_id_number"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    NOT_ALLOWED_GOODS = "not_allowed_goods"
+    HELD_FOR_REVIEW = "held_for_review"
+    BAD_SIGNATURE = "bad_signature"
+    STALE = "stale"
+    OVERLOADED = "overloaded"
+    INTERNAL_ERROR = "internal_error"
+    # In use beyond §4's list: generic HTTP failures Starlette raises, and readiness.
+    BAD_REQUEST = "bad_request"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    NOT_READY = "not_ready"
+    FORM_EXPIRED = "form_expired"  # a page form's CSRF token no longer matches
+    # Room refusals (DESIGN §7) beside the shared ones above.
+    MUTED = "muted"
+    BLOCKED = "blocked"
 
 
 class ApiError(Exception):
-    status = 400
-    code = "bad_request"
+    """A domain error: a code, a sentence, and optionally the fields at fault."""
+
+    code: Code = Code.BAD_REQUEST
 
     def __init__(
         self,
         detail: str,
         *,
-        code: str | None = None,
-        status: int | None = None,
+        code: Code | None = None,
         fields: list[dict[str, str]] | None = None,
-        headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         if code is not None:
             self.code = code
-        if status is not None:
-            self.status = status
         self.fields = fields
-        self.headers = headers
         self.extra = extra
+        # Seconds until a retry may succeed (rate limits, shed load); the HTTP layer
+        # sends it as Retry-After.
+        self.retry_after = retry_after
 
     def body(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"error": self.code, "detail": self.detail}
+        out: dict[str, Any] = {"error": str(self.code), "detail": self.detail}
         if self.fields:
             out["fields"] = self.fields
         if self.extra:
@@ -48,28 +84,33 @@ class ApiError(Exception):
         return out
 
 
+def error_frame(exc: ApiError) -> dict[str, Any]:
+    """The room protocol's error frame: the same codes as the HTTP API."""
+    return {"t": "error", "error": str(exc.code), "detail": exc.detail}
+
+
 class Unauthenticated(ApiError):
-    status, code = 401, "unauthenticated"
+    code = Code.UNAUTHENTICATED
 
 
 class BadCredentials(ApiError):
-    status, code = 401, "bad_credentials"
+    code = Code.BAD_CREDENTIALS
 
 
 class Forbidden(ApiError):
-    status, code = 403, "forbidden"
+    code = Code.FORBIDDEN
 
 
 class NotFound(ApiError):
-    status, code = 404, "not_found"
+    code = Code.NOT_FOUND
 
 
 class Conflict(ApiError):
-    status, code = 409, "conflict"
+    code = Code.CONFLICT
 
 
 class ValidationFailed(ApiError):
-    status, code = 422, "validation_failed"
+    code = Code.VALIDATION_FAILED
 
     def __init__(self, detail: str, *, loc: str | None = None) -> None:
         fields = [{"loc": loc, "msg": detail}] if loc else None
@@ -77,80 +118,15 @@ class ValidationFailed(ApiError):
 
 
 class PayloadTooLarge(ApiError):
-    status, code = 413, "payload_too_large"
+    code = Code.PAYLOAD_TOO_LARGE
 
 
 class UnsupportedMediaType(ApiError):
-    status, code = 415, "unsupported_media_type"
+    code = Code.UNSUPPORTED_MEDIA_TYPE
 
 
 class RateLimited(ApiError):
-    status, code = 429, "rate_limited"
+    code = Code.RATE_LIMITED
 
     def __init__(self, detail: str, *, retry_after: int) -> None:
-        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
-
-
-_STATUS_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    429: "rate_limited",
-}
-
-
-def _loc(parts: tuple[Any, ...] | list[Any]) -> str:
-    return ".".join(str(p) for p in parts)
-
-
-async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
-
-
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return JSONResponse(
-            {"error": "malformed_json", "detail": "The request body is not valid JSON."},
-            status_code=400,
-        )
-    fields = [{"loc": _loc(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in errors]
-    first = fields[0] if fields else {"loc": "body", "msg": "invalid"}
-    return JSONResponse(
-        {
-            "error": "validation_failed",
-            "detail": f"{first['loc']}: {first['msg']}",
-            "fields": fields,
-        },
-        status_code=422,
-    )
-
-
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
-        # FastAPI reports a JSON body that is not UTF-8 as a generic 400 parse error.
-        return JSONResponse(
-            {"error": "malformed_json", "detail": "The request body is not valid UTF-8 JSON."},
-            status_code=400,
-        )
-    code = _STATUS_CODES.get(exc.status_code, "error")
-    detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return JSONResponse(
-        {"error": code, "detail": detail},
-        status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
-    )
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+        super().__init__(detail, retry_after=max(1, retry_after))

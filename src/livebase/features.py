@@ -109,6 +109,8 @@ FEATURES: tuple[Feature, ...] = (
         services=("livebase.compliance.parts:term_sync",),
     ),
     Feature("jobs", models="livebase.jobs.models"),
+    Feature("audit", models="livebase.audit.models"),
+    Feature("orders", models="livebase.orders.models"),
 )
 
 

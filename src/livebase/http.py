@@ -16,6 +16,7 @@ from livebase.accounts.web import SESSION_COOKIE as SESSION_COOKIE  # re-exporte
 from livebase.accounts.web import UNSAFE_METHODS, request_principal
 from livebase.errors import (
     ApiError,
+    Code,
     NotFound,
     Unauthenticated,
     UnsupportedMediaType,
@@ -92,17 +93,14 @@ async def require_empty_body(request: Request) -> None:
     try:
         value = json.loads(raw)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-        raise ApiError(
-            "The request body is not valid JSON.", code="malformed_json", status=400
-        ) from exc
+        raise ApiError("The request body is not valid JSON.", code=Code.MALFORMED_JSON) from exc
     if value is None or value == {}:
         return
     names = list(value) if isinstance(value, dict) else []
     fields = [{"loc": f"body.{name}", "msg": "Extra inputs are not permitted"} for name in names]
     raise ApiError(
         "This command takes no body.",
-        code="validation_failed",
-        status=422,
+        code=Code.VALIDATION_FAILED,
         fields=fields or [{"loc": "body", "msg": "This command takes no body."}],
     )
 
@@ -156,4 +154,4 @@ def paged(items: list[dict[str, object]], page: Page) -> dict[str, object]:
 
 
 def body_error(detail: str) -> ApiError:
-    return ApiError(detail, code="validation_failed", status=422)
+    return ApiError(detail, code=Code.VALIDATION_FAILED)

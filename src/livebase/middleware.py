@@ -10,6 +10,8 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from livebase.errors import PayloadTooLarge
+from livebase.http_errors import http_status
 from livebase.logs import get_logger
 
 log = get_logger("livebase.request")
@@ -80,16 +82,12 @@ class BodyLimitMiddleware:
 
 
 async def _send_413(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "error": "payload_too_large",
-            "detail": f"The request body is larger than {limit} bytes.",
-        }
-    ).encode()
+    error = PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    body = json.dumps(error.body()).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": http_status(error),
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),

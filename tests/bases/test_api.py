@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from livebase.bases import service as bases
 from livebase.runtime import Runtime
-from tests.conftest import World
+from tests.conftest import SYSTEM_TESTS, World
 
 
 def _apply(
@@ -34,8 +34,10 @@ def test_bases_list_and_one_base_show_targets_with_actuals(
     client: TestClient, world: World, rt: Runtime
 ) -> None:
     with rt.sessions() as db, db.begin():
-        bases.do_set_target(db, world.base_a, "gmv_fen", "2025", 10**12, reported=4 * 10**11)
-        bases.do_set_target(db, world.base_a, "shows_held", "2025", 500)
+        bases.do_set_target(
+            db, SYSTEM_TESTS, world.base_a, "gmv_fen", "2025", 10**12, reported=4 * 10**11
+        )
+        bases.do_set_target(db, SYSTEM_TESTS, world.base_a, "shows_held", "2025", 500)
     r = client.get(f"/api/v1/bases/{world.base_a}")
     assert r.status_code == 200
     body = r.json()

@@ -17,7 +17,7 @@ from livebase.app import create_app
 from livebase.catalog import service as catalog
 from livebase.http import SESSION_COOKIE
 from livebase.runtime import Runtime
-from tests.conftest import World
+from tests.conftest import SYSTEM_TESTS, World
 
 
 @dataclass
@@ -70,16 +70,11 @@ def make_product(
     stock: int = 10,
     attrs: dict[str, str] | None = None,
 ) -> str:
-    """A product made through the catalog service, as its organisation's admin would."""
-    from livebase.accounts.service import Principal, grants_of
-
+    """A product made through the catalog service, as the fixtures' system actor."""
     with world.rt.sessions() as db, db.begin():
-        admin = user_by_username(db, "admin")
-        assert admin is not None
-        me = Principal(admin, grants_of(db, admin.id))
         product = catalog.do_create_product(
             db,
-            me,
+            SYSTEM_TESTS,
             org_id,
             title,
             description,

@@ -7,7 +7,7 @@ import pytest
 from livebase.accounts.service import grants_of
 from livebase.bases import service as bases
 from livebase.bases.models import Application
-from tests.conftest import World
+from tests.conftest import SYSTEM_TESTS, World
 from tests.web.conftest import Browser
 
 
@@ -41,8 +41,10 @@ def test_base_dashboard_is_public_with_a_chart_per_target(
     browser: Browser, world: World, lang: str, words: list[str]
 ) -> None:
     with world.rt.sessions() as db, db.begin():
-        bases.do_set_target(db, world.base_a, "gmv_fen", "2025", 1_000_000_00, 250_000_00)
-        bases.do_set_target(db, world.base_a, "brands_incubated", "2022-2025", 20, 5)
+        bases.do_set_target(
+            db, SYSTEM_TESTS, world.base_a, "gmv_fen", "2025", 1_000_000_00, 250_000_00
+        )
+        bases.do_set_target(db, SYSTEM_TESTS, world.base_a, "brands_incubated", "2022-2025", 20, 5)
     r = browser.get(f"/bases/{world.base_a}?lang={lang}")
     assert r.status_code == 200
     for word in words:

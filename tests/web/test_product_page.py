@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from livebase.catalog import service as catalog
+from livebase.catalog.models import Product
 from livebase.shows import service as shows
-from tests.conftest import World
+from tests.conftest import SYSTEM_TESTS, World
 from tests.web.conftest import Browser, make_product
-from tests.web.test_shows_pages import _admin
 
 
 @pytest.mark.parametrize(
@@ -26,13 +26,13 @@ def test_a_viewer_opens_a_product_page_with_variants_prices_and_its_shows(
 ) -> None:
     pid = make_product(world, world.brand_a1, title="纯棉圆领T恤", price_fen=9900)
     with world.rt.sessions() as db, db.begin():
-        me = _admin(db)
-        product = catalog.get_product(db, me, pid)
+        product = db.get(Product, pid)
+        assert product is not None
         show = shows.do_create_show(
-            db, me, world.brand_a1, "冬季穿搭专场", datetime.now(UTC) + timedelta(days=1),
+            db, SYSTEM_TESTS, world.brand_a1, "冬季穿搭专场", datetime.now(UTC) + timedelta(days=1),
             world["host_a1"].id,
         )  # fmt: skip
-        shows.do_set_shelf(db, me, show.id, [shows.ShelfSpec(product.skus[0].id, 8900)])
+        shows.do_set_shelf(db, SYSTEM_TESTS, show, [shows.ShelfSpec(product.skus[0].id, 8900)])
         show_id = show.id
     r = browser.get(f"/products/{pid}?lang={lang}")
     assert r.status_code == 200
@@ -51,7 +51,9 @@ def test_held_and_deleted_products_have_no_public_page(browser: Browser, world: 
     held = make_product(world, world.brand_a1, title="全网最低价 面霜")
     gone = make_product(world, world.brand_a1, title="帆布托特包")
     with world.rt.sessions() as db, db.begin():
-        catalog.do_delete_product(db, _admin(db), gone)
+        product = db.get(Product, gone)
+        assert product is not None
+        catalog.do_delete_product(db, SYSTEM_TESTS, product)
     assert browser.get(f"/products/{held}").status_code == 404
     assert browser.get(f"/products/{gone}").status_code == 404
     assert browser.get("/products/prd_nothing").status_code == 404

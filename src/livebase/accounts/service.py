@@ -13,10 +13,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from livebase.accounts.actors import Actor
 from livebase.accounts.models import ROLES, AuthToken, RoleGrant, User
 from livebase.accounts.security import hash_password, new_token, token_digest, verify_password
+from livebase.audit.service import do_record
 from livebase.db import utcnow
-from livebase.errors import ApiError, BadCredentials, Forbidden, RateLimited, ValidationFailed
+from livebase.errors import ApiError, BadCredentials, Code, Forbidden, RateLimited, ValidationFailed
 from livebase.ratelimit import RateLimiter
 from livebase.settings import Settings
 
@@ -93,7 +95,7 @@ def do_register(db: Session, username: str, password: str, display_name: str | N
     check_username(username)
     check_password(password)
     if db.scalar(select(User.id).where(User.username == username)):
-        raise ApiError("That username is taken.", code="username_taken", status=409)
+        raise ApiError("That username is taken.", code=Code.USERNAME_TAKEN)
     user = User(
         username=username,
         display_name=(display_name or username).strip()[:64] or username,
@@ -103,7 +105,7 @@ def do_register(db: Session, username: str, password: str, display_name: str | N
     try:
         db.flush()
     except IntegrityError as exc:  # a concurrent registration won the race
-        raise ApiError("That username is taken.", code="username_taken", status=409) from exc
+        raise ApiError("That username is taken.", code=Code.USERNAME_TAKEN) from exc
     return user
 
 
@@ -192,6 +194,7 @@ def resolve_token(db: Session, raw: str, *, kind: str) -> Principal | None:
 
 def do_grant(
     db: Session,
+    actor: Actor,
     user: User,
     role: str,
     *,
@@ -226,12 +229,38 @@ def do_grant(
         user_id=user.id, role=role, base_id=base_id, org_id=org_id, counter_id=counter_id
     )
     db.add(grant)
+    do_record(
+        db,
+        actor,
+        "grant",
+        "user",
+        user.id,
+        role=role,
+        base_id=base_id,
+        org_id=org_id,
+        counter_id=counter_id,
+    )
     db.flush()
     return grant
 
 
 def user_by_username(db: Session, username: str) -> User | None:
     return db.scalar(select(User).where(User.username == username))
+
+
+def get_user(db: Session, user_id: str) -> User | None:
+    return db.get(User, user_id)
+
+
+def org_members(db: Session, org_id: str) -> list[tuple[str, User]]:
+    """(role, user) for every grant scoped to the organisation, by role then username."""
+    rows = db.execute(
+        select(RoleGrant.role, User)
+        .join(User, User.id == RoleGrant.user_id)
+        .where(RoleGrant.org_id == org_id)
+        .order_by(RoleGrant.role, User.username)
+    ).all()
+    return [(role, user) for role, user in rows]
 
 
 def check_staff(principal: Principal, *roles: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from livebase.accounts.security import csrf_ok, csrf_token
 from livebase.accounts.service import Principal, resolve_token
-from livebase.errors import Forbidden, Unauthenticated
+from livebase.errors import Code, Forbidden, Unauthenticated
 
 SESSION_COOKIE = "lb_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -71,4 +71,6 @@ def check_form_csrf(secret_key: str, principal: Principal | None, given: str) ->
         or not principal.session_token
         or not csrf_ok(secret_key, principal.session_token, given)
     ):
-        raise Forbidden("The form has expired; reload the page and try again.", code="form_expired")
+        raise Forbidden(
+            "The form has expired; reload the page and try again.", code=Code.FORM_EXPIRED
+        )

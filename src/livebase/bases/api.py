@@ -114,20 +114,22 @@ def get_application(app_id: str, me: Me, db: DB) -> dict[str, Any]:
 
 @router.post("/applications/{app_id}/approve", dependencies=[NO_BODY])
 def approve(app_id: str, me: Me, db: DB) -> dict[str, Any]:
-    app = service.do_decide(db, me, app_id, approve=True)
+    app = service.do_decide(db, me, service.check_decide(db, me, app_id), approve=True)
     db.commit()
     return application_out(app)
 
 
 @router.post("/applications/{app_id}/reject")
 def reject(app_id: str, body: RejectIn, me: Me, db: DB) -> dict[str, Any]:
-    app = service.do_decide(db, me, app_id, approve=False, reason=body.reason)
+    app = service.check_decide(db, me, app_id)
+    service.do_decide(db, me, app, approve=False, reason=body.reason)
     db.commit()
     return application_out(app)
 
 
 @router.post("/bases/{base_id}/warehouses", status_code=201)
 def create_warehouse(base_id: str, body: WarehouseIn, me: Me, db: DB) -> dict[str, Any]:
+    service.check_base_operator(db, me, base_id)
     wh = service.do_create_warehouse(db, me, base_id, body.name, body.customs_code, body.ems_no)
     db.commit()
     return warehouse_out(wh)
@@ -146,7 +148,8 @@ def list_members(org_id: str, me: Me, db: DB) -> dict[str, Any]:
 
 @router.post("/orgs/{org_id}/members", status_code=201)
 def add_member(org_id: str, body: MemberIn, me: Me, db: DB) -> dict[str, Any]:
-    member = service.do_add_member(db, me, org_id, body.username, body.role)
+    org = service.check_add_member(db, me, org_id)
+    member = service.do_add_member(db, me, org, body.username, body.role)
     db.commit()
     return asdict(member)
 
@@ -163,6 +166,7 @@ def counter_out(c: PickupCounter) -> dict[str, Any]:
 
 @router.post("/bases/{base_id}/pickup-counters", status_code=201)
 def create_pickup_counter(base_id: str, body: PickupCounterIn, me: Me, db: DB) -> dict[str, Any]:
+    service.check_base_operator(db, me, base_id)
     counter = service.do_create_pickup_counter(
         db, me, base_id, body.name, body.warehouse_id, body.customs_code
     )

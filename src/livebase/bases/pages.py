@@ -13,6 +13,7 @@ from livebase.accounts.service import Principal
 from livebase.bases import service as bases
 from livebase.errors import ApiError, Forbidden, ValidationFailed
 from livebase.http import DB
+from livebase.http_errors import http_status
 from livebase.shows import service as shows
 from livebase.web.formerrors import FormValues, form_page
 from livebase.web.render import (
@@ -93,7 +94,8 @@ def decide(
     check_form_csrf(request, me, csrf_token)
     if decision == "reject" and not reason.strip():
         raise ValidationFailed("Say why the application is rejected.", loc="reason")
-    bases.do_decide(db, me, app_id, approve=decision == "approve", reason=reason.strip() or None)
+    app = bases.check_decide(db, me, app_id)
+    bases.do_decide(db, me, app, approve=decision == "approve", reason=reason.strip() or None)
     db.commit()
     return redirect(f"/operator/applications?done={decision}")
 
@@ -153,11 +155,17 @@ def apply_submit(
             raise ValidationFailed("A name is up to 100 characters.", loc="body.name")
         bases.do_apply(db, me, base.id, org_kind, name, description)
     except ApiError as exc:
-        if exc.status not in (409, 422):
+        if http_status(exc) not in (409, 422):
             raise
         db.rollback()
         return render(
-            request, "bases/apply.html", me, status_code=exc.status, base=base, form=form, error=exc
+            request,
+            "bases/apply.html",
+            me,
+            status_code=http_status(exc),
+            base=base,
+            form=form,
+            error=exc,
         )
     db.commit()
     return redirect("/me/applications?applied=1")

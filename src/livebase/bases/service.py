@@ -8,8 +8,15 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from livebase.accounts.models import User
-from livebase.accounts.service import Principal, do_grant
+from livebase.accounts.actors import Actor
+from livebase.accounts.service import (
+    Principal,
+    do_grant,
+    get_user,
+    org_members,
+    user_by_username,
+)
+from livebase.audit.service import do_record
 from livebase.bases.models import (
     METRICS,
     ORG_KINDS,
@@ -21,7 +28,8 @@ from livebase.bases.models import (
     Warehouse,
 )
 from livebase.db import utcnow
-from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
+from livebase.decisions import do_decide_pending
+from livebase.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 # ASCII digits only (`\d` would take full-width ０１０１) and matched with fullmatch (`$`
 # would let a trailing newline through): these codes go verbatim into customs messages.
@@ -51,17 +59,27 @@ def list_bases(db: Session) -> list[LiveBase]:
     return list(db.scalars(select(LiveBase).order_by(LiveBase.created_at)))
 
 
-def do_create_base(db: Session, name: str, district: str, description: str = "") -> LiveBase:
+def do_create_base(
+    db: Session, actor: Actor, name: str, district: str, description: str = ""
+) -> LiveBase:
+    """A new base; the CLI (``system:cli``) and the demo create them, no user does."""
     if not name.strip() or not district.strip():
         raise ValidationFailed("A base needs a name and a district.", loc="name")
     base = LiveBase(name=name.strip(), district=district.strip(), description=description)
     db.add(base)
     db.flush()
+    do_record(db, actor, "create", "base", base.id)
     return base
 
 
 def do_set_target(
-    db: Session, base_id: str, metric: str, period: str, target: int, reported: int = 0
+    db: Session,
+    actor: Actor,
+    base_id: str,
+    metric: str,
+    period: str,
+    target: int,
+    reported: int = 0,
 ) -> BaseTarget:
     if metric not in METRICS:
         raise ValidationFailed(f"Unknown metric {metric}.", loc="metric")
@@ -70,11 +88,14 @@ def do_set_target(
             BaseTarget.base_id == base_id, BaseTarget.metric == metric, BaseTarget.period == period
         )
     )
+    if row is not None and (row.target, row.reported) == (target, reported):
+        return row  # unchanged: nothing to record (the demo sets its targets every run)
     if row is None:
         row = BaseTarget(base_id=base_id, metric=metric, period=period, target=target)
         db.add(row)
     row.target, row.reported = target, reported
     db.flush()
+    do_record(db, actor, "set_target", "base", base_id, metric=metric, period=period)
     return row
 
 
@@ -130,7 +151,7 @@ def target_views(db: Session, base_id: str) -> list[TargetView]:
 
 
 def do_create_org(
-    db: Session, base_id: str, kind: str, name: str, description: str = ""
+    db: Session, actor: Actor, base_id: str, kind: str, name: str, description: str = ""
 ) -> Organisation:
     get_base(db, base_id)
     if kind not in ORG_KINDS:
@@ -138,7 +159,19 @@ def do_create_org(
     org = Organisation(base_id=base_id, kind=kind, name=name.strip(), description=description)
     db.add(org)
     db.flush()
+    do_record(db, actor, "create", "org", org.id, base_id=base_id, kind=kind)
     return org
+
+
+def do_set_incubated(db: Session, actor: Actor, org: Organisation, incubated: bool) -> None:
+    """Flag a brand as incubated by its base; the first flag dates its launch."""
+    if org.incubated == incubated and (org.launched_at is not None or not incubated):
+        return
+    org.incubated = incubated
+    if incubated and org.launched_at is None:
+        org.launched_at = utcnow()
+    db.flush()
+    do_record(db, actor, "set_incubated", "org", org.id, incubated=incubated)
 
 
 def list_orgs(db: Session, base_id: str) -> list[Organisation]:
@@ -168,9 +201,7 @@ def do_apply(
         )
     )
     if pending:
-        raise ApiError(
-            "You already have a pending application with that name.", code="conflict", status=409
-        )
+        raise Conflict("You already have a pending application with that name.")
     app = Application(
         base_id=base_id,
         applicant_id=principal.id,
@@ -234,33 +265,42 @@ def list_my_applications(db: Session, principal: Principal) -> list[tuple[Applic
     return [(app, name) for app, name in rows]
 
 
-def do_decide(
-    db: Session, principal: Principal, app_id: str, *, approve: bool, reason: str | None = None
-) -> Application:
+def check_decide(db: Session, principal: Principal, app_id: str) -> Application:
+    """An application the principal may decide: an operator of its base."""
     app = get_application(db, principal, app_id)
     check_operator(principal, app.base_id)
-    if app.status != "pending":
-        raise ApiError(f"The application is already {app.status}.", code="conflict", status=409)
-    app.status = "approved" if approve else "rejected"
-    app.reason = reason
-    app.decided_by = principal.id
-    app.decided_at = utcnow()
-    if approve:
-        org = do_create_org(db, app.base_id, app.org_kind, app.name, app.description)
+    return app
+
+
+def do_decide(
+    db: Session, actor: Actor, app: Application, *, approve: bool, reason: str | None = None
+) -> Application:
+    """Approve (the organisation is created and the applicant runs it) or reject."""
+    applicant = get_user(db, app.applicant_id) if approve else None
+    if approve and (applicant is None or not applicant.is_active):
+        # Nothing to hand the organisation to: refuse rather than found an org nobody runs.
+        raise Conflict("The applicant's account is closed; the application cannot be approved.")
+    do_decide_pending(db, app, actor=actor, approve=approve, reason=reason, what="The application")
+    if applicant is not None:
+        org = do_create_org(db, actor, app.base_id, app.org_kind, app.name, app.description)
         app.org_id = org.id
-        applicant = db.get(User, app.applicant_id)
-        assert applicant is not None  # FK
         role = "merchant" if app.org_kind == "brand" else "agency"
-        do_grant(db, applicant, role, base_id=app.base_id, org_id=org.id)
+        do_grant(db, actor, applicant, role, base_id=app.base_id, org_id=org.id)
     db.flush()
     return app
 
 
+def check_base_operator(db: Session, principal: Principal, base_id: str) -> LiveBase:
+    """The base, when the principal operates it (warehouses, pickup counters)."""
+    base = get_base(db, base_id)
+    check_operator(principal, base_id)
+    return base
+
+
 def do_create_warehouse(
-    db: Session, principal: Principal, base_id: str, name: str, customs_code: str, ems_no: str
+    db: Session, actor: Actor, base_id: str, name: str, customs_code: str, ems_no: str
 ) -> Warehouse:
     get_base(db, base_id)
-    check_operator(principal, base_id)
     if not CUSTOMS_CODE_RE.fullmatch(customs_code):
         raise ValidationFailed(
             "customs_code is the 4-digit customs district, e.g. 0101.", loc="body.customs_code"
@@ -272,6 +312,7 @@ def do_create_warehouse(
     wh = Warehouse(base_id=base_id, name=name.strip(), customs_code=customs_code, ems_no=ems_no)
     db.add(wh)
     db.flush()
+    do_record(db, actor, "create", "warehouse", wh.id, base_id=base_id)
     return wh
 
 
@@ -282,6 +323,11 @@ def list_warehouses(db: Session, principal: Principal, base_id: str) -> list[War
         for r in ("operator", "moderator", "merchant", "agency", "host")
     ):
         raise Forbidden("Warehouses are listed to the base's staff.")
+    return warehouses_of(db, base_id)
+
+
+def warehouses_of(db: Session, base_id: str) -> list[Warehouse]:
+    """The base's bonded warehouses, for callers that checked who asks (or the system)."""
     return list(db.scalars(select(Warehouse).where(Warehouse.base_id == base_id)))
 
 
@@ -290,10 +336,9 @@ def get_warehouse(db: Session, warehouse_id: str) -> Warehouse | None:
 
 
 def do_create_pickup_counter(
-    db: Session, principal: Principal, base_id: str, name: str, warehouse_id: str, customs_code: str
+    db: Session, actor: Actor, base_id: str, name: str, warehouse_id: str, customs_code: str
 ) -> PickupCounter:
     get_base(db, base_id)
-    check_operator(principal, base_id)
     wh = get_warehouse(db, warehouse_id)
     if wh is None or wh.base_id != base_id:
         raise ValidationFailed(
@@ -308,6 +353,7 @@ def do_create_pickup_counter(
     )
     db.add(counter)
     db.flush()
+    do_record(db, actor, "create", "pickup_counter", counter.id, base_id=base_id)
     return counter
 
 
@@ -359,27 +405,20 @@ def list_members(db: Session, principal: Principal, org_id: str) -> list[Member]
     org = get_org(db, org_id)
     if not (is_org_member(principal, org_id) or principal.has("operator", base_id=org.base_id)):
         raise NotFound(f"No organisation {org_id}.")
-    from livebase.accounts.models import RoleGrant
-
-    rows = db.execute(
-        select(RoleGrant.role, User.id, User.username, User.display_name)
-        .join(User, User.id == RoleGrant.user_id)
-        .where(RoleGrant.org_id == org_id)
-        .order_by(RoleGrant.role, User.username)
-    ).all()
-    return [Member(r.id, r.username, r.display_name, r.role) for r in rows]
+    return [Member(u.id, u.username, u.display_name, role) for role, u in org_members(db, org_id)]
 
 
-def do_add_member(
-    db: Session, principal: Principal, org_id: str, username: str, role: str
-) -> Member:
-    from livebase.accounts.service import user_by_username
-
+def check_add_member(db: Session, principal: Principal, org_id: str) -> Organisation:
+    """The organisation, when the principal is its staff (who hand out its roles)."""
     org = get_org(db, org_id)
     if not is_org_staff(principal, org_id):
         if principal.has("operator", base_id=org.base_id) or is_org_member(principal, org_id):
             raise Forbidden("Only the organisation's staff add members.")
         raise NotFound(f"No organisation {org_id}.")
+    return org
+
+
+def do_add_member(db: Session, actor: Actor, org: Organisation, username: str, role: str) -> Member:
     if role not in MEMBER_ROLES[org.kind]:
         raise ValidationFailed(
             f"A {org.kind} takes members as {' or '.join(MEMBER_ROLES[org.kind])}.", loc="body.role"
@@ -387,5 +426,5 @@ def do_add_member(
     user = user_by_username(db, username)
     if user is None:
         raise ValidationFailed(f"No user {username}.", loc="body.username")
-    do_grant(db, user, role, base_id=org.base_id, org_id=org.id)
+    do_grant(db, actor, user, role, base_id=org.base_id, org_id=org.id)
     return Member(user.id, user.username, user.display_name, role)

@@ -85,6 +85,7 @@ def _cross_border(cb: CrossBorderIn | None) -> service.CrossBorder | None:
 
 @router.post("/products", status_code=201)
 def create_product(body: ProductIn, me: Me, db: DB) -> dict[str, Any]:
+    service.check_create_product(db, me, body.org_id)
     product = service.do_create_product(
         db,
         me,
@@ -121,10 +122,11 @@ def get_product(product_id: str, db: DB, me: MaybeMe) -> dict[str, Any]:
 def update_product(product_id: str, body: ProductPatch, me: Me, db: DB) -> dict[str, Any]:
     if not body.model_fields_set:
         raise ValidationFailed("Send at least one field to change.", loc="body")
-    product = service.do_update_product(
+    product = service.check_manage_product(db, me, product_id)
+    service.do_update_product(
         db,
         me,
-        product_id,
+        product,
         title=body.title,
         description=body.description,
         cross_border=_cross_border(body.cross_border),
@@ -137,14 +139,15 @@ def update_product(product_id: str, body: ProductPatch, me: Me, db: DB) -> dict[
 
 @router.delete("/products/{product_id}", status_code=204, dependencies=[NO_BODY])
 def delete_product(product_id: str, me: Me, db: DB) -> None:
-    service.do_delete_product(db, me, product_id)
+    service.do_delete_product(db, me, service.check_manage_product(db, me, product_id))
     db.commit()
 
 
 @router.post("/products/{product_id}/skus", status_code=201)
 def add_sku(product_id: str, body: SkuIn, me: Me, db: DB) -> dict[str, Any]:
+    product = service.check_manage_product(db, me, product_id)
     sku = service.do_add_sku(
-        db, me, product_id, service.SkuSpec(body.attrs, body.price_fen, body.stock, body.code)
+        db, me, product, service.SkuSpec(body.attrs, body.price_fen, body.stock, body.code)
     )
     db.commit()
     return sku_out(sku)
@@ -154,7 +157,15 @@ def add_sku(product_id: str, body: SkuIn, me: Me, db: DB) -> dict[str, Any]:
 def update_sku(sku_id: str, body: SkuPatch, me: Me, db: DB) -> dict[str, Any]:
     if not body.model_fields_set:
         raise ValidationFailed("Send price_fen or stock.", loc="body")
-    sku = service.do_update_sku(db, me, sku_id, body.price_fen, body.stock)
+    if body.expected_stock is not None and body.stock is None:
+        raise ValidationFailed("expected_stock goes with stock.", loc="body.expected_stock")
+    sku = service.check_update_sku(db, me, sku_id)
+    stock = (
+        service.StockEdit(body.stock, expected=body.expected_stock)
+        if body.stock is not None
+        else None
+    )
+    service.do_update_sku(db, me, sku, body.price_fen, stock)
     db.commit()
     return sku_out(sku)
 
@@ -165,7 +176,7 @@ async def upload_image(
 ) -> dict[str, Any]:
     # Authorise before reading the upload, so a stranger's file is never stored. Database
     # and Pillow work run in the threadpool to keep the event loop free.
-    product = await run_in_threadpool(service.get_managed_product, db, me, product_id)
+    product = await run_in_threadpool(service.check_manage_product, db, me, product_id)
     form = await request.form(max_files=1, max_fields=4)
     file = form.get("file")
     if not isinstance(file, StarletteUpload):
@@ -181,7 +192,7 @@ async def upload_image(
             image_id,
             rt.settings.upload_limit,
         )
-        image = service.do_add_image(db, me, product.id, stored, image_id)
+        image = service.do_add_image(db, me, product, stored, image_id)
         db.commit()
         return image
 

@@ -138,6 +138,9 @@ class SkuRow:
     price: str = ""
     stock: str = ""
     code: str = ""
+    # The stock the form showed: a changed figure is applied as the difference to it, so
+    # units sold while the form was open are not put back on sale.
+    stock_read: str = ""
 
 
 @dataclass
@@ -164,7 +167,14 @@ def _form_of(product: Product) -> ProductForm:
             "warehouse_id": product.warehouse_id or "",
         }
     rows = [
-        SkuRow(s.id, attrs_text(s.attrs), yuan_input(s.price_fen), str(s.stock), s.code or "")
+        SkuRow(
+            s.id,
+            attrs_text(s.attrs),
+            yuan_input(s.price_fen),
+            str(s.stock),
+            s.code or "",
+            str(s.stock),
+        )
         for s in product.skus
     ]
     rows.append(SkuRow())  # a blank row for a new variant; "add a SKU" copies it
@@ -212,7 +222,7 @@ def _editor(
 class _Parsed:
     title: str
     description: str
-    skus: list[tuple[str, catalog.SkuSpec]]
+    skus: list[tuple[str, catalog.SkuSpec, int | None]]
     cross_border: catalog.CrossBorder | None
 
 
@@ -220,7 +230,7 @@ def _parse(form: ProductForm, default_attr: str = DEFAULT_ATTR["zh"]) -> _Parsed
     title = form.title.strip()
     if not 1 <= len(title) <= 120:
         raise ValidationFailed("A title is 1–120 characters.", loc="title")
-    skus: list[tuple[str, catalog.SkuSpec]] = []
+    skus: list[tuple[str, catalog.SkuSpec, int | None]] = []
     for n, row in enumerate(form.rows):
         if not (row.sku_id or row.attrs.strip() or row.price.strip() or row.stock.strip()):
             continue  # an untouched blank row
@@ -230,7 +240,8 @@ def _parse(form: ProductForm, default_attr: str = DEFAULT_ATTR["zh"]) -> _Parsed
             stock=parse_count(row.stock, f"sku_stock.{n}"),
             code=row.code.strip()[:64] or None,
         )
-        skus.append((row.sku_id, spec))
+        read = row.stock_read.strip()
+        skus.append((row.sku_id, spec, int(read) if read.isdigit() and read.isascii() else None))
     if not skus:
         raise ValidationFailed(
             "A product needs at least one SKU with a price and stock.", loc="sku_price.0"
@@ -273,6 +284,7 @@ class EditorFields:
         sku_price: FormList = [],  # noqa: B006 (FastAPI copies defaults)
         sku_stock: FormList = [],  # noqa: B006 (FastAPI copies defaults)
         sku_code: FormList = [],  # noqa: B006 (FastAPI copies defaults)
+        sku_stock_read: FormList = [],  # noqa: B006 (FastAPI copies defaults)
         cb_enabled: FormText = "",
         hs_code: FormText = "",
         origin_country: FormText = "",
@@ -285,6 +297,7 @@ class EditorFields:
         self.title, self.description = title, description
         self.sku_id, self.sku_attrs, self.sku_code = sku_id, sku_attrs, sku_code
         self.sku_price, self.sku_stock = sku_price, sku_stock
+        self.sku_stock_read = sku_stock_read
         self.cb_enabled = cb_enabled == "1"
         self.cb = {
             "hs_code": hs_code,
@@ -312,6 +325,7 @@ class EditorFields:
                 at(self.sku_price, i),
                 at(self.sku_stock, i),
                 at(self.sku_code, i),
+                at(self.sku_stock_read, i),
             )
             for i in range(count)
         ]
@@ -331,7 +345,7 @@ def _read_pictures(files: list[UploadFile]) -> list[bytes]:
 
 
 def _store_pictures(
-    db: DB, me: Principal, product_id: str, pictures: list[bytes], settings: Settings
+    db: DB, me: Principal, product: Product, pictures: list[bytes], settings: Settings
 ) -> None:
     """Store the new product's pictures in the form's order, as the editor's uploads do."""
     for data in pictures:
@@ -340,13 +354,13 @@ def _store_pictures(
             stored = store_image(
                 data,
                 settings.uploads_dir,
-                f"products/{product_id}",
+                f"products/{product.id}",
                 image_id,
                 settings.upload_limit,
             )
         except ApiError as exc:  # not an image, too large, too many pixels
             raise FieldError(exc.detail, loc="images", key="form.err.images") from exc
-        catalog.do_add_image(db, me, product_id, stored, image_id)
+        catalog.do_add_image(db, me, product, stored, image_id)
 
 
 @router.get("/merchant/products/new", response_class=HTMLResponse)
@@ -371,16 +385,17 @@ def create_product(
     try:
         parsed = _parse(form, DEFAULT_ATTR[pick_lang(request)])
         pictures = _read_pictures(images)
+        catalog.check_create_product(db, me, org_id)
         product = catalog.do_create_product(
             db,
             me,
             org_id,
             parsed.title,
             parsed.description,
-            [spec for _, spec in parsed.skus],
+            [spec for _, spec, _ in parsed.skus],
             parsed.cross_border,
         )
-        _store_pictures(db, me, product.id, pictures, get_runtime(request).settings)
+        _store_pictures(db, me, product, pictures, get_runtime(request).settings)
     except ValidationFailed as exc:
         db.rollback()
         return _editor(request, db, me, form, None, brands, exc)
@@ -390,7 +405,7 @@ def create_product(
 
 @router.get("/merchant/products/{product_id}", response_class=HTMLResponse)
 def edit_product(request: Request, product_id: str, db: DB, me: SignedIn) -> Response:
-    product = catalog.get_managed_product(db, me, product_id)
+    product = catalog.check_manage_product(db, me, product_id)
     if product.status == "deleted":  # nothing left to edit; the API still shows the record
         raise NotFound(f"No product {product_id}.")
     return _editor(request, db, me, _form_of(product), product, _brands(db, me))
@@ -405,21 +420,26 @@ def _apply_edit(db: DB, me: Principal, product: Product, parsed: _Parsed) -> Non
     catalog.do_update_product(
         db,
         me,
-        product.id,
+        product,
         title=title,
         description=description,
         cross_border=parsed.cross_border,
         cross_border_given=True,
     )
     known = {s.id: s for s in product.skus}
-    for sku_id, spec in parsed.skus:
+    for sku_id, spec, read in parsed.skus:
         sku = known.get(sku_id)
         if not sku_id:
-            catalog.do_add_sku(db, me, product.id, spec)
+            catalog.do_add_sku(db, me, product, spec)
         elif sku is None:
             raise ValidationFailed("That SKU is not part of this product.", loc="sku_id")
-        elif (sku.price_fen, sku.stock) != (spec.price_fen, spec.stock):
-            catalog.do_update_sku(db, me, sku_id, spec.price_fen, spec.stock)
+        else:
+            # Without the figure the form showed (an old form), compare with now.
+            shown = sku.stock if read is None else read
+            price = spec.price_fen if spec.price_fen != sku.price_fen else None
+            stock = catalog.StockEdit(spec.stock, read=shown) if spec.stock != shown else None
+            if price is not None or stock is not None:
+                catalog.do_update_sku(db, me, sku, price, stock)
 
 
 @router.post("/merchant/products/{product_id}", response_class=HTMLResponse)
@@ -427,7 +447,7 @@ def update_product(
     request: Request, product_id: str, db: DB, me: SignedIn, fields: Fields
 ) -> Response:
     check_form_csrf(request, me, fields.csrf_token)
-    product = catalog.get_managed_product(db, me, product_id)
+    product = catalog.check_manage_product(db, me, product_id)
     attrs_of = {s.id: attrs_text(s.attrs) for s in product.skus}
     attrs = [
         attrs_of.get(i, "") if i else (fields.sku_attrs[n] if n < len(fields.sku_attrs) else "")
@@ -438,7 +458,7 @@ def update_product(
         _apply_edit(db, me, product, _parse(form, DEFAULT_ATTR[pick_lang(request)]))
     except ValidationFailed as exc:
         db.rollback()
-        product = catalog.get_managed_product(db, me, product_id)
+        product = catalog.check_manage_product(db, me, product_id)
         return _editor(request, db, me, form, product, _brands(db, me), exc)
     db.commit()
     return redirect(f"/merchant/products/{product_id}?saved=1")
@@ -449,7 +469,7 @@ def delete_product(
     request: Request, product_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    catalog.do_delete_product(db, me, product_id)
+    catalog.do_delete_product(db, me, catalog.check_manage_product(db, me, product_id))
     db.commit()
     return redirect("/merchant/products?deleted=1")
 

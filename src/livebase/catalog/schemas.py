@@ -51,3 +51,6 @@ class ProductPatch(Body):
 class SkuPatch(Body):
     price_fen: Annotated[Fen | None, NotNull] = None
     stock: Annotated[Count | None, NotNull] = None
+    # The stock the client last read: with it, `stock` is written only if the stock is
+    # still that (else 409 conflict with the current value), so sales are never overwritten.
+    expected_stock: Annotated[Count | None, NotNull] = None

@@ -6,19 +6,26 @@ where catalog meets the compliance module.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from livebase.accounts.actors import Actor, actor_user_id
 from livebase.accounts.service import Principal
 from livebase.bases import service as bases
+from livebase.catalog import stock as stock_rows
 from livebase.catalog.models import Product, ProductImage, Sku
 from livebase.compliance import CheckContext, Verdict, check
 from livebase.compliance import service as moderation
 from livebase.db import new_id
 from livebase.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from livebase.uploads.images import StoredImage
+
+if TYPE_CHECKING:  # only named as a type: catalog goes through bases' service
+    from livebase.bases.models import Organisation
 
 # The same bound the create body has (schemas.ProductIn.skus).
 MAX_SKUS = 200
@@ -57,7 +64,7 @@ def moderate_listing(title: str, description: str, base_id: str | None = None) -
     return None if verdict.allowed else verdict
 
 
-def _hold(db: Session, product: Product, verdict: Verdict, author_id: str) -> None:
+def _hold(db: Session, product: Product, verdict: Verdict, author_id: str | None) -> None:
     product.status = "held"
     product.moderation = verdict.to_dict()
     moderation.do_submit_for_review(
@@ -110,7 +117,8 @@ def check_not_deleted(product: Product) -> None:
         raise Conflict(f"Product {product.id} is deleted; it can no longer change.")
 
 
-def get_managed_product(db: Session, principal: Principal, product_id: str) -> Product:
+def check_manage_product(db: Session, principal: Principal, product_id: str) -> Product:
+    """The product, when the principal is staff of its organisation."""
     product = get_product(db, principal, product_id)
     check_can_manage(principal, product.org_id)
     return product
@@ -134,22 +142,33 @@ def _apply_cross_border(product: Product, cb: CrossBorder | None) -> None:
     product.warehouse_id = cb.warehouse_id if cb else None
 
 
+def _org_for_listing(db: Session, org_id: str) -> Organisation:
+    org = bases.find_org(db, org_id)
+    if org is None:
+        raise ValidationFailed(f"No organisation {org_id}.", loc="body.org_id")
+    return org
+
+
+def check_create_product(db: Session, principal: Principal, org_id: str) -> Organisation:
+    """The organisation, when the principal may list products for it."""
+    org = _org_for_listing(db, org_id)
+    check_can_manage(principal, org_id)
+    if org.kind != "brand" and not principal.is_admin:
+        # Agencies sell their brands' goods through the brand's listings (DESIGN §5).
+        raise Forbidden("Only a brand lists products.")
+    return org
+
+
 def do_create_product(
     db: Session,
-    principal: Principal,
+    actor: Actor,
     org_id: str,
     title: str,
     description: str,
     skus: list[SkuSpec],
     cross_border: CrossBorder | None = None,
 ) -> Product:
-    org = bases.find_org(db, org_id)
-    if org is None:
-        raise ValidationFailed(f"No organisation {org_id}.", loc="body.org_id")
-    check_can_manage(principal, org_id)
-    if org.kind != "brand" and not principal.is_admin:
-        # Agencies sell their brands' goods through the brand's listings (DESIGN §5).
-        raise Forbidden("Only a brand lists products.")
+    org = _org_for_listing(db, org_id)
     codes = [s.code for s in skus if s.code]
     if len(codes) != len(set(codes)):
         raise ValidationFailed("SKU codes must be unique within a product.", loc="body.skus")
@@ -175,22 +194,21 @@ def do_create_product(
     db.flush()
     held = moderate_listing(product.title, description, product.base_id)
     if held is not None:
-        _hold(db, product, held, principal.id)
+        _hold(db, product, held, actor_user_id(actor))
     db.flush()
     return product
 
 
 def do_update_product(
     db: Session,
-    principal: Principal,
-    product_id: str,
+    actor: Actor,
+    product: Product,
     *,
     title: str | None,
     description: str | None,
     cross_border: CrossBorder | None,
     cross_border_given: bool,
 ) -> Product:
-    product = get_managed_product(db, principal, product_id)
     check_not_deleted(product)
     if cross_border:
         _check_cross_border(db, product.base_id, cross_border)
@@ -203,7 +221,7 @@ def do_update_product(
     if title is not None or description is not None:
         held = moderate_listing(product.title, product.description, product.base_id)
         if held is not None:
-            _hold(db, product, held, principal.id)
+            _hold(db, product, held, actor_user_id(actor))
         else:
             product.status, product.moderation = "active", None
             moderation.do_withdraw(db, "product", product.id)
@@ -211,8 +229,7 @@ def do_update_product(
     return product
 
 
-def do_delete_product(db: Session, principal: Principal, product_id: str) -> None:
-    product = get_managed_product(db, principal, product_id)
+def do_delete_product(db: Session, actor: Actor, product: Product) -> None:
     check_not_deleted(product)
     # Soft delete: orders and past shelves keep pointing at the row.
     product.status = "deleted"
@@ -284,10 +301,70 @@ def get_sku(db: Session, sku_id: str) -> Sku | None:
     return db.get(Sku, sku_id)
 
 
-def do_add_sku(db: Session, principal: Principal, product_id: str, spec: SkuSpec) -> Sku:
+@dataclass(frozen=True)
+class SkuListing:
+    """A SKU with what other features need of its listing: who sells it, where, and
+    whether it is on sale (``status`` is the product's)."""
+
+    sku_id: str
+    product_id: str
+    org_id: str
+    base_id: str
+    status: str
+
+
+def sku_listings(db: Session, sku_ids: Iterable[str]) -> dict[str, SkuListing]:
+    ids = list(set(sku_ids))
+    if not ids:
+        return {}
+    rows = db.execute(
+        select(Sku.id, Sku.product_id, Product.org_id, Product.base_id, Product.status)
+        .join(Product, Product.id == Sku.product_id)
+        .where(Sku.id.in_(ids))
+    ).all()
+    return {r.id: SkuListing(r.id, r.product_id, r.org_id, r.base_id, r.status) for r in rows}
+
+
+@dataclass(frozen=True)
+class SkuView:
+    """What a shelf or an order line shows of a SKU."""
+
+    sku_id: str
+    product_id: str
+    title: str
+    attrs: dict[str, str]
+    price_fen: int
+    stock: int
+    thumb_url: str | None
+
+
+def sku_views(db: Session, sku_ids: Iterable[str]) -> dict[str, SkuView]:
+    ids = list(set(sku_ids))
+    if not ids:
+        return {}
+    skus = db.scalars(
+        select(Sku)
+        .where(Sku.id.in_(ids))
+        .options(selectinload(Sku.product).selectinload(Product.images))
+    )
+    out = {}
+    for sku in skus:
+        images = sku.product.images
+        out[sku.id] = SkuView(
+            sku_id=sku.id,
+            product_id=sku.product_id,
+            title=sku.product.title,
+            attrs=sku.attrs,
+            price_fen=sku.price_fen,
+            stock=sku.stock,
+            thumb_url=f"/uploads/{images[0].thumb_path}" if images else None,
+        )
+    return out
+
+
+def do_add_sku(db: Session, actor: Actor, product: Product, spec: SkuSpec) -> Sku:
     """A new variant (a colour, a size) for an existing listing. Its attributes are not
     listing text that compliance reads, so the listing's status does not change."""
-    product = get_managed_product(db, principal, product_id)
     check_not_deleted(product)
     if len(product.skus) >= MAX_SKUS:
         raise ValidationFailed(f"A product has at most {MAX_SKUS} SKUs.", loc="body")
@@ -309,26 +386,55 @@ def do_add_sku(db: Session, principal: Principal, product_id: str, spec: SkuSpec
     return sku
 
 
-def do_update_sku(
-    db: Session, principal: Principal, sku_id: str, price_fen: int | None, stock: int | None
-) -> Sku:
+def check_update_sku(db: Session, principal: Principal, sku_id: str) -> Sku:
+    """The SKU, when the principal manages its product."""
     sku = db.get(Sku, sku_id)
     if sku is None:
         raise NotFound(f"No SKU {sku_id}.")
-    product = get_managed_product(db, principal, sku.product_id)
+    check_manage_product(db, principal, sku.product_id)
+    return sku
+
+
+@dataclass(frozen=True)
+class StockEdit:
+    """How a merchant's stock figure is applied (see docs/architecture.md, "Stock").
+
+    ``value`` alone is a stock-take (the count is this now). With ``expected`` (the value
+    the client last read) it is a compare-and-set: 409 when the stock moved meanwhile.
+    With ``read`` (the value a form showed) the difference ``value - read`` is added to
+    whatever the stock is now, so units sold while the form was open stay sold.
+    """
+
+    value: int
+    expected: int | None = None
+    read: int | None = None
+
+
+def do_update_sku(
+    db: Session, actor: Actor, sku: Sku, price_fen: int | None, stock: StockEdit | None
+) -> Sku:
+    product = db.get(Product, sku.product_id)
+    if product is None:
+        raise NotFound(f"No SKU {sku.id}.")
     check_not_deleted(product)
     if price_fen is not None:
         sku.price_fen = price_fen
     if stock is not None:
-        sku.stock = stock
+        if stock.read is not None:
+            if stock.value != stock.read:
+                stock_rows.adjust(db, sku.id, stock.value - stock.read)
+        elif stock.expected is not None:
+            stock_rows.set_expected(db, sku.id, stock.value, expected=stock.expected)
+        else:
+            stock_rows.set_absolute(db, sku.id, stock.value)
     db.flush()
+    db.refresh(sku)
     return sku
 
 
 def do_add_image(
-    db: Session, principal: Principal, product_id: str, stored: StoredImage, image_id: str
+    db: Session, actor: Actor, product: Product, stored: StoredImage, image_id: str
 ) -> ProductImage:
-    product = get_managed_product(db, principal, product_id)
     image = ProductImage(
         id=image_id,
         product_id=product.id,

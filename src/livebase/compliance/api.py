@@ -81,14 +81,15 @@ def get_item(item_id: str, me: Me, db: DB) -> dict[str, Any]:
 
 @router.post("/items/{item_id}/approve", dependencies=[NO_BODY])
 def approve(item_id: str, me: Me, db: DB) -> dict[str, Any]:
-    item = moderation.do_decide(db, me, item_id, approve=True)
+    item = moderation.do_decide(db, me, moderation.check_decide(db, me, item_id), approve=True)
     db.commit()
     return item_out(item)
 
 
 @router.post("/items/{item_id}/reject")
 def reject(item_id: str, body: RejectIn, me: Me, db: DB) -> dict[str, Any]:
-    item = moderation.do_decide(db, me, item_id, approve=False, reason=body.reason)
+    item = moderation.check_decide(db, me, item_id)
+    moderation.do_decide(db, me, item, approve=False, reason=body.reason)
     db.commit()
     return item_out(item)
 
@@ -100,7 +101,8 @@ def list_terms(me: Me, db: DB) -> dict[str, Any]:
 
 @router.post("/terms", status_code=201)
 def add_term(body: TermIn, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
-    term = moderation.do_add_term(db, me, body.term, body.label, body.options, body.base_id)
+    scope = moderation.check_term_scope(me, body.base_id)
+    term = moderation.do_add_term(db, me, body.term, body.label, body.options, scope)
     db.commit()
     sync_now(db, rt.settings)
     return term_out(term)
@@ -108,6 +110,7 @@ def add_term(body: TermIn, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
 
 @router.delete("/terms/{term_id}", status_code=204, dependencies=[NO_BODY])
 def remove_term(term_id: str, me: Me, db: DB, rt: RuntimeDep) -> Response:
+    moderation.check_term_editable(db, me, term_id)  # another base's: 404; shared: 403
     moderation.do_remove_term(db, me, term_id)
     db.commit()
     sync_now(db, rt.settings)

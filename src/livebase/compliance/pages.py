@@ -15,6 +15,7 @@ from livebase.compliance.sync import sync_now
 from livebase.compliance.wordlist import Term
 from livebase.errors import ApiError, ValidationFailed
 from livebase.http import DB, get_runtime
+from livebase.http_errors import http_status
 from livebase.web.formerrors import FormValues, form_page
 from livebase.web.render import (
     CsrfField,
@@ -110,8 +111,9 @@ def decide(
     check_form_csrf(request, user, csrf)
     if decision == "reject" and not reason.strip():
         raise ValidationFailed("A rejection needs a reason.", loc="reason")
+    item = moderation.check_decide(db, user, item_id)
     moderation.do_decide(
-        db, user, item_id, approve=decision == "approve", reason=reason.strip() or None
+        db, user, item, approve=decision == "approve", reason=reason.strip() or None
     )
     db.commit()
     return redirect("/moderation")
@@ -169,7 +171,7 @@ def _terms(
         request,
         "compliance/terms.html",
         user,
-        status_code=error.status if error else 200,
+        status_code=http_status(error) if error else 200,
         terms=moderation.list_terms(db, user),
         scopes=scopes,
         base_names=dict(scopes),
@@ -207,7 +209,8 @@ def add_term(
     if action:
         options.append(f"action={action}")
     try:
-        moderation.do_add_term(db, user, term, label, options, base_id)
+        scope = moderation.check_term_scope(user, base_id)
+        moderation.do_add_term(db, user, term, label, options, scope)
     except ApiError as exc:
         db.rollback()
         typed = {"term": term, "label": label, "action": action, "base_id": base_id or ""}
@@ -222,7 +225,8 @@ def remove_term(
     request: Request, term_id: str, db: DB, user: SignedIn, csrf: CsrfField
 ) -> Response:
     check_form_csrf(request, user, csrf)
-    moderation.do_remove_term(db, user, term_id)  # another base's term: 404, changes nothing
+    moderation.check_term_editable(db, user, term_id)  # another base's: 404; shared: 403
+    moderation.do_remove_term(db, user, term_id)
     db.commit()
     sync_now(db, get_runtime(request).settings)
     return redirect("/moderation/terms")

@@ -18,11 +18,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from livebase.accounts.actors import Actor, actor_name
 from livebase.accounts.service import Principal
 from livebase.compliance import LABELS, Verdict
 from livebase.compliance.models import ModerationItem, ModerationStat, ModerationTerm
 from livebase.db import utcnow
-from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
+from livebase.decisions import do_decide_pending
+from livebase.errors import Forbidden, NotFound, ValidationFailed
 
 Resolver = Callable[[Session, str, bool, str | None], None]
 _RESOLVERS: dict[str, Resolver] = {}
@@ -152,16 +154,16 @@ def get_item(db: Session, principal: Principal, item_id: str) -> ModerationItem:
     return item
 
 
+def check_decide(db: Session, principal: Principal, item_id: str) -> ModerationItem:
+    """An item the principal may decide: one of a base it moderates."""
+    return get_item(db, principal, item_id)
+
+
 def do_decide(
-    db: Session, principal: Principal, item_id: str, *, approve: bool, reason: str | None = None
+    db: Session, actor: Actor, item: ModerationItem, *, approve: bool, reason: str | None = None
 ) -> ModerationItem:
-    item = get_item(db, principal, item_id)
-    if item.status != "pending":
-        raise ApiError(f"The item is already {item.status}.", code="conflict", status=409)
-    item.status = "approved" if approve else "rejected"
-    item.reason = reason
-    item.decided_by = principal.id
-    item.decided_at = utcnow()
+    """Decide a pending item once and send the decision to the feature owning the text."""
+    do_decide_pending(db, item, actor=actor, approve=approve, reason=reason, what="The item")
     resolver = _RESOLVERS.get(item.subject_type)
     if resolver is not None:
         resolver(db, item.subject_id, approve, reason)
@@ -211,14 +213,10 @@ def check_term_editable(db: Session, principal: Principal, term_id: str) -> Mode
 
 
 def do_add_term(
-    db: Session,
-    principal: Principal,
-    term: str,
-    label: str,
-    options: list[str],
-    base_id: str | None = None,
+    db: Session, actor: Actor, term: str, label: str, options: list[str], scope: str = ""
 ) -> ModerationTerm:
-    scope = check_term_scope(principal, base_id)
+    """Add (or re-flag) a term of ``scope`` (a base id, "" for every base); routes first
+    check_term_scope."""
     term = term.strip()
     if not term or "\t" in term or "\n" in term or len(term) > 64:
         raise ValidationFailed("A term is 1–64 characters on one line.", loc="body.term")
@@ -237,15 +235,18 @@ def do_add_term(
         )
     )
     if row is None:
-        row = ModerationTerm(term=term, label=label, base_id=scope, created_by=principal.id)
+        row = ModerationTerm(term=term, label=label, base_id=scope, created_by=actor_name(actor))
         db.add(row)
     row.options = ",".join(options)
     db.flush()
     return row
 
 
-def do_remove_term(db: Session, principal: Principal, term_id: str) -> None:
-    row = check_term_editable(db, principal, term_id)
+def do_remove_term(db: Session, actor: Actor, term_id: str) -> None:
+    """Remove a term; routes first check_term_editable."""
+    row = db.get(ModerationTerm, term_id)
+    if row is None:
+        raise NotFound(f"No term {term_id}.")
     db.delete(row)
     db.flush()
 

@@ -57,7 +57,8 @@ def show_out(db: DB, settings: Settings, show: Show, *, shelf: bool = True) -> d
 
 @router.post("/shows", status_code=201)
 def create_show(body: ShowIn, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
-    show = service.do_create_show(db, me, body.org_id, body.title, body.scheduled_at, body.host_id)
+    host_id = service.check_create_show(db, me, body.org_id, body.host_id)
+    show = service.do_create_show(db, me, body.org_id, body.title, body.scheduled_at, host_id)
     db.commit()
     return show_out(db, rt.settings, show)
 
@@ -93,7 +94,8 @@ def get_show(show_id: str, db: DB, rt: RuntimeDep) -> dict[str, Any]:
 def update_show(show_id: str, body: ShowPatch, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
     if not body.model_fields_set:
         raise ValidationFailed("Send title or scheduled_at.", loc="body")
-    show = service.do_update_show(db, me, show_id, title=body.title, scheduled_at=body.scheduled_at)
+    show = service.check_manage_show(db, me, show_id)
+    service.do_update_show(db, me, show, title=body.title, scheduled_at=body.scheduled_at)
     db.commit()
     return show_out(db, rt.settings, show)
 
@@ -110,7 +112,9 @@ def get_ingest(show_id: str, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
 
 @router.post("/shows/{show_id}/ingest/rotate", dependencies=[NO_BODY])
 def rotate_ingest(show_id: str, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
-    show = service.do_rotate_key(db, me, show_id)
+    show = service.get_show(db, show_id)
+    service.check_host(me, show)
+    service.do_rotate_key(db, me, show)
     db.commit()
     return {
         "server": rt.settings.effective_rtmp_url,
@@ -120,8 +124,9 @@ def rotate_ingest(show_id: str, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any
 
 @router.put("/shows/{show_id}/shelf")
 def put_shelf(show_id: str, body: ShelfIn, me: Me, db: DB) -> dict[str, Any]:
-    show = service.do_set_shelf(
-        db, me, show_id, [service.ShelfSpec(i.sku_id, i.live_price_fen) for i in body.items]
+    show = service.check_manage_show(db, me, show_id)
+    service.do_set_shelf(
+        db, me, show, [service.ShelfSpec(i.sku_id, i.live_price_fen) for i in body.items]
     )
     db.commit()
     return {"items": [asdict(line) for line in service.shelf_lines(db, show)]}
@@ -129,21 +134,24 @@ def put_shelf(show_id: str, body: ShelfIn, me: Me, db: DB) -> dict[str, Any]:
 
 @router.post("/shows/{show_id}/explaining")
 def set_explaining(show_id: str, body: ExplainingIn, me: Me, db: DB) -> dict[str, Any]:
-    show = service.do_set_explaining(db, me, show_id, body.no)
+    show = service.check_manage_show(db, me, show_id)
+    service.do_set_explaining(db, me, show, body.no)
     db.commit()
     return {"id": show.id, "explaining": show.explaining_no}
 
 
 @router.post("/shows/{show_id}/start", dependencies=[NO_BODY])
 def start(show_id: str, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
-    show = service.do_start(db, me, show_id)
+    show = service.check_manage_show(db, me, show_id)
+    service.do_start(db, me, show)
     db.commit()
     return show_out(db, rt.settings, show, shelf=False)
 
 
 @router.post("/shows/{show_id}/end", dependencies=[NO_BODY])
 def end(show_id: str, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
-    show = service.do_end(db, me, show_id)
+    show = service.check_manage_show(db, me, show_id)
+    service.do_end(db, me, show)
     db.commit()
     return show_out(db, rt.settings, show, shelf=False)
 
@@ -164,7 +172,8 @@ def script_out(script: ShowScript) -> dict[str, Any]:
 
 @router.post("/shows/{show_id}/scripts", status_code=201)
 def submit_script(show_id: str, body: ScriptIn, me: Me, db: DB) -> dict[str, Any]:
-    script = service.do_submit_script(db, me, show_id, body.kind, body.text)
+    show = service.check_manage_show(db, me, show_id)
+    script = service.do_submit_script(db, me, show, body.kind, body.text)
     db.commit()
     return script_out(script)
 
@@ -181,7 +190,7 @@ def list_scripts(show_id: str, me: Me, db: DB) -> dict[str, Any]:
 async def upload_cover(
     show_id: str, request: Request, me: Me, db: DB, rt: RuntimeDep
 ) -> dict[str, Any]:
-    show = await run_in_threadpool(service.get_managed_show, db, me, show_id)
+    show = await run_in_threadpool(service.check_manage_show, db, me, show_id)
     form = await request.form(max_files=1, max_fields=4)
     file = form.get("file")
     if not isinstance(file, StarletteUpload):
@@ -196,7 +205,7 @@ async def upload_cover(
             new_id("cov"),
             rt.settings.upload_limit,
         )
-        updated = service.do_set_cover(db, me, show.id, stored.path)
+        updated = service.do_set_cover(db, me, show, stored.path)
         db.commit()
         return {"id": updated.id, "cover_url": f"/uploads/{stored.path}"}
 

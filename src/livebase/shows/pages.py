@@ -19,6 +19,7 @@ from livebase.catalog import service as catalog
 from livebase.db import new_id
 from livebase.errors import ApiError, Forbidden, ValidationFailed
 from livebase.http import DB, get_runtime
+from livebase.http_errors import http_status
 from livebase.settings import Settings
 from livebase.shows import service as shows
 from livebase.shows.models import Show
@@ -110,7 +111,7 @@ def _new_form(
         request,
         "shows/new.html",
         me,
-        status_code=error.status if error else 200,
+        status_code=http_status(error) if error else 200,
         orgs=orgs,
         hosts=_hosts(db, me, orgs),
         form=form,
@@ -155,9 +156,10 @@ def create_show(
             if host is None:
                 raise ValidationFailed("No user with that name.", loc="host_username")
             host_id = host.id
-        show = shows.do_create_show(db, me, org_id, title, when, host_id)
+        show_host = shows.check_create_show(db, me, org_id, host_id)
+        show = shows.do_create_show(db, me, org_id, title, when, show_host)
         if cover is not None and cover.filename:
-            _store_cover(db, me, show.id, cover.file.read(), get_runtime(request).settings)
+            _store_cover(db, me, show, cover.file.read(), get_runtime(request).settings)
     except (ValidationFailed, Forbidden) as exc:
         db.rollback()
         return _new_form(request, db, me, form, exc)
@@ -165,15 +167,15 @@ def create_show(
     return redirect(f"/host/shows/{show.id}")
 
 
-def _store_cover(db: DB, me: Principal, show_id: str, data: bytes, settings: Settings) -> None:
+def _store_cover(db: DB, me: Principal, show: Show, data: bytes, settings: Settings) -> None:
     """The cover chosen on the new-show form, stored as the cover upload stores it."""
     try:
         stored = store_image(
-            data, settings.uploads_dir, f"shows/{show_id}", new_id("cov"), settings.upload_limit
+            data, settings.uploads_dir, f"shows/{show.id}", new_id("cov"), settings.upload_limit
         )
     except ApiError as exc:  # not an image, too large, too many pixels
         raise FieldError(exc.detail, loc="cover", key="form.err.cover") from exc
-    shows.do_set_cover(db, me, show_id, stored.path)
+    shows.do_set_cover(db, me, show, stored.path)
 
 
 @dataclass
@@ -221,7 +223,7 @@ def _editor(
     errors: dict[str, str] | None = None,
     values: FormValues | None = None,
 ) -> Response:
-    show = shows.get_managed_show(db, me, show_id)
+    show = shows.check_manage_show(db, me, show_id)
     ingest = None
     if me.id == show.host_id or me.is_admin:
         settings = get_runtime(request).settings
@@ -274,7 +276,8 @@ def update_show(
     if not 1 <= len(title.strip()) <= 100:
         raise ValidationFailed("A title is 1–100 characters.", loc="title")
     when = parse_local_datetime(scheduled_at, "scheduled_at")
-    shows.do_update_show(db, me, show_id, title=title, scheduled_at=when)
+    show = shows.check_manage_show(db, me, show_id)
+    shows.do_update_show(db, me, show, title=title, scheduled_at=when)
     db.commit()
     return _done(show_id, "details")
 
@@ -284,13 +287,11 @@ def rotate_key(
     request: Request, show_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    shows.do_rotate_key(db, me, show_id)
+    show = shows.get_show(db, show_id)
+    shows.check_host(me, show)
+    shows.do_rotate_key(db, me, show)
     db.commit()
     return _done(show_id, "ingest")
-
-
-def _specs(show: Show) -> list[shows.ShelfSpec]:
-    return [shows.ShelfSpec(i.sku_id, i.live_price_fen) for i in show.shelf]
 
 
 def _live_price(text: str) -> int | None:
@@ -308,17 +309,10 @@ def shelf_add(
     csrf_token: FormText = "",
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    show = shows.get_managed_show(db, me, show_id)
-    specs = [*_specs(show), shows.ShelfSpec(sku_id, _live_price(live_price))]
-    shows.do_set_shelf(db, me, show_id, specs)
+    show = shows.check_manage_show(db, me, show_id)
+    shows.do_shelf_add(db, me, show, sku_id, _live_price(live_price))
     db.commit()
     return _done(show_id, "shelf")
-
-
-def _at(specs: list[shows.ShelfSpec], no: int) -> int:
-    if not 1 <= no <= len(specs):
-        raise ValidationFailed(f"There is no link {no} on the shelf.", loc="no")
-    return no - 1
 
 
 @router.post("/host/shows/{show_id}/shelf/{no}/move")
@@ -332,13 +326,9 @@ def shelf_move(
     csrf_token: FormText = "",
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    specs = _specs(shows.get_managed_show(db, me, show_id))
-    i = _at(specs, no)
-    j = i - 1 if direction == "up" else i + 1
-    if 0 <= j < len(specs):
-        specs[i], specs[j] = specs[j], specs[i]
-        shows.do_set_shelf(db, me, show_id, specs)
-        db.commit()
+    show = shows.check_manage_show(db, me, show_id)
+    shows.do_shelf_move(db, me, show, no, up=direction == "up")
+    db.commit()
     return _done(show_id, "shelf")
 
 
@@ -353,9 +343,8 @@ def shelf_price(
     csrf_token: FormText = "",
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    specs = _specs(shows.get_managed_show(db, me, show_id))
-    specs[_at(specs, no)].live_price_fen = _live_price(live_price)
-    shows.do_set_shelf(db, me, show_id, specs)
+    show = shows.check_manage_show(db, me, show_id)
+    shows.do_shelf_reprice(db, me, show, no, _live_price(live_price))
     db.commit()
     return _done(show_id, "shelf")
 
@@ -365,9 +354,8 @@ def shelf_remove(
     request: Request, show_id: str, no: int, db: DB, me: SignedIn, csrf_token: FormText = ""
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    specs = _specs(shows.get_managed_show(db, me, show_id))
-    del specs[_at(specs, no)]
-    shows.do_set_shelf(db, me, show_id, specs)
+    show = shows.check_manage_show(db, me, show_id)
+    shows.do_shelf_remove(db, me, show, no)
     db.commit()
     return _done(show_id, "shelf")
 
@@ -384,7 +372,8 @@ def set_explaining(
     check_form_csrf(request, me, csrf_token)
     if no.strip() and not no.strip().isdigit():
         raise ValidationFailed("Choose a link number.", loc="no")
-    shows.do_set_explaining(db, me, show_id, int(no) if no.strip() else None)
+    show = shows.check_manage_show(db, me, show_id)
+    shows.do_set_explaining(db, me, show, int(no) if no.strip() else None)
     db.commit()
     return _done(show_id, "shelf")
 
@@ -394,7 +383,7 @@ def start_show(
     request: Request, show_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    shows.do_start(db, me, show_id)
+    shows.do_start(db, me, shows.check_manage_show(db, me, show_id))
     db.commit()
     return _done(show_id, "status")
 
@@ -404,7 +393,7 @@ def end_show(
     request: Request, show_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
-    shows.do_end(db, me, show_id)
+    shows.do_end(db, me, shows.check_manage_show(db, me, show_id))
     db.commit()
     return _done(show_id, "status")
 

@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from livebase.accounts.actors import Actor
 from livebase.accounts.service import Principal, grants_of
+from livebase.audit.service import do_record
 from livebase.bases import service as bases
-from livebase.catalog.models import Product, Sku
+from livebase.catalog import service as catalog
 from livebase.compliance import CheckContext, check
 from livebase.compliance import service as moderation
 from livebase.db import utcnow
-from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
+from livebase.errors import ApiError, Code, Forbidden, NotFound, ValidationFailed
 from livebase.shows import events
 from livebase.shows.models import ShelfItem, Show, ShowScript
+
+if TYPE_CHECKING:  # only named as a type: shows goes through bases' service
+    from livebase.bases.models import Organisation
 
 # A shelf of 500 links is already more than any host can present in one show.
 MAX_SHELF = 500
 
 
 class ShowEnded(ApiError):
-    status, code = 409, "show_ended"
+    code = Code.SHOW_ENDED
 
 
 def _public_id() -> str:
@@ -50,7 +56,8 @@ def can_manage(principal: Principal, show: Show) -> bool:
     return principal.id == show.host_id or bases.is_org_staff(principal, show.org_id)
 
 
-def get_managed_show(db: Session, principal: Principal, show_id: str) -> Show:
+def check_manage_show(db: Session, principal: Principal, show_id: str) -> Show:
+    """The show, when the principal is its host or staff of its organisation."""
     show = get_show(db, show_id)
     if not can_manage(principal, show):
         raise Forbidden("Only the show's host or its organisation's staff may manage it.")
@@ -61,23 +68,31 @@ def _is_host_of(db: Session, user_id: str, org_id: str) -> bool:
     return any(g.role == "host" and g.org_id == org_id for g in grants_of(db, user_id))
 
 
-def do_create_show(
-    db: Session,
-    principal: Principal,
-    org_id: str,
-    title: str,
-    scheduled_at: datetime,
-    host_id: str | None = None,
-) -> Show:
+def _show_org(db: Session, org_id: str) -> Organisation:
     org = bases.find_org(db, org_id)
     if org is None:
         raise ValidationFailed(f"No organisation {org_id}.", loc="body.org_id")
+    return org
+
+
+def check_create_show(db: Session, principal: Principal, org_id: str, host_id: str | None) -> str:
+    """May the principal schedule a show of ``org_id`` for ``host_id`` (default: itself)?
+    A host schedules its own; the organisation's staff schedule for its hosts. Returns
+    the host's id."""
+    _show_org(db, org_id)
     host_id = host_id or principal.id
     if host_id == principal.id and not principal.is_admin:
         if not _is_host_of(db, principal.id, org_id):
             raise Forbidden("You are not a host of this organisation.")
     elif not bases.is_org_staff(principal, org_id):
         raise Forbidden("Only the organisation's staff schedule shows for its hosts.")
+    return host_id
+
+
+def do_create_show(
+    db: Session, actor: Actor, org_id: str, title: str, scheduled_at: datetime, host_id: str
+) -> Show:
+    org = _show_org(db, org_id)
     if not _is_host_of(db, host_id, org_id):
         raise ValidationFailed("host_id is not a host of this organisation.", loc="body.host_id")
     show = Show(
@@ -96,13 +111,12 @@ def do_create_show(
 
 def do_update_show(
     db: Session,
-    principal: Principal,
-    show_id: str,
+    actor: Actor,
+    show: Show,
     *,
     title: str | None,
     scheduled_at: datetime | None,
 ) -> Show:
-    show = get_managed_show(db, principal, show_id)
     if show.status == "ended":
         raise ShowEnded("The show has ended.")
     if title is not None:
@@ -113,8 +127,7 @@ def do_update_show(
     return show
 
 
-def do_set_cover(db: Session, principal: Principal, show_id: str, path: str) -> Show:
-    show = get_managed_show(db, principal, show_id)
+def do_set_cover(db: Session, actor: Actor, show: Show, path: str) -> Show:
     show.cover_path = path
     db.flush()
     return show
@@ -163,9 +176,7 @@ def check_host(principal: Principal, show: Show) -> None:
         raise Forbidden("Only the show's host sees its stream key.")
 
 
-def do_rotate_key(db: Session, principal: Principal, show_id: str) -> Show:
-    show = get_show(db, show_id)
-    check_host(principal, show)
+def do_rotate_key(db: Session, actor: Actor, show: Show) -> Show:
     show.stream_key = _stream_key()
     db.flush()
     return show
@@ -177,26 +188,51 @@ class ShelfSpec:
     live_price_fen: int | None
 
 
-def do_set_shelf(db: Session, principal: Principal, show_id: str, items: list[ShelfSpec]) -> Show:
-    """Replace the shelf; links are numbered 1, 2, ... in the order given."""
-    show = get_managed_show(db, principal, show_id)
+@dataclass(frozen=True)
+class ShelfEntry:
+    no: int
+    sku_id: str
+    live_price_fen: int | None
+
+
+@dataclass
+class ShelfDiff:
+    """What a shelf edit changed, keyed by SKU: enough to publish a ``price`` frame."""
+
+    added: list[ShelfEntry] = field(default_factory=list)
+    removed: list[ShelfEntry] = field(default_factory=list)
+    repriced: list[ShelfEntry] = field(default_factory=list)
+    renumbered: list[ShelfEntry] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.repriced or self.renumbered)
+
+    def price_frame(self) -> dict[str, Any]:
+        """The ``d`` of the room's ``price`` frame: the links that are new or whose
+        number or live price changed, and the SKUs that left the shelf."""
+        touched = {e.sku_id: e for e in [*self.added, *self.renumbered, *self.repriced]}
+        return {
+            "items": [
+                {"no": e.no, "sku_id": e.sku_id, "live_price_fen": e.live_price_fen}
+                for e in sorted(touched.values(), key=lambda e: e.no)
+            ],
+            "removed": [e.sku_id for e in self.removed],
+        }
+
+
+def _check_open(show: Show) -> None:
     if show.status == "ended":
         raise ShowEnded("The show has ended; its shelf is kept as it was.")
+
+
+def _check_shelf_items(db: Session, show: Show, items: list[ShelfSpec]) -> None:
     if len(items) > MAX_SHELF:
         raise ValidationFailed(f"A shelf holds at most {MAX_SHELF} links.", loc="body.items")
     ids = [i.sku_id for i in items]
     if len(set(ids)) != len(ids):
         raise ValidationFailed("A SKU appears twice on the shelf.", loc="body.items")
-    rows = (
-        db.execute(
-            select(Sku.id, Product.org_id, Product.base_id, Product.status)
-            .join(Product, Product.id == Sku.product_id)
-            .where(Sku.id.in_(ids))
-        ).all()
-        if ids
-        else []
-    )
-    found = {r.id: r for r in rows}
+    found = catalog.sku_listings(db, ids)
     brand_show = bases.find_org(db, show.org_id)
     for n, item in enumerate(items):
         row = found.get(item.sku_id)
@@ -210,26 +246,120 @@ def do_set_shelf(db: Session, principal: Principal, show_id: str, items: list[Sh
             raise ValidationFailed(
                 f"SKU {item.sku_id} belongs to another brand.", loc=f"body.items.{n}.sku_id"
             )
+
+
+def _lock_shelf(db: Session, show: Show) -> list[ShelfItem]:
+    """Serialise shelf edits of one show (the show row is their lock) and read the shelf
+    as it is now, not as this session first loaded it; an ended show's shelf is kept."""
+    q = select(Show.status).where(Show.id == show.id)
+    if db.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update()
+    if db.scalar(q) == "ended":  # ended by someone else since this request read it
+        raise ShowEnded("The show has ended; its shelf is kept as it was.")
+    return list(
+        db.scalars(
+            select(ShelfItem)
+            .where(ShelfItem.show_id == show.id)
+            .order_by(ShelfItem.no)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def do_set_shelf(db: Session, actor: Actor, show: Show, items: list[ShelfSpec]) -> ShelfDiff:
+    """Make the shelf ``items``, numbered 1, 2, ... in the order given, by keyed updates:
+    a SKU that stays keeps its row (and id); new SKUs are inserted, changed numbers and
+    live prices updated, removed SKUs deleted. Returns what changed."""
+    _check_open(show)
+    _check_shelf_items(db, show, items)
+    rows = {r.sku_id: r for r in _lock_shelf(db, show)}
     # The item being explained keeps being explained under its new number (or stops when
     # it leaves the shelf): a reorder must not silently switch to another product.
-    explained = next((i.sku_id for i in show.shelf if i.no == show.explaining_no), None)
-    db.execute(delete(ShelfItem).where(ShelfItem.show_id == show.id))
+    explained = next((r.sku_id for r in rows.values() if r.no == show.explaining_no), None)
+    wanted = {i.sku_id: ShelfEntry(n, i.sku_id, i.live_price_fen) for n, i in enumerate(items, 1)}
+    diff = ShelfDiff()
+    for sku_id, row in rows.items():
+        if sku_id not in wanted:
+            diff.removed.append(ShelfEntry(row.no, sku_id, row.live_price_fen))
+            db.delete(row)
+    db.flush()  # deletes first: the unit of work would run them after the updates
+    moved = [(rows[e.sku_id], e) for e in wanted.values() if e.sku_id in rows]
+    # (show_id, no) is unique: park moved rows on negative numbers, then set the new ones.
+    for row, entry in moved:
+        if row.no != entry.no:
+            diff.renumbered.append(entry)
+            row.no = -entry.no
     db.flush()
-    for n, item in enumerate(items, start=1):
-        db.add(
-            ShelfItem(show_id=show.id, no=n, sku_id=item.sku_id, live_price_fen=item.live_price_fen)
-        )
-    show.explaining_no = next(
-        (n for n, i in enumerate(items, start=1) if i.sku_id == explained), None
-    )
+    for row, entry in moved:
+        row.no = entry.no
+        if row.live_price_fen != entry.live_price_fen:
+            diff.repriced.append(entry)
+            row.live_price_fen = entry.live_price_fen
+    for entry in wanted.values():
+        if entry.sku_id not in rows:
+            diff.added.append(entry)
+            db.add(
+                ShelfItem(
+                    show_id=show.id,
+                    no=entry.no,
+                    sku_id=entry.sku_id,
+                    live_price_fen=entry.live_price_fen,
+                )
+            )
+    show.explaining_no = wanted[explained].no if explained in wanted else None
     db.flush()
     db.expire(show, ["shelf"])
     events.notify_shelf(db, show, links=len(items))
-    return show
+    return diff
 
 
-def do_set_explaining(db: Session, principal: Principal, show_id: str, no: int | None) -> Show:
-    show = get_managed_show(db, principal, show_id)
+def _specs(db: Session, show: Show) -> list[ShelfSpec]:
+    """The shelf as it is now (locked), for an edit of one link: the rest of the shelf is
+    written back as another editor may just have left it, not as this request read it."""
+    return [ShelfSpec(r.sku_id, r.live_price_fen) for r in _lock_shelf(db, show)]
+
+
+def _at(specs: list[ShelfSpec], no: int) -> int:
+    if not 1 <= no <= len(specs):
+        raise ValidationFailed(f"There is no link {no} on the shelf.", loc="no")
+    return no - 1
+
+
+def do_shelf_add(
+    db: Session, actor: Actor, show: Show, sku_id: str, live_price_fen: int | None
+) -> ShelfDiff:
+    """Add one link at the end of the shelf."""
+    return do_set_shelf(db, actor, show, [*_specs(db, show), ShelfSpec(sku_id, live_price_fen)])
+
+
+def do_shelf_move(db: Session, actor: Actor, show: Show, no: int, *, up: bool) -> ShelfDiff:
+    """Swap link ``no`` with the one above (or below); at either end nothing changes."""
+    specs = _specs(db, show)
+    i = _at(specs, no)
+    j = i - 1 if up else i + 1
+    if not 0 <= j < len(specs):
+        return ShelfDiff()
+    specs[i], specs[j] = specs[j], specs[i]
+    return do_set_shelf(db, actor, show, specs)
+
+
+def do_shelf_reprice(
+    db: Session, actor: Actor, show: Show, no: int, live_price_fen: int | None
+) -> ShelfDiff:
+    """Set (or with None clear) link ``no``'s live price."""
+    specs = _specs(db, show)
+    specs[_at(specs, no)].live_price_fen = live_price_fen
+    return do_set_shelf(db, actor, show, specs)
+
+
+def do_shelf_remove(db: Session, actor: Actor, show: Show, no: int) -> ShelfDiff:
+    """Take link ``no`` off the shelf; the links after it move up one."""
+    specs = _specs(db, show)
+    del specs[_at(specs, no)]
+    return do_set_shelf(db, actor, show, specs)
+
+
+def do_set_explaining(db: Session, actor: Actor, show: Show, no: int | None) -> Show:
     if show.status == "ended":
         raise ShowEnded("The show has ended.")
     if no is not None and no not in {item.no for item in show.shelf}:
@@ -240,29 +370,42 @@ def do_set_explaining(db: Session, principal: Principal, show_id: str, no: int |
     return show
 
 
-def do_start(db: Session, principal: Principal | None, show_id: str) -> Show:
-    """Go live. ``principal`` is None when the media server's publish callback starts it."""
-    show = get_managed_show(db, principal, show_id) if principal else get_show(db, show_id)
+def _transition(db: Session, show: Show, from_: tuple[str, ...], **values: Any) -> bool:
+    """Move the show to a new state only if it is in one of ``from_`` at this instant
+    (a conditional update, so a start and an end racing cannot both win)."""
+    result = db.execute(
+        update(Show)
+        .where(Show.id == show.id, Show.status.in_(from_))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.refresh(show)
+    return getattr(result, "rowcount", 0) == 1
+
+
+def do_start(db: Session, actor: Actor, show: Show) -> bool:
+    """Go live (a host's button, or the media server's publish as ``system:media``).
+    True if this call started it; False if it was already live; an ended show stays
+    ended (409 ``show_ended``) — a reconnecting encoder never revives it."""
+    if _transition(db, show, ("scheduled",), status="live", started_at=utcnow()):
+        do_record(db, actor, "start", "show", show.id)
+        events.notify_started(db, show)
+        return True
     if show.status == "ended":
         raise ShowEnded("The show has ended.")
-    if show.status == "scheduled":
-        show.status = "live"
-        show.started_at = utcnow()
-        events.notify_started(db, show)
-    db.flush()
-    return show
+    return False
 
 
-def do_end(db: Session, principal: Principal | None, show_id: str) -> Show:
-    show = get_managed_show(db, principal, show_id) if principal else get_show(db, show_id)
-    if show.status == "ended":
+def do_end(db: Session, actor: Actor, show: Show) -> bool:
+    """End the show (from scheduled or live); 409 ``show_ended`` if it already ended."""
+    ended = _transition(
+        db, show, ("scheduled", "live"), status="ended", ended_at=utcnow(), explaining_no=None
+    )
+    if not ended:
         raise ShowEnded("The show has already ended.")
-    show.status = "ended"
-    show.ended_at = utcnow()
-    show.explaining_no = None
-    db.flush()
+    do_record(db, actor, "end", "show", show.id)
     events.notify_ended(db, show)
-    return show
+    return True
 
 
 def count_shows_held(db: Session, base_id: str, first_year: int, last_year: int) -> int:
@@ -295,40 +438,20 @@ class ShelfLine:
 
 
 def shelf_lines(db: Session, show: Show) -> list[ShelfLine]:
-    ids = [i.sku_id for i in show.shelf]
-    if not ids:
-        return []
-    skus = {
-        s.id: s
-        for s in db.scalars(select(Sku).where(Sku.id.in_(ids)).options(selectinload(Sku.product)))
-    }
-    out = []
-    for item in show.shelf:
-        sku = skus[item.sku_id]
-        images = sku.product.images
-        out.append(
-            ShelfLine(
-                no=item.no,
-                sku_id=sku.id,
-                product_id=sku.product_id,
-                title=sku.product.title,
-                attrs=sku.attrs,
-                price_fen=sku.price_fen,
-                live_price_fen=item.live_price_fen,
-                stock=sku.stock,
-                thumb_url=f"/uploads/{images[0].thumb_path}" if images else None,
-            )
-        )
-    return out
+    """The shelf as viewers see it: each link with its SKU as catalog shows it."""
+    views = catalog.sku_views(db, [i.sku_id for i in show.shelf])
+    return [
+        ShelfLine(no=i.no, live_price_fen=i.live_price_fen, **asdict(views[i.sku_id]))
+        for i in show.shelf
+    ]
 
 
 def do_submit_script(
-    db: Session, principal: Principal, show_id: str, kind: str, text: str
+    db: Session, principal: Principal, show: Show, kind: str, text: str
 ) -> ShowScript:
     """A script line or caption enters through the compliance check: allowed ones are
     usable at once, masked or reviewed ones wait for a moderator, blocked ones are kept
-    (for the record) but never usable."""
-    show = get_managed_show(db, principal, show_id)
+    (for the record) but never usable. Its author is a user (the host or its staff)."""
     if show.status == "ended":
         raise ShowEnded("The show has ended.")
     verdict = check("script", text, CheckContext(base_id=show.base_id))
@@ -361,7 +484,7 @@ def do_submit_script(
 
 
 def list_scripts(db: Session, principal: Principal, show_id: str) -> list[ShowScript]:
-    show = get_managed_show(db, principal, show_id)
+    show = check_manage_show(db, principal, show_id)
     return list(
         db.scalars(select(ShowScript).where(ShowScript.show_id == show.id).order_by(ShowScript.id))
     )

@@ -16,6 +16,7 @@ from livebase.accounts.models import User
 from livebase.bases import service as bases
 from livebase.errors import ApiError
 from livebase.http import DB, SESSION_COOKIE, client_address, get_runtime
+from livebase.http_errors import http_status
 from livebase.shows import service as shows
 from livebase.web.formerrors import FormValues, form_page
 from livebase.web.render import PageRoute, PageUser, redirect, render
@@ -133,7 +134,7 @@ def login_submit(
                 request,
                 "login.html",
                 user,
-                status_code=exc.status,
+                status_code=http_status(exc),
                 next=next,
                 form_token=token,
                 error=exc.code,
@@ -204,7 +205,7 @@ def register_submit(
                 request,
                 "register.html",
                 user,
-                status_code=exc.status,
+                status_code=http_status(exc),
                 form_token=token,
                 error=exc,
                 username=username,

@@ -24,6 +24,7 @@ from livebase.accounts import web as signed_in_user
 from livebase.accounts.service import Principal
 from livebase.errors import ApiError, Unauthenticated, ValidationFailed
 from livebase.http import get_db, get_runtime
+from livebase.http_errors import http_status
 from livebase.web.formerrors import FormRenderer, FormValues, field_errors, renderer_of
 from livebase.web.forms import PAGE_TZ
 from livebase.web.i18n import COOKIE, pick_lang, translator
@@ -211,13 +212,13 @@ class PageRoute(APIRoute):
                 if renderer is not None and request.method == "POST":
                     return await _form_again(request, renderer, exc)
                 if isinstance(exc, ApiError):
-                    return render_error(request, exc.status, exc.code, exc.detail)
+                    return render_error(request, http_status(exc), exc.code, exc.detail)
                 first = exc.errors()[0] if exc.errors() else {}
                 where = ".".join(str(p) for p in first.get("loc", ()))
                 return render_error(
                     request, 422, "validation_failed", f"{where}: {first.get('msg', '')}"
                 )
             except ApiError as exc:
-                return render_error(request, exc.status, exc.code, exc.detail)
+                return render_error(request, http_status(exc), exc.code, exc.detail)
 
         return handler

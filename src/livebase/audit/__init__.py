@@ -1,0 +1,1 @@
+"""Audit records: who changed the state of what, and when."""

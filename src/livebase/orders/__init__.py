@@ -1,0 +1,1 @@
+"""Orders: addresses, checkout, flash sales, coupons, expiry, refunds (DESIGN §5)."""
