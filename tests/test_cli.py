@@ -107,7 +107,8 @@ def test_demo_loads_once_and_again_adds_nothing(cli_env: dict[str, str]) -> None
         [sys.executable, "-c", count], env=cli_env, capture_output=True, text=True, timeout=60
     )
     products, shows, users = map(int, out.stdout.split())
-    assert products == 20 and shows == 1 and users >= 10
+    # Two shows: the agency's upcoming one and a brand's own show on air (issue 18 item 19).
+    assert products == 20 and shows == 2 and users >= 10
 
 
 def test_moderate_streams_one_json_line_per_input_line(cli_env: dict[str, str]) -> None:

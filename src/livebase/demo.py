@@ -6,11 +6,9 @@ Idempotent: running it again finds what exists by name and adds nothing twice.
 
 from __future__ import annotations
 
-import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,9 +19,11 @@ from livebase.bases.models import LiveBase, Organisation
 from livebase.catalog import service as catalog
 from livebase.catalog.models import Product
 from livebase.db import new_id, utcnow
+from livebase.demo_pictures import product_picture, show_cover
 from livebase.shows import service as shows
 from livebase.shows.models import Show
 from livebase.uploads.images import store_image
+from livebase.web.forms import PAGE_TZ
 
 DEMO_PASSWORD = "livebase-demo"
 BASE_NAME = "北京朝阳直播电商基地"
@@ -210,46 +210,43 @@ PRODUCTS: list[tuple[str, str, str, list[tuple[dict[str, str], int, int]], bool]
 ]
 
 SHOW_TITLE = "双十二 京味好物与冬季穿搭专场"
+LIVE_TITLE = "颐和美妆 冬季护肤直播间"
+
+
+def _tomorrow_evening() -> datetime:
+    """20:00 Beijing time tomorrow: when an evening show starts, whenever the demo loads."""
+    local = utcnow().astimezone(PAGE_TZ) + timedelta(days=1)
+    return local.replace(hour=20, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 def _user(db: Session, username: str, display: str):  # type: ignore[no-untyped-def]
     return user_by_username(db, username) or do_register(db, username, DEMO_PASSWORD, display)
 
 
-# Soft colour pairs for the generated demo pictures (top-left → bottom-right gradient).
-PALETTE = [
-    ((255, 236, 210), (252, 182, 159)),
-    ((224, 195, 252), (142, 197, 252)),
-    ((212, 252, 121), (150, 230, 161)),
-    ((253, 219, 146), (209, 253, 255)),
-    ((255, 154, 158), (250, 208, 196)),
-    ((161, 196, 253), (194, 233, 251)),
-]
-
-
-def demo_picture(seed: int, size: tuple[int, int] = (800, 800)) -> bytes:
-    """A generated picture standing in for a product photo or a show cover: a gradient
-    with a soft disc. Made at load time so no media file lives in git."""
-    width, height = size
-    top, bottom = PALETTE[seed % len(PALETTE)]
-    gradient = Image.linear_gradient("L").resize(size)
-    img = Image.composite(Image.new("RGB", size, bottom), Image.new("RGB", size, top), gradient)
-    draw = ImageDraw.Draw(img)
-    r = min(width, height) // 4
-    cx, cy = width // 2 + (seed % 3 - 1) * r // 2, height // 2
-    draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(255, 255, 255))
-    draw.ellipse((cx - r // 2, cy - r // 2, cx + r // 2, cy + r // 2), fill=top)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def _picture_for_product(db: Session, product: Product, seed: int, uploads_dir: Path) -> None:
+def _picture_for_product(db: Session, product: Product, brand: str, uploads_dir: Path) -> None:
+    colour = next((s.attrs["颜色"] for s in product.skus if "颜色" in s.attrs), None)
     image_id = new_id("img")
     stored = store_image(
-        demo_picture(seed), uploads_dir, f"products/{product.id}", image_id, limit=10 * 1024 * 1024
+        product_picture(product.title, brand, colour),
+        uploads_dir,
+        f"products/{product.id}",
+        image_id,
+        limit=10 * 1024 * 1024,
     )
     catalog.do_add_image(db, SYSTEM_DEMO, product, stored, image_id)
+
+
+def _cover_for_show(db: Session, show: Show, picks: list[Product], uploads_dir: Path) -> None:
+    brands = {o.id: o.name for o in db.scalars(select(Organisation))}
+    drawn = [(p.title, brands.get(p.org_id, ""), None) for p in picks]
+    cover = store_image(
+        show_cover(show.title, drawn),
+        uploads_dir,
+        f"shows/{show.id}",
+        new_id("cov"),
+        limit=10 * 1024 * 1024,
+    )
+    shows.do_set_cover(db, SYSTEM_DEMO, show, cover.path)
 
 
 def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
@@ -328,13 +325,13 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
             cb,
         )
         if uploads_dir is not None:
-            _picture_for_product(db, product, len(title), uploads_dir)
+            _picture_for_product(db, product, brand, uploads_dir)
 
     show = db.scalar(select(Show).where(Show.title == SHOW_TITLE))
     if show is None:
         host = users["xiaoya"]
         show = shows.do_create_show(
-            db, SYSTEM_DEMO, orgs["星河传媒"].id, SHOW_TITLE, utcnow() + timedelta(days=1), host.id
+            db, SYSTEM_DEMO, orgs["星河传媒"].id, SHOW_TITLE, _tomorrow_evening(), host.id
         )
         picks = db.scalars(
             select(Product)
@@ -344,22 +341,40 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
         ).all()
         items = [shows.ShelfSpec(p.skus[0].id, p.skus[0].price_fen * 9 // 10) for p in picks]
         shows.do_set_shelf(db, SYSTEM_DEMO, show, items)
-        shows.do_set_explaining(db, SYSTEM_DEMO, show, 1)
+        # Not explaining yet: a link is explained once the show is live.
         if uploads_dir is not None:
-            cover = store_image(
-                demo_picture(3, (1280, 720)),
-                uploads_dir,
-                f"shows/{show.id}",
-                new_id("cov"),
-                limit=10 * 1024 * 1024,
-            )
-            shows.do_set_cover(db, SYSTEM_DEMO, show, cover.path)
+            # The duck, the scarf, the sauce and the hawthorns: food and clothes, as titled.
+            front = [picks[i] for i in (0, 7, 3, 4) if i < len(picks)]
+            _cover_for_show(db, show, front, uploads_dir)
+
+    live = db.scalar(select(Show).where(Show.title == LIVE_TITLE))
+    if live is None:
+        # A brand's own show (品牌自播) on air now, so the first screen has a live room.
+        live = shows.do_create_show(
+            db, SYSTEM_DEMO, orgs["颐和美妆"].id, LIVE_TITLE, utcnow(), users["ajie"].id
+        )
+        own = db.scalars(
+            select(Product)
+            .where(Product.org_id == orgs["颐和美妆"].id, Product.status == "active")
+            .order_by(Product.id)
+        ).all()
+        shows.do_set_shelf(
+            db,
+            SYSTEM_DEMO,
+            live,
+            [shows.ShelfSpec(p.skus[0].id, p.skus[0].price_fen * 8 // 10) for p in own],
+        )
+        shows.do_start(db, SYSTEM_DEMO, live)
+        shows.do_set_explaining(db, SYSTEM_DEMO, live, 1)
+        if uploads_dir is not None:
+            _cover_for_show(db, live, list(own[:4]), uploads_dir)
 
     held = db.scalars(select(Product.title).where(Product.status == "held")).all()
     lines = [
         f"base {base.id} {BASE_NAME}",
         f"accounts (password {DEMO_PASSWORD}): " + ", ".join(u for u, *_ in ACCOUNTS),
-        f"products: {db.scalar(select(Product.id).limit(1)) and len(PRODUCTS)}; show {show.id}",
+        f"products: {db.scalar(select(Product.id).limit(1)) and len(PRODUCTS)}; "
+        f"show {show.id} (upcoming), {live.id} (live)",
     ]
     if held:
         lines.append("held by compliance (check the word lists): " + "; ".join(held))

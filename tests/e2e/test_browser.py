@@ -136,6 +136,13 @@ def test_host_sets_explaining_and_the_public_page_highlights_it(phone: Phone) ->
     )
     expect(page.locator("img#cover")).to_be_visible()
 
+    # Viewers see 讲解中 only once the show is live (issue 18 item 18): not before.
+    page.get_by_test_id("public-link").click()
+    expect(page.get_by_test_id("public-show")).to_be_visible()
+    expect(page.locator(".shelf-item.explaining")).to_have_count(0)
+    page.go_back()
+    with page.expect_navigation():
+        page.get_by_test_id("start").click()
     page.get_by_test_id("public-link").click()
     expect(page.get_by_test_id("public-show")).to_be_visible()
     expect(page.locator("img.cover")).to_be_visible()

@@ -170,7 +170,7 @@ def test_creating_a_bonded_product_stores_rates_in_basis_points(
         ({"sku_price": ["12.345", "", ""]}, "价格"),
         ({"sku_price": ["-1", "", ""]}, "价格"),
         ({"sku_stock": ["many", "", ""]}, "库存"),
-        ({"sku_attrs": ["no colon here", "", ""]}, "规格属性"),
+        ({"sku_attrs": ["颜色:", "", ""]}, "规格属性"),  # a name without a value
         ({"title": ""}, "标题"),
         (
             {

@@ -3,10 +3,11 @@ and the operator's page of pending applications with approve and reject."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from livebase.accounts.service import Principal
 from livebase.bases import service as bases
@@ -14,7 +15,16 @@ from livebase.errors import ApiError, Forbidden, ValidationFailed
 from livebase.http import DB
 from livebase.http_errors import http_status
 from livebase.shows import service as shows
-from livebase.web.render import PageRoute, PageUser, SignedIn, check_form_csrf, redirect, render
+from livebase.web.formerrors import FormValues, form_page
+from livebase.web.render import (
+    PageRoute,
+    PageUser,
+    SignedIn,
+    check_form_csrf,
+    redirect,
+    render,
+    signed_in,
+)
 
 if TYPE_CHECKING:  # the model only names a type here; the pages go through the service
     from livebase.bases.models import LiveBase
@@ -36,18 +46,42 @@ def _operated_bases(db: DB, me: Principal) -> list[LiveBase]:
     return [bases.get_base(db, bid) for bid in sorted(ids)]
 
 
-@router.get("/operator/applications", response_class=HTMLResponse)
-def applications(request: Request, db: DB, me: SignedIn) -> Response:
+def _applications(
+    request: Request,
+    db: Session,
+    me: Principal,
+    errors: dict[str, str] | None = None,
+    values: FormValues | None = None,
+) -> Response:
     groups = []
     for base in _operated_bases(db, me):
         pending = bases.list_applications(db, me, base.id, "pending", PENDING_LIMIT, None)
         groups.append((base, sorted(pending[:PENDING_LIMIT], key=lambda a: a.created_at)))
     return render(
-        request, "bases/applications.html", me, groups=groups, done=request.query_params.get("done")
+        request,
+        "bases/applications.html",
+        me,
+        groups=groups,
+        done=request.query_params.get("done"),
+        errors=errors or {},
+        failed_app=request.path_params.get("app_id") if errors else None,
+        values=values,
     )
 
 
+@router.get("/operator/applications", response_class=HTMLResponse)
+def applications(request: Request, db: DB, me: SignedIn) -> Response:
+    return _applications(request, db, me)
+
+
+def _applications_again(
+    request: Request, db: Session, user: Any, values: FormValues, errors: dict[str, str]
+) -> Response:
+    return _applications(request, db, signed_in(user), errors, values)
+
+
 @router.post("/operator/applications/{app_id}/{decision}")
+@form_page(_applications_again)
 def decide(
     request: Request,
     app_id: str,
@@ -85,6 +119,9 @@ def dashboard(request: Request, base_id: str, db: DB, user: PageUser) -> Respons
         shows=(live[:SHOWS_LIMIT] + sorted(upcoming[:SHOWS_LIMIT], key=lambda s: s.scheduled_at)),
         applied=request.query_params.get("applied") == "1",
         is_operator=user is not None and user.has("operator", base_id=base.id),
+        # The base's own staff run it; joining it is for brands and agencies outside.
+        is_staff=user is not None
+        and (user.is_admin or bool(user.base_ids("operator", "moderator") & {base.id})),
     )
 
 

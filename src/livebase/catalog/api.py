@@ -108,7 +108,7 @@ def list_products(
     me: MaybeMe,
     page: ProductPage,
     org_id: Annotated[str | None, Query(max_length=40)] = None,
-    status: Annotated[str | None, Query(pattern="^(active|held|deleted)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(active|held|rejected|deleted)$")] = None,
 ) -> dict[str, Any]:
     rows = service.list_products(
         db, me, org_id=org_id, status=status, limit=page.limit, cursor=page.cursor

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from livebase.db import Base, FenColumn, TimestampMixin, UTCDateTime, id_column, utcnow
 
-PRODUCT_STATUSES = ("active", "held", "deleted")
+PRODUCT_STATUSES = ("active", "held", "rejected", "deleted")
 
 
 class Product(TimestampMixin, Base):

@@ -9,16 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from livebase.accounts.service import Principal
 from livebase.bases import service as bases
 from livebase.catalog import service as catalog
 from livebase.catalog.models import Product
-from livebase.errors import Forbidden, NotFound, ValidationFailed
-from livebase.http import DB
+from livebase.db import new_id
+from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
+from livebase.http import DB, get_runtime
+from livebase.settings import Settings
+from livebase.uploads.images import store_image
+from livebase.web.formerrors import FieldError
 from livebase.web.forms import (
+    DEFAULT_ATTR,
     attrs_text,
     parse_attrs,
     parse_count,
@@ -27,7 +32,8 @@ from livebase.web.forms import (
     percent_input,
     yuan_input,
 )
-from livebase.web.render import PageRoute, SignedIn, check_form_csrf, redirect, render
+from livebase.web.i18n import pick_lang
+from livebase.web.render import PageRoute, PageUser, SignedIn, check_form_csrf, redirect, render
 
 if TYPE_CHECKING:  # the model only names a type here; the pages go through the service
     from livebase.bases.models import Organisation
@@ -39,7 +45,11 @@ LIST_LIMIT = 100
 BLANK_ROWS = 3
 # Characters of listing text shown either side of a matched term in a held reason.
 CONTEXT = 12
+# Pictures a new product's form takes at once; more are added in the editor afterwards.
+# Six at phone-photo sizes stays within the upload body limit.
+MAX_NEW_IMAGES = 6
 FormList = Annotated[list[str], Form()]
+Files = Annotated[list[UploadFile], File()]
 FormText = Annotated[str, Form(max_length=20000)]
 
 
@@ -61,6 +71,8 @@ class HeldReason:
     labels: list[str]
     # (text, matched) pieces of the listing text around each matched term.
     snippets: list[list[tuple[str, bool]]]
+    # Set once a moderator rejected the listing: what they wrote to the merchant.
+    rejected_because: str | None = None
 
 
 def held_reason(product: Product) -> HeldReason | None:
@@ -69,7 +81,7 @@ def held_reason(product: Product) -> HeldReason | None:
     The verdict's start/end index ``title + "\\n" + description`` in code points, which
     is how catalog.moderate_listing checked it.
     """
-    if product.status != "held" or not product.moderation:
+    if product.status not in ("held", "rejected") or not product.moderation:
         return None
     text = f"{product.title}\n{product.description}"
     spans = sorted(
@@ -94,7 +106,8 @@ def held_reason(product: Product) -> HeldReason | None:
                 (after + "…" if end + CONTEXT < len(text) else after, False),
             ]
         )
-    return HeldReason(list(product.moderation.get("labels", [])), snippets)
+    rejected = str(product.moderation.get("reason", "")) if product.status == "rejected" else None
+    return HeldReason(list(product.moderation.get("labels", [])), snippets, rejected)
 
 
 @router.get("/merchant/products", response_class=HTMLResponse)
@@ -201,6 +214,7 @@ def _editor(
         error=error,
         error_field=field_name,
         saved=request.query_params.get("saved") == "1",
+        max_new_images=MAX_NEW_IMAGES,
     )
 
 
@@ -212,7 +226,7 @@ class _Parsed:
     cross_border: catalog.CrossBorder | None
 
 
-def _parse(form: ProductForm) -> _Parsed:
+def _parse(form: ProductForm, default_attr: str = DEFAULT_ATTR["zh"]) -> _Parsed:
     title = form.title.strip()
     if not 1 <= len(title) <= 120:
         raise ValidationFailed("A title is 1–120 characters.", loc="title")
@@ -221,7 +235,7 @@ def _parse(form: ProductForm) -> _Parsed:
         if not (row.sku_id or row.attrs.strip() or row.price.strip() or row.stock.strip()):
             continue  # an untouched blank row
         spec = catalog.SkuSpec(
-            attrs=parse_attrs(row.attrs, f"sku_attrs.{n}"),
+            attrs=parse_attrs(row.attrs, f"sku_attrs.{n}", default_attr),
             price_fen=parse_yuan(row.price, f"sku_price.{n}"),
             stock=parse_count(row.stock, f"sku_stock.{n}"),
             code=row.code.strip()[:64] or None,
@@ -321,6 +335,34 @@ class EditorFields:
 Fields = Annotated[EditorFields, Depends()]
 
 
+def _read_pictures(files: list[UploadFile]) -> list[bytes]:
+    chosen = [f for f in files if f.filename]  # an empty file input still sends a part
+    if len(chosen) > MAX_NEW_IMAGES:
+        raise FieldError(
+            "Too many pictures.", loc="images", key="form.err.images_many", n=MAX_NEW_IMAGES
+        )
+    return [f.file.read() for f in chosen]
+
+
+def _store_pictures(
+    db: DB, me: Principal, product: Product, pictures: list[bytes], settings: Settings
+) -> None:
+    """Store the new product's pictures in the form's order, as the editor's uploads do."""
+    for data in pictures:
+        image_id = new_id("img")
+        try:
+            stored = store_image(
+                data,
+                settings.uploads_dir,
+                f"products/{product.id}",
+                image_id,
+                settings.upload_limit,
+            )
+        except ApiError as exc:  # not an image, too large, too many pixels
+            raise FieldError(exc.detail, loc="images", key="form.err.images") from exc
+        catalog.do_add_image(db, me, product, stored, image_id)
+
+
 @router.get("/merchant/products/new", response_class=HTMLResponse)
 def new_product(request: Request, db: DB, me: SignedIn) -> Response:
     brands = _brands(db, me)
@@ -335,12 +377,14 @@ def create_product(
     me: SignedIn,
     fields: Fields,
     org_id: Annotated[str, Form(max_length=40)] = "",
+    images: Files = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
     check_form_csrf(request, me, fields.csrf_token)
     brands = _brands(db, me)
     form = fields.form(org_id)
     try:
-        parsed = _parse(form)
+        parsed = _parse(form, DEFAULT_ATTR[pick_lang(request)])
+        pictures = _read_pictures(images)
         catalog.check_create_product(db, me, org_id)
         product = catalog.do_create_product(
             db,
@@ -351,6 +395,7 @@ def create_product(
             [spec for _, spec, _ in parsed.skus],
             parsed.cross_border,
         )
+        _store_pictures(db, me, product, pictures, get_runtime(request).settings)
     except ValidationFailed as exc:
         db.rollback()
         return _editor(request, db, me, form, None, brands, exc)
@@ -410,7 +455,7 @@ def update_product(
     ]
     form = fields.form(product.org_id, attrs)
     try:
-        _apply_edit(db, me, product, _parse(form))
+        _apply_edit(db, me, product, _parse(form, DEFAULT_ATTR[pick_lang(request)]))
     except ValidationFailed as exc:
         db.rollback()
         product = catalog.check_manage_product(db, me, product_id)
@@ -427,3 +472,28 @@ def delete_product(
     catalog.do_delete_product(db, me, catalog.check_manage_product(db, me, product_id))
     db.commit()
     return redirect("/merchant/products?deleted=1")
+
+
+# ---- the public product page ------------------------------------------------------------
+
+
+@router.get("/products/{product_id}", response_class=HTMLResponse)
+def product_page(request: Request, product_id: str, db: DB, user: PageUser) -> Response:
+    """What a viewer opens from a show's shelf: pictures, variants with prices, the
+    description, and the live and upcoming shows that sell it. Held and rejected
+    listings are visible only to the people who may see them (catalog.get_product)."""
+    from livebase.shows import service as shows  # shows imports catalog; not back at import
+
+    product = catalog.get_product(db, user, product_id)
+    if product.status == "deleted":
+        raise NotFound(f"No product {product_id}.")
+    brand = bases.get_org(db, product.org_id)
+    return render(
+        request,
+        "catalog/product.html",
+        user,
+        product=product,
+        brand=brand,
+        showing=shows.shows_selling(db, [s.id for s in product.skus]),
+        can_manage=user is not None and bases.is_org_staff(user, product.org_id),
+    )

@@ -18,7 +18,7 @@ from livebase.accounts.service import Principal
 from livebase.bases import service as bases
 from livebase.catalog import stock as stock_rows
 from livebase.catalog.models import Product, ProductImage, Sku
-from livebase.compliance import Verdict, check
+from livebase.compliance import CheckContext, Verdict, check
 from livebase.compliance import service as moderation
 from livebase.db import new_id
 from livebase.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -53,13 +53,14 @@ def listing_text(title: str, description: str) -> str:
     return f"{title}\n{description}"
 
 
-def moderate_listing(title: str, description: str) -> Verdict | None:
+def moderate_listing(title: str, description: str, base_id: str | None = None) -> Verdict | None:
     """Check a listing's text; return the verdict when it must be held, else None.
 
     A listing is text published in the base's name, so anything but ``allow`` holds it
     for a moderator — we never publish a silently masked title.
     """
-    verdict = check("listing", listing_text(title, description))
+    # The base's own moderators' terms apply to its listings, on top of the shared lists.
+    verdict = check("listing", listing_text(title, description), CheckContext(base_id=base_id))
     return None if verdict.allowed else verdict
 
 
@@ -191,7 +192,7 @@ def do_create_product(
     ]
     db.add(product)
     db.flush()
-    held = moderate_listing(product.title, description)
+    held = moderate_listing(product.title, description, product.base_id)
     if held is not None:
         _hold(db, product, held, actor_user_id(actor))
     db.flush()
@@ -218,7 +219,7 @@ def do_update_product(
     if cross_border_given:
         _apply_cross_border(product, cross_border)
     if title is not None or description is not None:
-        held = moderate_listing(product.title, product.description)
+        held = moderate_listing(product.title, product.description, product.base_id)
         if held is not None:
             _hold(db, product, held, actor_user_id(actor))
         else:
@@ -235,15 +236,20 @@ def do_delete_product(db: Session, actor: Actor, product: Product) -> None:
     db.flush()
 
 
-def _release_listing(db: Session, product_id: str, approve: bool) -> None:
-    """A moderator's decision on a held listing (called by the compliance review queue);
-    a rejected listing stays held with its verdict, for the merchant to edit."""
+def _release_listing(db: Session, product_id: str, approve: bool, reason: str | None) -> None:
+    """A moderator's decision on a held listing (called by the compliance review queue).
+
+    A rejected listing reads ``rejected`` and keeps its verdict with the moderator's
+    reason (DESIGN §5), so the merchant sees why; editing its text checks it again."""
     product = db.get(Product, product_id)
     if product is None or product.status != "held":
         return
     if approve:
         product.status = "active"
         product.moderation = None
+    else:
+        product.status = "rejected"
+        product.moderation = {**(product.moderation or {}), "reason": reason or ""}
     db.flush()
 
 

@@ -4,12 +4,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from livebase.compliance import check
+from livebase.compliance import CheckContext, check
 from livebase.compliance import service as moderation
 from livebase.compliance.models import ModerationItem, ModerationTerm
 from livebase.compliance.schemas import CheckIn, RejectIn, TermIn
 from livebase.compliance.sync import sync_now
-from livebase.errors import RateLimited
+from livebase.errors import Forbidden, RateLimited
 from livebase.http import DB, NO_BODY, Me, Page, RuntimeDep, page_of, paged, require_json
 from livebase.schemas import rfc3339
 
@@ -45,6 +45,7 @@ def term_out(term: ModerationTerm) -> dict[str, Any]:
         "term": term.term,
         "label": term.label,
         "options": [o for o in term.options.split(",") if o],
+        "base_id": term.base_id or None,
     }
 
 
@@ -54,7 +55,11 @@ def check_text(body: CheckIn, me: Me, rt: RuntimeDep) -> dict[str, Any]:
     n, ttl = rt.limiter.hit(f"modcheck:{me.id}", 60)
     if n > rt.settings.moderation_checks_per_minute:
         raise RateLimited("Too many checks; wait a moment.", retry_after=ttl)
-    return check(body.kind, body.text).to_dict()
+    own = {g.base_id for g in me.grants if g.base_id}
+    if body.base_id is not None and not me.is_admin and body.base_id not in own:
+        raise Forbidden("You do not work for that base.")
+    base_id = body.base_id or (next(iter(own)) if len(own) == 1 else None)
+    return check(body.kind, body.text, CheckContext(base_id=base_id)).to_dict()
 
 
 @router.get("/queue")
@@ -93,14 +98,13 @@ def reject(item_id: str, body: RejectIn, me: Me, db: DB) -> dict[str, Any]:
 
 @router.get("/terms")
 def list_terms(me: Me, db: DB) -> dict[str, Any]:
-    moderation.check_moderator(me)
-    return {"items": [term_out(t) for t in moderation.list_terms(db)], "next_cursor": None}
+    return {"items": [term_out(t) for t in moderation.list_terms(db, me)], "next_cursor": None}
 
 
 @router.post("/terms", status_code=201)
 def add_term(body: TermIn, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
-    moderation.check_moderator(me)
-    term = moderation.do_add_term(db, me, body.term, body.label, body.options)
+    scope = moderation.check_term_scope(me, body.base_id)
+    term = moderation.do_add_term(db, me, body.term, body.label, body.options, scope)
     db.commit()
     sync_now(db, rt.settings)
     return term_out(term)
@@ -108,7 +112,7 @@ def add_term(body: TermIn, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
 
 @router.delete("/terms/{term_id}", status_code=204, dependencies=[NO_BODY])
 def remove_term(term_id: str, me: Me, db: DB, rt: RuntimeDep) -> Response:
-    moderation.check_moderator(me)
+    moderation.check_term_editable(db, me, term_id)  # another base's: 404; shared: 403
     moderation.do_remove_term(db, me, term_id)
     db.commit()
     sync_now(db, rt.settings)

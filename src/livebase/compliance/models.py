@@ -34,12 +34,16 @@ class ModerationItem(TimestampMixin, Base):
 
 class ModerationTerm(TimestampMixin, Base):
     """A term a moderator added (or switched off with the ``off`` option). The database is
-    the source of truth; every app node writes these to its override word-list file."""
+    the source of truth; every app node writes these to its override word-list files.
+
+    ``base_id`` is the base whose texts the term applies to; "" means every base (terms
+    only admins edit, beside the shipped lists)."""
 
     __tablename__ = "moderation_terms"
-    __table_args__ = (UniqueConstraint("term", "label", name="uq_moderation_term"),)
+    __table_args__ = (UniqueConstraint("term", "label", "base_id", name="uq_moderation_term"),)
 
     id: Mapped[str] = id_column("term")
+    base_id: Mapped[str] = mapped_column(String(40), default="", server_default="", index=True)
     term: Mapped[str] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(16))
     options: Mapped[str] = mapped_column(String(128), default="")

@@ -90,6 +90,11 @@ def _pinyin_index(view: str) -> list[int]:
     return [j for j, ch in enumerate(view) for _ in get(ord(ch), ch)]
 
 
+def action_for(kind: str, label: str, override: str | None) -> Action:
+    """The action a finding of ``label`` takes in ``kind`` (an entry's own action first)."""
+    return _action(kind, label, override)
+
+
 def _action(kind: str, label: str, override: str | None) -> Action:
     action: Action = override or DEFAULT_ACTIONS[kind][label]  # type: ignore[assignment]
     if action == "mask" and kind != "chat":

@@ -26,14 +26,17 @@ from livebase.db import utcnow
 from livebase.decisions import do_decide_pending
 from livebase.errors import Forbidden, NotFound, ValidationFailed
 
-Resolver = Callable[[Session, str, bool], None]
+Resolver = Callable[[Session, str, bool, str | None], None]
 _RESOLVERS: dict[str, Resolver] = {}
 OVERRIDE_FILE = "moderator.tsv"
+BASE_TERMS_DIR = "bases"  # under the override dir: one word list per base
 _OPTION_RE = re.compile(r"^[a-z_]+(=[a-z+|]+)?$")
 
 
 def register_resolver(subject_type: str, fn: Resolver) -> None:
-    """``fn(db, subject_id, approved)`` applies a moderator's decision to its subject."""
+    """``fn(db, subject_id, approved, reason)`` applies a moderator's decision to its
+    subject; ``reason`` is what the moderator wrote (required for a rejection), so the
+    author can read why."""
     _RESOLVERS[subject_type] = fn
 
 
@@ -163,21 +166,57 @@ def do_decide(
     do_decide_pending(db, item, actor=actor, approve=approve, reason=reason, what="The item")
     resolver = _RESOLVERS.get(item.subject_type)
     if resolver is not None:
-        resolver(db, item.subject_id, approve)
+        resolver(db, item.subject_id, approve, reason)
     db.flush()
     return item
 
 
-def list_terms(db: Session) -> list[ModerationTerm]:
-    return list(
-        db.scalars(select(ModerationTerm).order_by(ModerationTerm.label, ModerationTerm.term))
+def list_terms(db: Session, principal: Principal | None = None) -> list[ModerationTerm]:
+    """Every term (``principal`` None: for the word-list files), or those a moderator
+    sees: the shared ones and their own bases' (another base's terms are not theirs)."""
+    q = select(ModerationTerm).order_by(
+        ModerationTerm.base_id, ModerationTerm.label, ModerationTerm.term
     )
+    if principal is not None:
+        bases = check_moderator(principal)
+        if bases is not None:
+            q = q.where(ModerationTerm.base_id.in_(["", *sorted(bases)]))
+    return list(db.scalars(q))
+
+
+def check_term_scope(principal: Principal, base_id: str | None) -> str:
+    """The base a new term applies to ("" for every base). Admins edit the shared terms
+    and any base's; a moderator only their own base's (the one base they moderate when
+    they name none)."""
+    bases = check_moderator(principal)
+    if bases is None:  # an admin
+        return base_id or ""
+    if base_id is None and len(bases) == 1:
+        return next(iter(bases))
+    if not base_id:
+        raise Forbidden("Terms for every base are edited by admins; name one of your bases.")
+    if base_id not in bases:
+        raise Forbidden("You do not moderate that base.")
+    return base_id
+
+
+def check_term_editable(db: Session, principal: Principal, term_id: str) -> ModerationTerm:
+    """A term the principal may change: a moderator's own base's, any for an admin.
+    Another base's term does not exist for them (404); a shared one is refused (403)."""
+    bases = check_moderator(principal)
+    row = db.get(ModerationTerm, term_id)
+    if row is None or (bases is not None and row.base_id and row.base_id not in bases):
+        raise NotFound(f"No term {term_id}.")
+    if bases is not None and not row.base_id:
+        raise Forbidden("Terms for every base are edited by admins.")
+    return row
 
 
 def do_add_term(
-    db: Session, actor: Actor, term: str, label: str, options: list[str]
+    db: Session, actor: Actor, term: str, label: str, options: list[str], scope: str = ""
 ) -> ModerationTerm:
-    """Add (or re-flag) a moderator's term; routes first check_moderator."""
+    """Add (or re-flag) a term of ``scope`` (a base id, "" for every base); routes first
+    check_term_scope."""
     term = term.strip()
     if not term or "\t" in term or "\n" in term or len(term) > 64:
         raise ValidationFailed("A term is 1–64 characters on one line.", loc="body.term")
@@ -189,10 +228,14 @@ def do_add_term(
                 f"Option {opt!r} is not of the form flag or key=value.", loc="body.options"
             )
     row = db.scalar(
-        select(ModerationTerm).where(ModerationTerm.term == term, ModerationTerm.label == label)
+        select(ModerationTerm).where(
+            ModerationTerm.term == term,
+            ModerationTerm.label == label,
+            ModerationTerm.base_id == scope,
+        )
     )
     if row is None:
-        row = ModerationTerm(term=term, label=label, created_by=actor_name(actor))
+        row = ModerationTerm(term=term, label=label, base_id=scope, created_by=actor_name(actor))
         db.add(row)
     row.options = ",".join(options)
     db.flush()
@@ -200,6 +243,7 @@ def do_add_term(
 
 
 def do_remove_term(db: Session, actor: Actor, term_id: str) -> None:
+    """Remove a term; routes first check_term_editable."""
     row = db.get(ModerationTerm, term_id)
     if row is None:
         raise NotFound(f"No term {term_id}.")
@@ -207,26 +251,40 @@ def do_remove_term(db: Session, actor: Actor, term_id: str) -> None:
     db.flush()
 
 
-def terms_tsv(db: Session) -> str:
+def terms_tsv(db: Session, base_id: str = "") -> str:
     lines = ["# Written by livebase from the moderators' terms; edits here are overwritten."]
-    lines += [f"{t.term}\t{t.label}\t{t.options}" for t in list_terms(db)]
+    lines += [f"{t.term}\t{t.label}\t{t.options}" for t in list_terms(db) if t.base_id == base_id]
     return "\n".join(lines) + "\n"
 
 
-def sync_terms_file(db: Session, directory: Path) -> bool:
-    """Write the moderators' terms to this node's override word list if they changed.
-
-    The checker watches the file's mtime and rebuilds its automata within a second.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / OVERRIDE_FILE
-    content = terms_tsv(db)
+def _write_if_changed(path: Path, content: str) -> bool:
     if path.exists() and path.read_text("utf-8") == content:
         return False
     tmp = path.with_suffix(".tmp")
     tmp.write_text(content, "utf-8")
     tmp.replace(path)  # atomic: the checker never reads half a file
     return True
+
+
+def sync_terms_file(db: Session, directory: Path) -> bool:
+    """Write the moderators' terms to this node's override word lists if they changed:
+    the shared terms to ``moderator.tsv`` (read with the shipped lists), each base's to
+    ``bases/<base_id>.tsv`` (read for that base's texts only, see Checker).
+
+    The checker watches the files' mtimes and rebuilds within a second.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    changed = _write_if_changed(directory / OVERRIDE_FILE, terms_tsv(db))
+    base_dir = directory / BASE_TERMS_DIR
+    base_dir.mkdir(exist_ok=True)
+    wanted = {t.base_id for t in list_terms(db) if t.base_id}
+    for base_id in wanted:
+        changed |= _write_if_changed(base_dir / f"{base_id}.tsv", terms_tsv(db, base_id))
+    for stale in base_dir.glob("*.tsv"):
+        if stale.stem not in wanted:
+            stale.unlink()
+            changed = True
+    return changed
 
 
 @dataclass

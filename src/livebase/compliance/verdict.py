@@ -71,6 +71,8 @@ class CheckContext:
     user_id: str | None = None
     show_id: str | None = None
     guard: ChatGuard | None = None
+    # The base the text belongs to: its moderators' own terms apply on top of the shared.
+    base_id: str | None = None
 
 
 def check_kind(kind: str) -> str:

@@ -7,20 +7,26 @@ The stream key appears only in the ingest panel, which only the show's host sees
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from livebase.accounts.service import Principal, user_by_username
 from livebase.bases import service as bases
 from livebase.catalog import service as catalog
+from livebase.db import new_id
 from livebase.errors import ApiError, Forbidden, ValidationFailed
 from livebase.http import DB, get_runtime
 from livebase.http_errors import http_status
+from livebase.settings import Settings
 from livebase.shows import service as shows
 from livebase.shows.models import Show
+from livebase.uploads.images import store_image
+from livebase.web.formerrors import FieldError, FormValues, field_errors, form_page
 from livebase.web.forms import parse_local_datetime, parse_yuan
+from livebase.web.i18n import pick_lang, translator
 from livebase.web.render import (
     PageRoute,
     PageUser,
@@ -28,6 +34,7 @@ from livebase.web.render import (
     check_form_csrf,
     redirect,
     render,
+    signed_in,
 )
 
 if TYPE_CHECKING:  # the model only names a type here; the pages go through the service
@@ -93,8 +100,13 @@ def _new_form(
 ) -> Response:
     orgs = _show_orgs(db, me)
     loc = error.fields[0]["loc"].removeprefix("body.") if error and error.fields else ""
+    t = translator(pick_lang(request))
+    errors = field_errors(error, t) if isinstance(error, ValidationFailed) else {}
+    if "host_id" in errors:  # the service names the host by id; the form by username
+        errors["host_username"] = errors.pop("host_id")
     if isinstance(error, Forbidden):
         loc = "host_me"  # the chosen organisation is not one the user hosts for
+        errors = {"host_username": t("form.err.host_me")}
     return render(
         request,
         "shows/new.html",
@@ -105,6 +117,7 @@ def _new_form(
         form=form,
         error=error,
         error_field=loc,
+        errors=errors,
     )
 
 
@@ -123,6 +136,7 @@ def create_show(
     scheduled_at: FormText = "",
     host_username: FormText = "",
     csrf_token: FormText = "",
+    cover: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
     _show_orgs(db, me)
@@ -144,6 +158,8 @@ def create_show(
             host_id = host.id
         show_host = shows.check_create_show(db, me, org_id, host_id)
         show = shows.do_create_show(db, me, org_id, title, when, show_host)
+        if cover is not None and cover.filename:
+            _store_cover(db, me, show, cover.file.read(), get_runtime(request).settings)
     except (ValidationFailed, Forbidden) as exc:
         db.rollback()
         return _new_form(request, db, me, form, exc)
@@ -151,11 +167,29 @@ def create_show(
     return redirect(f"/host/shows/{show.id}")
 
 
+def _store_cover(db: DB, me: Principal, show: Show, data: bytes, settings: Settings) -> None:
+    """The cover chosen on the new-show form, stored as the cover upload stores it."""
+    try:
+        stored = store_image(
+            data, settings.uploads_dir, f"shows/{show.id}", new_id("cov"), settings.upload_limit
+        )
+    except ApiError as exc:  # not an image, too large, too many pixels
+        raise FieldError(exc.detail, loc="cover", key="form.err.cover") from exc
+    shows.do_set_cover(db, me, show, stored.path)
+
+
 @dataclass
 class Pick:
     sku_id: str
     label: str
     price_fen: int
+
+
+def pick_label(title: str, attrs: dict[str, str]) -> str:
+    """ "韩国进口 精华液 30ml" + {"规格": "30ml"} → the title once, not "… 30ml 30ml":
+    values the title already says are left out."""
+    extra = [v for v in attrs.values() if v not in title]
+    return " ".join([title, *extra])
 
 
 def _picks(db: DB, me: Principal, show: Show) -> list[Pick]:
@@ -177,13 +211,18 @@ def _picks(db: DB, me: Principal, show: Show) -> list[Pick]:
                 continue
             for sku in p.skus:
                 if sku.id not in on_shelf:
-                    attrs = " ".join(sku.attrs.values())
-                    out.append(Pick(sku.id, f"{p.title} {attrs}".strip(), sku.price_fen))
+                    out.append(Pick(sku.id, pick_label(p.title, sku.attrs), sku.price_fen))
     return out
 
 
-@router.get("/host/shows/{show_id}", response_class=HTMLResponse)
-def edit_show(request: Request, show_id: str, db: DB, me: SignedIn) -> Response:
+def _editor(
+    request: Request,
+    db: Session,
+    me: Principal,
+    show_id: str,
+    errors: dict[str, str] | None = None,
+    values: FormValues | None = None,
+) -> Response:
     show = shows.check_manage_show(db, me, show_id)
     ingest = None
     if me.id == show.host_id or me.is_admin:
@@ -202,7 +241,20 @@ def edit_show(request: Request, show_id: str, db: DB, me: SignedIn) -> Response:
         ingest=ingest,
         org=bases.get_org(db, show.org_id),
         notice=request.query_params.get("done"),
+        errors=errors or {},
+        values=values,
     )
+
+
+@router.get("/host/shows/{show_id}", response_class=HTMLResponse)
+def edit_show(request: Request, show_id: str, db: DB, me: SignedIn) -> Response:
+    return _editor(request, db, me, show_id)
+
+
+def _editor_again(
+    request: Request, db: Session, user: Any, values: FormValues, errors: dict[str, str]
+) -> Response:
+    return _editor(request, db, signed_in(user), request.path_params["show_id"], errors, values)
 
 
 def _done(show_id: str, what: str) -> Response:
@@ -210,6 +262,7 @@ def _done(show_id: str, what: str) -> Response:
 
 
 @router.post("/host/shows/{show_id}")
+@form_page(_editor_again)
 def update_show(
     request: Request,
     show_id: str,

@@ -15,7 +15,7 @@ from livebase.accounts.service import Principal, grants_of
 from livebase.audit.service import do_record
 from livebase.bases import service as bases
 from livebase.catalog import service as catalog
-from livebase.compliance import check
+from livebase.compliance import CheckContext, check
 from livebase.compliance import service as moderation
 from livebase.db import utcnow
 from livebase.errors import ApiError, Code, Forbidden, NotFound, ValidationFailed
@@ -455,7 +455,7 @@ def do_submit_script(
     (for the record) but never usable. Its author is a user (the host or its staff)."""
     if show.status == "ended":
         raise ShowEnded("The show has ended.")
-    verdict = check("script", text)
+    verdict = check("script", text, CheckContext(base_id=show.base_id))
     status = {"allow": "approved", "block": "blocked"}.get(verdict.verdict, "held")
     script = ShowScript(
         show_id=show.id,
@@ -499,10 +499,39 @@ def list_scripts(
     )
 
 
-def _resolve_script(db: Session, script_id: str, approve: bool) -> None:
+def _resolve_script(db: Session, script_id: str, approve: bool, reason: str | None) -> None:
     script = db.get(ShowScript, script_id)
     if script is not None and script.status == "held":
         script.status = "approved" if approve else "rejected"
 
 
 moderation.register_resolver("script", _resolve_script)
+
+
+@dataclass
+class ShowingLink:
+    """A show that sells a product: which link number, at what live price."""
+
+    show: Show
+    no: int
+    sku_id: str
+    live_price_fen: int | None
+
+
+def shows_selling(db: Session, sku_ids: list[str], limit: int = 10) -> list[ShowingLink]:
+    """Live and upcoming shows whose shelf carries one of ``sku_ids`` (a product page
+    lists them): live first, then by start time; one entry per show, its first link."""
+    if not sku_ids:
+        return []
+    rows = db.execute(
+        select(Show, ShelfItem)
+        .join(ShelfItem, ShelfItem.show_id == Show.id)
+        .where(ShelfItem.sku_id.in_(sku_ids), Show.status.in_(("live", "scheduled")))
+        .order_by(Show.status, Show.scheduled_at, ShelfItem.no)
+    ).all()
+    seen: dict[str, ShowingLink] = {}
+    for show, item in rows:
+        if show.id not in seen:
+            seen[show.id] = ShowingLink(show, item.no, item.sku_id, item.live_price_fen)
+    # "live" sorts before "scheduled" alphabetically, which is the order people want.
+    return list(seen.values())[:limit]

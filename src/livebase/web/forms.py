@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from livebase.errors import ValidationFailed
+from livebase.web.formerrors import FieldError
 
 # Pages show and take times in Beijing time: the base is in Beijing, and China has one
 # time zone without daylight saving, so a fixed +08:00 offset is exact all year.
@@ -84,25 +85,45 @@ def parse_count(text: str, field: str) -> int:
     return value
 
 
-def parse_attrs(text: str, field: str) -> dict[str, str]:
-    """ "颜色:白; 尺码:M" (full-width punctuation too) → {"颜色": "白", "尺码": "M"}."""
+# The attribute name a value typed without one gets ("500ml×6瓶" → 规格:500ml×6瓶).
+DEFAULT_ATTR = {"zh": "规格", "en": "Option"}
+
+
+def parse_attrs(text: str, field: str, default_name: str = DEFAULT_ATTR["zh"]) -> dict[str, str]:
+    """ "颜色:白; 尺码:M" (full-width punctuation too) → {"颜色": "白", "尺码": "M"}; a
+    plain value ("500ml×6瓶") is the variant's ``default_name`` attribute."""
     attrs: dict[str, str] = {}
     for part in _ATTR_SPLIT.split(text):
         if not part.strip():
             continue
         m = _ATTR_PAIR.match(part)
-        if not m:
-            raise ValidationFailed(
-                "Write attributes as name:value, e.g. 颜色:白; 尺码:M.", loc=field
+        if m:
+            name, value = m.group(1), m.group(2)
+        elif not any(c in part for c in ":：="):
+            name, value = default_name, part.strip()
+            if name in attrs:
+                raise FieldError(
+                    "Only one value may go without a name; write the others as name:value.",
+                    loc=field,
+                    key="form.err.attrs_two_plain",
+                    name=default_name,
+                )
+        else:
+            raise FieldError(
+                f"“{part.strip()}” needs a name and a value, e.g. 颜色:白.",
+                loc=field,
+                key="form.err.attrs_pair",
+                part=part.strip(),
             )
-        name, value = m.group(1), m.group(2)
         if len(name) > 20 or len(value) > 40:
-            raise ValidationFailed(
-                "Attribute names are up to 20 characters, values up to 40.", loc=field
+            raise FieldError(
+                "Attribute names are up to 20 characters, values up to 40.",
+                loc=field,
+                key="form.err.attrs_long",
             )
         attrs[name] = value
     if len(attrs) > 8:
-        raise ValidationFailed("A SKU has at most 8 attributes.", loc=field)
+        raise FieldError("A SKU has at most 8 attributes.", loc=field, key="form.err.attrs_many")
     return attrs
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
 
 from livebase.accounts import service as accounts
 from livebase.accounts.models import User
@@ -17,6 +18,7 @@ from livebase.errors import ApiError
 from livebase.http import DB, SESSION_COOKIE, client_address, get_runtime
 from livebase.http_errors import http_status
 from livebase.shows import service as shows
+from livebase.web.formerrors import FormValues, form_page
 from livebase.web.render import PageRoute, PageUser, redirect, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -79,7 +81,25 @@ def _start_session(request: Request, db: DB, user: User, target: str) -> Respons
     return response
 
 
+def _login_again(
+    request: Request, db: Session, user: Any, values: FormValues, errors: dict[str, str]
+) -> Response:
+    token = _pre_csrf(request)
+    page = render(
+        request,
+        "login.html",
+        user,
+        next=_safe_next(values.get("next")),
+        form_token=token,
+        error=None,
+        errors=errors,
+        username=values.get("username"),
+    )
+    return _with_pre_csrf(page, token)
+
+
 @router.post("/login", response_class=HTMLResponse)
+@form_page(_login_again)
 def login_submit(
     request: Request,
     db: DB,
@@ -133,7 +153,25 @@ def register_page(request: Request, user: PageUser) -> Response:
     )
 
 
+def _register_again(
+    request: Request, db: Session, user: Any, values: FormValues, errors: dict[str, str]
+) -> Response:
+    token = _pre_csrf(request)
+    page = render(
+        request,
+        "register.html",
+        user,
+        form_token=token,
+        error=None,
+        errors=errors,
+        username=values.get("username"),
+        display_name=values.get("display_name"),
+    )
+    return _with_pre_csrf(page, token)
+
+
 @router.post("/register", response_class=HTMLResponse)
+@form_page(_register_again)
 def register_submit(
     request: Request,
     db: DB,
@@ -169,8 +207,7 @@ def register_submit(
                 user,
                 status_code=http_status(exc),
                 form_token=token,
-                error=exc.code,
-                detail=exc.detail,
+                error=exc,
                 username=username,
                 display_name=display_name,
             ),
@@ -197,11 +234,15 @@ def logout(
 
 
 def install(app: FastAPI, feature_pages: list[APIRouter]) -> None:
-    """The shared pages, then each feature's (their order is the nav bar's)."""
+    """The shared pages, then each feature's (their order is the nav bar's), and the HTML
+    error pages for page requests."""
+    from livebase.web import errorpages
+
     app.include_router(router)
     for r in feature_pages:
         app.include_router(r)
     app.mount("/static", StaticFiles(directory=str(_static_dir())), name="static")
+    errorpages.install(app)
 
 
 def _static_dir() -> object:

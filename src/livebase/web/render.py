@@ -15,18 +15,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from livebase.accounts import web as signed_in_user
 from livebase.accounts.service import Principal
-from livebase.errors import ApiError, Unauthenticated
+from livebase.errors import ApiError, Unauthenticated, ValidationFailed
 from livebase.http import get_db, get_runtime
 from livebase.http_errors import http_status
+from livebase.web.formerrors import FormRenderer, FormValues, field_errors, renderer_of
 from livebase.web.forms import PAGE_TZ
 from livebase.web.i18n import COOKIE, pick_lang, translator
 
 _PACKAGE = Path(__file__).resolve().parent.parent
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def _template_dirs() -> list[str]:
@@ -75,6 +79,15 @@ def local_input(value: datetime | None) -> str:
     return local_time(value).replace(" ", "T")
 
 
+@pass_context
+def local_time_tz(context: Any, value: datetime | None) -> str:
+    """Beijing time with its zone said, in the page's language: "2026-12-02 20:00 北京时间"."""
+    if value is None:
+        return ""
+    return f"{local_time(value)} {context['t']('form.beijing_time_short')}"
+
+
+templates.env.filters["local_time_tz"] = local_time_tz
 templates.env.filters["yuan"] = yuan
 templates.env.filters["local_time"] = local_time
 templates.env.filters["yuan_short"] = yuan_short
@@ -107,13 +120,17 @@ def render(
 ) -> HTMLResponse:
     lang = pick_lang(request)
     settings = get_runtime(request).settings
+    t = translator(lang)
+    error = context.get("error")
+    if "errors" not in context:  # a handler that caught its own error gets field messages
+        context["errors"] = field_errors(error, t) if isinstance(error, ApiError) else {}
     csrf = signed_in_user.form_csrf_token(settings.secret_key, user)
     response = templates.TemplateResponse(
         request,
         name,
         {
             "user": user,
-            "t": translator(lang),
+            "t": t,
             "lang": lang,
             "csrf": csrf,
             "path": request.url.path,
@@ -153,9 +170,31 @@ def login_redirect(request: Request) -> RedirectResponse:
     return redirect(f"/login?next={quote(target, safe='/')}")
 
 
+async def _form_again(
+    request: Request, renderer: FormRenderer, error: ValidationFailed | RequestValidationError
+) -> Response:
+    """The failed form's page again with what was typed and the field errors. The
+    request's own session is gone (rolled back), so this one reads in a fresh session."""
+    posted = await request.form()
+    values = FormValues([(k, v) for k, v in posted.multi_items() if isinstance(v, str)])
+    errors = field_errors(error, translator(pick_lang(request)))
+
+    def again() -> Response:
+        with get_runtime(request).sessions() as db:
+            user = page_principal(request, db)
+            response = renderer(request, db, user, values, errors)
+            db.rollback()  # a page that failed its input changes nothing
+        response.status_code = 422
+        return response
+
+    return await run_in_threadpool(again)
+
+
 class PageRoute(APIRoute):
     """A route that answers in HTML when it fails: a sign-in redirect for anonymous
-    visitors, an error page with the right status (403, 404, 409, 422) otherwise.
+    visitors; a form's own page again, with the field errors, when a POST marked with
+    formerrors.form_page fails its input; an error page with the right status (403, 404,
+    409, 422) otherwise.
 
     The JSON error handlers of the API stay as they are; only page routes use this class.
     """
@@ -168,13 +207,18 @@ class PageRoute(APIRoute):
                 return await handle(request)
             except Unauthenticated:
                 return login_redirect(request)
-            except ApiError as exc:
-                return render_error(request, http_status(exc), exc.code, exc.detail)
-            except RequestValidationError as exc:
+            except (ValidationFailed, RequestValidationError) as exc:
+                renderer = renderer_of(self.endpoint)
+                if renderer is not None and request.method == "POST":
+                    return await _form_again(request, renderer, exc)
+                if isinstance(exc, ApiError):
+                    return render_error(request, http_status(exc), exc.code, exc.detail)
                 first = exc.errors()[0] if exc.errors() else {}
                 where = ".".join(str(p) for p in first.get("loc", ()))
                 return render_error(
                     request, 422, "validation_failed", f"{where}: {first.get('msg', '')}"
                 )
+            except ApiError as exc:
+                return render_error(request, http_status(exc), exc.code, exc.detail)
 
         return handler
