@@ -65,7 +65,8 @@ def _rfc3339(value: object) -> datetime:
     if "." in text:  # Python keeps microseconds: cut the fraction to six digits
         head, _, rest = text.partition(".")
         digits = re.match(r"[0-9]+", rest)
-        assert digits is not None  # the pattern above put them there
+        if digits is None:  # the pattern above puts digits there; never trust it blindly
+            raise ValueError("time must be RFC 3339 with an offset, e.g. 2026-11-28T08:00:00Z")
         text = f"{head}.{digits.group()[:6].ljust(6, '0')}{rest[digits.end() :]}"
     try:
         parsed = datetime.fromisoformat(text)
