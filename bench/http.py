@@ -214,8 +214,8 @@ def _wrk(
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     # The "Latency Distribution" lines (a "Thread Stats" line also ends in "NN.NN%").
-    p50 = re.search(r"^\s+50%\s+(\S+)$", out, re.M)
-    p99 = re.search(r"^\s+99%\s+(\S+)$", out, re.M)
+    p50 = re.search(r"^\s+50%\s+(\S+)\s*$", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)\s*$", out, re.M)
     non = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     err = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return Result(
