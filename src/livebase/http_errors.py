@@ -183,6 +183,20 @@ class InternalErrorMiddleware:
             structlog.get_logger("livebase.errors").exception(
                 "unhandled error", method=scope.get("method"), path=scope.get("path")
             )
+            # Pages answer in HTML, in the layout (web/errorpages.py sets the renderer);
+            # the API, and a page whose error page fails too, get the JSON body.
+            app = scope.get("app")
+            render = getattr(getattr(app, "state", None), "render_internal_error", None)
+            if render is not None:
+                try:
+                    page = await render(Request(scope, receive))
+                except Exception:
+                    structlog.get_logger("livebase.errors").exception("error page failed")
+                    page = None
+                if page is not None:
+                    page.headers["x-request-id"] = request_id
+                    await page(scope, receive, send)
+                    return
             body = json.dumps(
                 {"error": Code.INTERNAL_ERROR, "detail": self.DETAIL, "request_id": request_id}
             ).encode()

@@ -77,8 +77,11 @@ def install(app: FastAPI) -> None:
     json_500 = app.exception_handlers.get(Exception)
 
     async def http_error(request: Request, exc: Exception) -> Any:
-        assert isinstance(exc, StarletteHTTPException)
-        if exc.status_code in _CODES and is_page_request(request):
+        if (
+            isinstance(exc, StarletteHTTPException)
+            and exc.status_code in _CODES
+            and is_page_request(request)
+        ):
             return await _page(request, exc.status_code, _CODES[exc.status_code])
         answer = json_http(request, exc)
         return await answer if inspect.isawaitable(answer) else answer
@@ -92,8 +95,14 @@ def install(app: FastAPI) -> None:
             return await answer if inspect.isawaitable(answer) else answer
         raise exc
 
+    async def internal_error_page(request: Request) -> Response | None:
+        # Called by http_errors.InternalErrorMiddleware, which catches what no handler did
+        # (it logs the error itself): None lets it answer JSON.
+        return await _page(request, 500, "internal_error") if is_page_request(request) else None
+
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, server_error)
+    app.state.render_internal_error = internal_error_page
 
     @app.get("/favicon.svg", include_in_schema=False)
     def favicon_svg() -> Response:
