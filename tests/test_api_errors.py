@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from sqlalchemy import update
 
 from livebase.app import create_app
 from livebase.catalog.models import Sku
+from livebase.logs import configure_logging
 from livebase.runtime import Runtime
 from tests.conftest import World, product_body
 from tests.live_server import cli_serve, in_thread, livebase_env, migrate
@@ -59,8 +59,10 @@ def app_with_a_bug(rt: Runtime) -> FastAPI:
 
 
 def test_an_unhandled_error_is_a_json_500_with_a_request_id_and_the_connection_survives(
-    app_with_a_bug: FastAPI, caplog: pytest.LogCaptureFixture
+    app_with_a_bug: FastAPI, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    # Logs go to the stderr of when logging was configured: point them at this capture.
+    configure_logging("WARNING", json=True)
     with in_thread(app_with_a_bug) as url, httpx.Client(base_url=url) as client:
         first = client.get("/api/v1/test-only/port").json()["port"]
         for method, path in [("GET", "boom"), ("POST", "boom-async")]:
@@ -71,7 +73,8 @@ def test_an_unhandled_error_is_a_json_500_with_a_request_id_and_the_connection_s
             assert set(body) == {"error", "detail", "request_id"}
             assert body["error"] == "internal_error" and body["detail"]
             assert body["request_id"] == r.headers["x-request-id"]
-            logged = [str(rec.msg) for rec in caplog.records if rec.levelno >= logging.ERROR]
+            # The log (JSON lines on stderr) has the error with the same request id.
+            logged = capfd.readouterr().err.splitlines()
             assert any(body["request_id"] in line and "Boom" in line for line in logged)
             # The same connection (the server sees the same client port) answers next.
             again = client.get("/api/v1/test-only/port")
