@@ -118,6 +118,7 @@ class Ledger:
     sku_stock: int
     per_buyer: dict[str, int]
     order_ids: set[str]
+    key_orders: dict[tuple[str, str], str]  # (buyer, idempotency key) -> order id
 
 
 def ledger(rt: Runtime, sale: Sale) -> Ledger:
@@ -133,11 +134,13 @@ def ledger(rt: Runtime, sale: Sale) -> Ledger:
             ).all()
         )
         ids = set(db.scalars(select(Order.id).where(Order.flash_sale_id == sale.id)))
-        keys = db.scalar(
-            select(func.count())
-            .select_from(IdempotencyRecord)
-            .where(IdempotencyRecord.scope.like(f"%{sale.id}%"))
-        )
+        key_orders = {
+            (r.user_id, r.key): r.response["id"]
+            for r in db.scalars(
+                select(IdempotencyRecord).where(IdempotencyRecord.scope.like(f"%{sale.id}%"))
+            )
+        }
+        keys = len(key_orders)
         counted = dict(
             db.execute(
                 select(FlashSaleBuyer.buyer_id, FlashSaleBuyer.units).where(
@@ -155,6 +158,7 @@ def ledger(rt: Runtime, sale: Sale) -> Ledger:
             sku_stock=stock.current(db, sale.sku_id),
             per_buyer={k: int(v) for k, v in per_buyer.items()},
             order_ids=ids,
+            key_orders=key_orders,
         )
 
 

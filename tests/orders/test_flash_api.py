@@ -3,6 +3,8 @@ job, orders with their refusals, idempotency, bad input and who may do what."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -245,3 +247,58 @@ def test_coupons_one_per_buyer_until_none_left(
     assert r.status_code == 409 and r.json()["error"] == "sold_out"
     assert client.post(claim, headers=b.auth).status_code == 400
     assert client.get(f"/api/v1/coupons/{coupon}").json()["remaining"] == 0
+
+
+def test_buyers_racing_for_the_last_coupon_one_wins(
+    client: TestClient, world: World, rt: Runtime
+) -> None:
+    from livebase.accounts.service import resolve_token
+    from livebase.errors import ApiError
+    from livebase.orders import coupons
+
+    sale = make_sale(rt, world, quantity=1, open_now=False)
+    with rt.sessions() as db, db.begin():
+        show = shows.get_show(db, sale.show_id)
+        spec = coupons.CouponSpec(1, "amount", 500, None, None, 0, utcnow() + timedelta(hours=1))
+        coupon_id = coupons.do_create_coupon(db, SYSTEM_TESTS, show, spec).id
+    buyers = make_buyers(rt, 8)
+    barrier = threading.Barrier(len(buyers))
+    results: list[str] = []
+
+    def claim(b: Buyer) -> None:
+        with rt.sessions() as db:
+            me = resolve_token(db, b.token, kind="api")
+            assert me is not None
+            barrier.wait(10)
+            try:
+                status, _ = coupons.do_claim(db, me, coupon_id, "race")
+                results.append(str(status))
+            except ApiError as exc:
+                db.rollback()
+                results.append(str(exc.code))
+
+    threads = [threading.Thread(target=claim, args=(b,)) for b in buyers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(results) == ["201"] + ["sold_out"] * (len(buyers) - 1)
+    assert client.get(f"/api/v1/coupons/{coupon_id}").json()["remaining"] == 0
+
+
+def test_a_revoked_token_stops_working_on_the_hot_path(
+    client: TestClient, world: World, rt: Runtime
+) -> None:
+    sale = make_sale(rt, world, quantity=5, limit=5)
+    (b,) = make_buyers(rt, 1)
+    assert _order(client, sale.id, b, "t1").status_code == 201
+    assert client.delete("/api/v1/auth/tokens/current", headers=b.auth).status_code == 204
+    # The cache keeps a token at most 1 s; wait for the refusal with a bound.
+    deadline = time.monotonic() + 10
+    status = 201
+    n = 0
+    while status != 401 and time.monotonic() < deadline:
+        n += 1
+        status = _order(client, sale.id, b, f"t-next-{n}").status_code
+        assert status in (201, 409, 401)  # 409: limit reached before the cache expired
+    assert status == 401
