@@ -130,6 +130,7 @@ class SaleOwner:
         self._wake = asyncio.Event()
         self._checked = time.monotonic()
         self._refreshing = False
+        self._tasks: set[asyncio.Task[None]] = set()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     # -- deciding (synchronous: nothing can interleave between check and reserve) -----
@@ -210,7 +211,9 @@ class SaleOwner:
             finally:
                 self._refreshing = False
 
-        asyncio.get_running_loop().create_task(_refresh())
+        task = asyncio.get_running_loop().create_task(_refresh())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # -- writing ---------------------------------------------------------------------
 
