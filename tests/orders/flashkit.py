@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 from sqlalchemy import func, select
 
 from livebase.accounts.service import do_issue_token, do_register
@@ -27,8 +29,8 @@ from livebase.orders.models import Address, FlashSale, IdempotencyRecord, Order,
 from livebase.runtime import Runtime
 from livebase.shows import service as shows
 from tests.conftest import SYSTEM_TESTS, World
-from tests.e2e.conftest import _free_port, _livebase, _wait_ready
 from tests.jobs.helpers import child_env
+from tests.live_server import READY_TIMEOUT_S, _livebase, free_port
 
 
 @dataclass
@@ -162,12 +164,27 @@ def ledger(rt: Runtime, sale: Sale) -> Ledger:
         )
 
 
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"livebase serve exited: {log.read_text('utf-8')[-2000:]}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("livebase serve was not ready in time")
+        time.sleep(0.1)
+
+
 @contextmanager
 def server(
     rt: Runtime, log_name: str = "serve.log"
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`livebase serve` on a free port against ``rt``'s database (no job runner)."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = child_env(rt)
     env.update(LIVEBASE_RUN_JOBS_IN_PROCESS="0", LIVEBASE_PUBLIC_URL=url)
@@ -180,7 +197,7 @@ def server(
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait_ready(url, proc)
+            _wait_ready(url, proc, log_path)
             yield url, proc
         finally:
             if proc.poll() is None:
