@@ -189,9 +189,10 @@ async def bench_single(
     ask = hotpath.Ask(
         me.id, key, digest, body.quantity, body.address_id, body.pickup_counter_id, fut
     )
-    result = await run_in_threadpool(
-        hotpath.write_batch, rt, owner.info, [ask], lock_first=mode == "b1"
-    )
+    async with rt.admission.slot():
+        result = await run_in_threadpool(
+            hotpath.write_batch, rt, owner.info, [ask], lock_first=mode == "b1"
+        )
     answer = result.answers[0]
     if answer is None:
         code = result.refused[0]

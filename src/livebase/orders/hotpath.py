@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from livebase.bases import service as bases
 from livebase.catalog import service as catalog
 from livebase.db import new_id, utcnow
-from livebase.errors import ApiError, Code
+from livebase.errors import ApiError, Code, Overloaded
 from livebase.logs import get_logger
 from livebase.orders import idempotency
 from livebase.orders.flash import PAY_WINDOW, NewOrder, do_insert_orders_batch, new_order_view
@@ -227,9 +227,13 @@ class SaleOwner:
                 batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
                 self._in_flight = True
                 try:
-                    result = await loop.run_in_executor(
-                        self._owners.executor, write_batch, self._owners.rt, self.info, batch
-                    )
+                    # A batch is one admitted database request (livebase.admission).
+                    async with self._owners.rt.admission.slot():
+                        result = await loop.run_in_executor(
+                            self._owners.executor, write_batch, self._owners.rt, self.info, batch
+                        )
+                except Overloaded as exc:
+                    result = BatchResult([(503, exc.body())] * len(batch))
                 except Exception:
                     log.exception("flash sale batch failed", sale_id=self.info.id, n=len(batch))
                     result = BatchResult(
@@ -544,7 +548,8 @@ class FlashOwners:
         fut: asyncio.Future[SaleOwner | None] = loop.create_future()
         self._loading[sale_id] = fut
         try:
-            loaded = await loop.run_in_executor(self.executor, self._load, sale_id)
+            async with self.rt.admission.slot():
+                loaded = await loop.run_in_executor(self.executor, self._load, sale_id)
             owner = None if loaded is None else SaleOwner(self, *loaded)
             if owner is not None:
                 self._owners[sale_id] = owner
@@ -599,7 +604,8 @@ class FlashOwners:
                 ).one()
                 return ("open" if row.status == "sold_out" else row.status), row.remaining
 
-        return await asyncio.get_running_loop().run_in_executor(self.executor, _read)
+        async with self.rt.admission.slot():
+            return await asyncio.get_running_loop().run_in_executor(self.executor, _read)
 
     def note_status(self, sale_id: str, status: str) -> None:
         """Called from any thread after a commit that opened or closed a sale here."""

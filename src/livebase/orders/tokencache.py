@@ -90,7 +90,10 @@ class TokenCache:
         self._gathering = False
         raws = [raw for raw, _ in batch.values()]
         try:
-            found = await run_in_threadpool(self._lookup, raws)
+            # Through admission like every database request: the pool holds a connection
+            # only for admitted work (livebase.admission).
+            async with self._rt.admission.slot():
+                found = await run_in_threadpool(self._lookup, raws)
         except Exception as exc:
             for _, fut in batch.values():
                 if not fut.done():
@@ -124,7 +127,8 @@ class TokenCache:
         started_mono, started_wall = time.monotonic(), utcnow()
         try:
             since = self._polled_wall - OVERLAP
-            revoked = await run_in_threadpool(self._revoked, since)
+            async with self._rt.admission.slot():
+                revoked = await run_in_threadpool(self._revoked, since)
             for digest in revoked:
                 self._entries.pop(digest, None)
             self._polled_wall = started_wall
