@@ -302,3 +302,33 @@ def test_a_revoked_token_stops_working_on_the_hot_path(
         status = _order(client, sale.id, b, f"t-next-{n}").status_code
         assert status in (201, 409, 401)  # 409: limit reached before the cache expired
     assert status == 401
+
+
+def test_pickup_at_a_counter_of_the_sales_base_only(
+    client: TestClient, world: World, rt: Runtime
+) -> None:
+    from livebase.bases import service as bases
+
+    sale = make_sale(rt, world, quantity=5)
+    with rt.sessions() as db, db.begin():
+        here = bases.do_create_pickup_counter(
+            db, SYSTEM_TESTS, world.base_a, "提货点", world.warehouse_a, "0101"
+        ).id
+    (b,) = make_buyers(rt, 1)
+    body = {"quantity": 1, "pickup_counter_id": "pc_nope"}
+    r = client.post(
+        f"/api/v1/flash-sales/{sale.id}/orders",
+        json=body,
+        headers={**b.auth, "Idempotency-Key": "p1"},
+    )
+    assert r.status_code == 422 and r.json()["fields"][0]["loc"] == "body.pickup_counter_id"
+    body["pickup_counter_id"] = here
+    r = client.post(
+        f"/api/v1/flash-sales/{sale.id}/orders",
+        json=body,
+        headers={**b.auth, "Idempotency-Key": "p1"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["pickup_counter_id"] == here and r.json()["address_id"] is None
+    got = ledger(rt, sale)
+    assert got.sold == 1 and got.remaining == 4
