@@ -709,6 +709,73 @@ ROWS: list[Row] = [
     ),
 ]
 
+# --- flash sales and coupons (issue 12): one sale on host_a1's show, made on first use --
+
+
+def _sale_a1(e: Env) -> str:
+    if "sale_a1" not in e.ids:
+        r = e.client.post(
+            f"/api/v1/shows/{e.ids['show_a1']}/flash-sales",
+            headers=e.auth("admin"),
+            json=_sale_body(e),
+        )
+        assert r.status_code == 201, r.text
+        e.ids["sale_a1"] = r.json()["id"]
+    return e.ids["sale_a1"]
+
+
+def _sale_body(e: Env) -> dict[str, Any]:
+    return {
+        "sku_id": e.ids["sku_p_a1"],
+        "price_fen": 990,
+        "quantity": 1,
+        "per_buyer_limit": 1,
+        "starts_at": "2030-01-01T08:00:00Z",
+        "ends_at": "2030-01-01T09:00:00Z",
+    }
+
+
+def _sale_path(action: str) -> Build:
+    return lambda e: f"/api/v1/flash-sales/{_sale_a1(e)}/{action}"
+
+
+COUPON = const(
+    {
+        "quantity": 5,
+        "kind": "amount",
+        "amount_fen": 500,
+        "min_spend_fen": 0,
+        "expires_at": "2030-01-01T09:00:00Z",
+    }
+)
+
+ROWS += [
+    Row("host_ag", "POST", _sale_path("open"), 403, what="open_sale_of_another_hosts_show"),
+    Row("host_a1b", "POST", _sale_path("open"), 403, what="open_sale_of_a_colleagues_show"),
+    Row("merchant_a2", "POST", _sale_path("close"), 403, what="close_sale_of_another_brand"),
+    Row("viewer", "POST", _sale_path("close"), 403, what="close_sale"),
+    Row(None, "POST", _sale_path("open"), 401, what="open_sale"),
+    Row("viewer", "GET", lambda e: f"/api/v1/flash-sales/{_sale_a1(e)}", 200, what="see_sale"),
+    Row(
+        "host_ag",
+        "POST",
+        p("/api/v1/shows/{show_a1}/flash-sales"),
+        403,
+        _sale_body,
+        what="create_sale_on_another_hosts_show",
+    ),
+    Row(
+        "merchant_b1",
+        "POST",
+        p("/api/v1/shows/{show_a1}/coupons"),
+        403,
+        COUPON,
+        what="drop_coupon_on_another_bases_show",
+    ),
+    Row("host_ag", "POST", p("/api/v1/shows/{show_a1}/coupons"), 403, COUPON, what="drop_coupon"),
+]
+
+
 ERRORS = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
 
 

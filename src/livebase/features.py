@@ -112,6 +112,16 @@ FEATURES: tuple[Feature, ...] = (
     # Who changed what (users and system actors); written by the other features' do_*.
     Feature("audit", models="livebase.audit.models"),
     Feature("orders", models="livebase.orders.models"),
+    Feature(
+        "flash_sales",
+        models="livebase.orders.flash_models",
+        api=("livebase.orders.flash_api:router",),
+        jobs=(
+            JobSpec("flash_sales.open", "livebase.orders.flash:open_due"),
+            JobSpec("flash_sales.close", "livebase.orders.flash:close_due"),
+        ),
+        parts=("livebase.orders.tokencache:TOKEN_CACHE", "livebase.orders.hotpath:FLASH_OWNERS"),
+    ),
 )
 
 

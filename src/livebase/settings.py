@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     # and runs ``livebase worker`` processes instead.
     run_jobs_in_process: bool = True
 
+    # The flash-sale benchmark's extra routes (a no-op endpoint and the one-transaction-
+    # per-order baselines); never on in production.
+    bench_routes: bool = False
+
     @field_validator("log_level")
     @classmethod
     def _upper(cls, v: str) -> str:
