@@ -110,7 +110,20 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature("jobs", models="livebase.jobs.models"),
     Feature("audit", models="livebase.audit.models"),
-    Feature("orders", models="livebase.orders.models"),
+    Feature(
+        "orders",
+        models="livebase.orders.models",
+        api=("livebase.orders.api:router",),
+        jobs=(
+            # Expiry at pay_by: a sweep every 5 s returns an unpaid order's units within
+            # seconds of its deadline, with one job row however many orders are due.
+            JobSpec(
+                "orders.expire_due", "livebase.orders.jobs:expire_due", every=timedelta(seconds=5)
+            ),
+            JobSpec("orders.request_refund", "livebase.orders.jobs:request_refund"),
+        ),
+    ),
+    Feature("rooms", parts=("livebase.rooms.parts:BUS",)),
 )
 
 
