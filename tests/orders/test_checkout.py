@@ -181,3 +181,23 @@ def test_addresses_are_the_buyers_own(client: TestClient, world: World, shop: Sh
     assert [a["id"] for a in mine] == [r.json()["id"]]
     viewer = client.get("/api/v1/addresses", headers=world["viewer"].auth).json()["items"]
     assert [a["id"] for a in viewer] == [shop.address]
+
+
+def test_a_checkout_rolled_back_after_taking_the_units_leaves_the_stock_as_it_was(
+    shop: Shop,
+) -> None:
+    """The units are taken by the checkout's first write; a rollback after it (a lost
+    idempotency race, any failure) must give them back on both databases."""
+    from livebase.orders import service as orders
+
+    with shop.rt.sessions() as db:
+        me = shop.principal(db)
+        orders.do_checkout(
+            db,
+            me,
+            show_id=shop.show,
+            lines=[orders.LineSpec(shop.sku, 3)],
+            destination=orders.check_destination(db, me, shop.address, None),
+        )
+        db.rollback()
+    assert shop.stock() == STOCK

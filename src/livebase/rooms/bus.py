@@ -257,7 +257,7 @@ class RedisBus:
                 self._pubsub.subscribe(**{channel: self._on_message})
                 self._confirm(channel)
                 if self._thread is None:
-                    self._thread = self._pubsub.run_in_thread(sleep_time=0.5, daemon=True)
+                    self._thread = self._pubsub.run_in_thread(sleep_time=0.2, daemon=True)
 
         def unsubscribe() -> None:
             with self._lock:
@@ -295,7 +295,9 @@ class RedisBus:
     def close(self) -> None:
         with self._lock:
             if self._thread is not None:
+                # Stop and wait for the reader before closing the connection it reads.
                 self._thread.stop()
+                self._thread.join(timeout=5)
                 self._thread = None
             if self._pubsub is not None:
                 self._pubsub.close()
