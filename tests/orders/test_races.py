@@ -159,3 +159,76 @@ def test_payments_and_expiries_racing_on_many_orders_each_have_one_winner(shop: 
     assert results.count("late") + results.count("-") == len(ids)
     assert shop.stock() == STOCK - statuses.count("paid")
     shop.identity()
+
+
+def test_two_requests_racing_with_one_idempotency_key_make_one_order(shop: Shop) -> None:
+    """Both find no record and both place an order; the second's record hits the key, its
+    transaction (order and units) rolls back and it answers the first one's response."""
+    from livebase.orders import api, idempotency
+
+    scope = idempotency.scope_of("POST", "/api/v1/orders")
+    body = shop.order_body()
+
+    def request(i: int) -> str:
+        with shop.rt.sessions() as db:
+            me = shop.principal(db)
+
+            def create() -> dict:
+                dest = orders.check_destination(db, me, shop.address, None)
+                order = orders.do_checkout(
+                    db,
+                    me,
+                    show_id=shop.show,
+                    lines=[orders.LineSpec(shop.sku, 1)],
+                    destination=dest,
+                )
+                return orders.order_view(order)
+
+            r = api.idempotent(db, me.id, scope, "same-key", body, create)
+            assert r.status_code == 201
+            return r.body.decode()
+
+    answers = _threads(2, request)
+    assert answers[0] == answers[1]
+    assert shop.stock() == STOCK - 1
+    shop.identity()
+
+
+def test_a_request_that_loses_the_key_race_rolls_back_and_answers_the_winners_response(
+    shop: Shop,
+) -> None:
+    """Deterministic: the loser has looked its key up (nothing yet) and is about to take
+    its units when the winner, with the same key and body, runs and commits; the loser's
+    key record then hits the winner's. (The winner buys another SKU: the test is about
+    the key, and this keeps it from waiting on the loser's row lock.)"""
+    from livebase.orders import api, idempotency
+
+    scope = idempotency.scope_of("POST", "/api/v1/orders")
+    body = shop.order_body()
+    winner: list[str] = []
+
+    def request(sku: str, show: str | None) -> str:
+        with shop.rt.sessions() as db:
+            me = shop.principal(db)
+
+            def create() -> dict:
+                dest = orders.check_destination(db, me, shop.address, None)
+                order = orders.do_checkout(
+                    db, me, show_id=show, lines=[orders.LineSpec(sku, 1)], destination=dest
+                )
+                return orders.order_view(order)
+
+            r = api.idempotent(db, me.id, scope, "k-race", body, create)
+            assert r.status_code == 201
+            return r.body.decode()
+
+    with interleave(
+        shop.rt.engine,
+        "UPDATE skus",
+        lambda: winner.append(request(shop.sku2, None)),
+    ):
+        loser = request(shop.sku, shop.show)
+    assert loser == winner[0] and shop.sku2 in loser
+    assert shop.stock(shop.sku) == STOCK  # the loser's units came back with its rollback
+    assert shop.stock(shop.sku2) == STOCK - 1
+    shop.identity()
