@@ -224,3 +224,44 @@ def test_gmv_counts_paid_orders_minus_refunds(client: TestClient, world: World, 
     gmv = next(t for t in base["targets"] if t["metric"] == "gmv_fen")
     assert gmv["actual"] == 500 + LIVE_PRICE
     assert unpaid
+
+
+def test_a_batch_of_new_orders_reads_like_orders_placed_one_by_one(shop: Shop) -> None:
+    """The flash-sale hot path's multi-row insert: orders, lines and first transitions."""
+    from datetime import timedelta
+
+    with shop.rt.sessions() as db, db.begin():
+        buyer = shop.principal(db)
+        rows = [
+            orders.NewOrder(
+                id=orders.new_id("ord"),
+                buyer_id=buyer.id,
+                org_id=shop.world.brand_a1,
+                base_id=shop.world.base_a,
+                show_id=shop.show,
+                flash_sale_id=None,
+                sku_id=shop.sku,
+                product_id=shop.product,
+                title="纯棉圆领T恤",
+                attrs={"颜色": "白"},
+                unit_price_fen=100,
+                quantity=q,
+                total_fen=100 * q,
+                address_id=shop.address,
+                pickup_counter_id=None,
+                ship_to={"name": "张三"},
+                pay_by=orders.utcnow() + timedelta(minutes=15),
+            )
+            for q in (1, 2, 3)
+        ]
+        orders.do_insert_orders_batch(db, rows)
+    with shop.rt.sessions() as db:
+        views = [orders.order_view(orders.get_order(db, r.id)) for r in rows]
+        steps = [[t.to_status for t in orders.timeline(db, r.id)] for r in rows]
+    assert [(v["status"], v["total_fen"], len(v["lines"])) for v in views] == [
+        ("pending_payment", 100, 1),
+        ("pending_payment", 200, 1),
+        ("pending_payment", 300, 1),
+    ]
+    assert views[2]["lines"][0]["line_total_fen"] == 300
+    assert steps == [["pending_payment"]] * 3
