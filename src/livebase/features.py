@@ -114,6 +114,7 @@ FEATURES: tuple[Feature, ...] = (
         "orders",
         models="livebase.orders.models",
         api=("livebase.orders.api:router",),
+        pages="livebase.orders.pages:router",
         jobs=(
             # Expiry at pay_by: a sweep every 5 s returns an unpaid order's units within
             # seconds of its deadline, with one job row however many orders are due.
