@@ -141,3 +141,20 @@ def test_an_accepted_order_reaches_its_room_as_purchase_and_stock_after_commit_o
         assert got[1].d == {shop.sku: STOCK - 2}
     finally:
         unsubscribe()
+
+
+def test_units_coming_back_reach_the_room_as_a_stock_frame(rt: Runtime, world: World) -> None:
+    from livebase.orders import service as orders
+    from tests.orders.helpers import STOCK, make_shop
+
+    shop = make_shop(rt, world)
+    order_id = shop.place(3)
+    inbox = Inbox()
+    unsubscribe = rt.part(BUS).subscribe(shop.show, inbox)
+    try:
+        with rt.sessions() as db, db.begin():
+            orders.do_cancel(db, shop.principal(db), orders.get_order(db, order_id))
+        got = inbox.wait_for(1)
+        assert [(f.t, f.d) for f in got] == [("stock", {shop.sku: STOCK})]
+    finally:
+        unsubscribe()

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from livebase.bases import service as bases
 from livebase.errors import ValidationFailed
 from livebase.http import DB, get_runtime
 from livebase.orders import api, idempotency, refunds, service
@@ -103,6 +104,9 @@ def buy_sheet(request: Request, show_id: str, sku: str, db: DB, me: SignedIn) ->
         "orders/buy.html",
         me,
         show=show,
+        lines=shows.shelf_lines(db, show),
+        org=bases.get_org(db, show.org_id),
+        can_manage=shows.can_manage(me, show),
         line=line,
         price=line.live_price_fen or line.price_fen,
         addresses=service.list_addresses(db, me),
