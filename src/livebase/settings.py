@@ -7,6 +7,7 @@ message that says what to set. URLs take the plain forms users know
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -46,6 +47,8 @@ class Settings(BaseSettings):
     signups_per_hour: int = Field(default=20, ge=1)
     moderation_checks_per_minute: int = Field(default=120, ge=1)
     room_history: int = Field(default=1000, ge=1)
+    # What a buyer has to pay an order within (DESIGN: flash sales 15 min by default).
+    pay_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
     # Bearer tokens live 30 days (a host's streaming laptop stays signed in for a season);
     # cookie sessions 14 days, renewed by signing in again.
@@ -89,6 +92,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def pay_window(self) -> timedelta:
+        return timedelta(minutes=self.pay_window_minutes)
 
     @property
     def uploads_dir(self) -> Path:
