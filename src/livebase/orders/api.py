@@ -202,7 +202,11 @@ def _csv_rows(orders: Iterator[Order]) -> Iterator[list[Any]]:
             ]
 
 
-@router.get("/orgs/{org_id}/orders.csv")
+@router.get(
+    "/orgs/{org_id}/orders.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "the orders as CSV"}},
+)
 def export_org_orders(org_id: str, me: Me, db: DB, status: StatusQuery = None) -> StreamingResponse:
     service.check_org_orders(db, me, org_id)
     rows = list(_csv_rows(iter(service.iter_org_orders(db, org_id, status))))
