@@ -23,6 +23,7 @@ class PaymentRequest:
     amount_fen: int
     description: str
     notify_url: str  # where the provider posts its callback
+    payer_openid: str | None = None  # WeChat JSAPI only: the buyer's openid for our appid
 
 
 @dataclass(frozen=True)
