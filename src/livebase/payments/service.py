@@ -19,7 +19,8 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from livebase.accounts.actors import SYSTEM_PAYMENTS, Actor, actor_name
@@ -160,10 +161,7 @@ def do_take_callback(
         result = provider.verify_callback(lowered, body)
     except CallbackRefused as exc:
         raise _refuse(provider_name, Code(exc.code), exc.detail) from None
-    try:
-        with db.begin_nested():
-            db.add(CallbackNonce(provider=provider_name, nonce=result.nonce))
-    except IntegrityError:
+    if not _insert_new(db, CallbackNonce, {"provider": provider_name, "nonce": result.nonce}):
         raise _refuse(
             provider_name,
             Code.STALE,
@@ -228,6 +226,18 @@ def _paid_by_another(db: Session, payment: Payment) -> bool:
     return other is not None
 
 
+def _insert_new(db: Session, model: type[Any], values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; whether the row is new. (Not a savepoint: on
+    SQLite's driver a savepoint opened before any write is the outermost transaction, and
+    releasing it would commit on its own.)"""
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # RETURNING tells, on both databases (psycopg reports no rowcount for an ORM
+    # session's INSERT ... ON CONFLICT).
+    key = next(iter(model.__table__.primary_key.columns))
+    stmt = insert(model).values(**values).on_conflict_do_nothing().returning(key)
+    return db.execute(stmt).first() is not None
+
+
 # --- refunds -------------------------------------------------------------------------
 
 
@@ -236,20 +246,22 @@ def _queue_refund(
 ) -> PaymentRefund | None:
     """One refund per payment and purpose (the unique key), with its outbox job, in the
     caller's transaction. A second request for the same purpose queues nothing."""
-    refund = PaymentRefund(
-        id=new_id("rfd"),
-        payment_id=payment.id,
-        order_id=payment.order_id,
-        provider=payment.provider,
-        amount_fen=amount_fen,
-        reason=reason,
-        purpose=purpose,
-        requested_by=actor_name(actor),
-    )
-    try:
-        with db.begin_nested():
-            db.add(refund)
-    except IntegrityError:
+    values = {
+        "id": new_id("rfd"),
+        "payment_id": payment.id,
+        "order_id": payment.order_id,
+        "provider": payment.provider,
+        "amount_fen": amount_fen,
+        "reason": reason,
+        "purpose": purpose,
+        "status": "queued",
+        "requested_by": actor_name(actor),
+        "created_at": utcnow(),
+    }
+    if not _insert_new(db, PaymentRefund, values):
+        return None
+    refund = db.get(PaymentRefund, values["id"])
+    if refund is None:
         return None
     do_enqueue(
         db,
