@@ -58,6 +58,11 @@ class RefundResult:
     provider_ref: str | None = None
 
 
+class ProviderError(RuntimeError):
+    """The provider did not answer, answered an error, or its answer failed its signature
+    check. A job that meets it fails and is retried with backoff."""
+
+
 class CallbackRefused(Exception):
     """A callback that is forged (``bad_signature``) or outside the window (``stale``)."""
 

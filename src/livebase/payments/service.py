@@ -33,7 +33,12 @@ from livebase.orders.models import Order
 from livebase.payments import _orders_standin as orders
 from livebase.payments.models import CallbackNonce, Payment, PaymentRefund
 from livebase.payments.parts import Payments
-from livebase.payments.provider import TIMESTAMP_WINDOW_SECONDS, CallbackRefused, PaymentRequest
+from livebase.payments.provider import (
+    TIMESTAMP_WINDOW_SECONDS,
+    CallbackRefused,
+    PaymentRequest,
+    ProviderError,
+)
 from livebase.payments.sandbox import callback_body
 
 log = get_logger("livebase.payments")
@@ -74,15 +79,21 @@ def do_create_payment(
         )
     order = orders.check_payable(db, me, order_id)
     payment_id = new_id("pay")
-    created = provider.create_payment(
-        PaymentRequest(
-            payment_id=payment_id,
-            order_id=order.id,
-            amount_fen=order.total_fen,
-            description=f"livebase {order.id}",
-            notify_url=payments.notify_url(provider_name),
-        )
+    request = PaymentRequest(
+        payment_id=payment_id,
+        order_id=order.id,
+        amount_fen=order.total_fen,
+        description=f"livebase {order.id}",
+        notify_url=payments.notify_url(provider_name),
     )
+    try:
+        created = provider.create_payment(request)
+    except ProviderError as exc:
+        log.warning("payment provider failed", provider=provider_name, error=str(exc))
+        raise ApiError(
+            "The payment provider did not answer as it should; try again in a moment.",
+            code=Code.PROVIDER_UNAVAILABLE,
+        ) from exc
     payment = Payment(
         id=payment_id,
         order_id=order.id,

@@ -45,6 +45,7 @@ from livebase.payments.provider import (
     CallbackResult,
     CreatedPayment,
     PaymentRequest,
+    ProviderError,
     RefundOrder,
     RefundResult,
 )
@@ -55,7 +56,7 @@ SCHEMA = "WECHATPAY2-SHA256-RSA2048"
 TIMEOUT_SECONDS = 10.0
 
 
-class WeChatPayError(RuntimeError):
+class WeChatPayError(ProviderError):
     """An answer that is an error or cannot be believed (bad signature): the caller's job
     fails and is retried with backoff."""
 
