@@ -236,3 +236,59 @@ def test_request_refund_of_an_unpaid_order_is_a_conflict(rt: Runtime, world: Wor
     order_id = make_order(rt, world)
     with rt.sessions() as db, pytest.raises(Exception, match="no payment"):
         service.do_request_refund(db, SYSTEM_TESTS, order_id, 100, "x")
+
+
+@pytest.mark.parametrize(
+    ("label", "make", "status", "error"),
+    [
+        ("malformed_unsigned", lambda s: (b'{"payment_id": ', {}), 400, "bad_signature"),
+        (
+            "signed_not_a_callback",
+            lambda s: (b"[1, 2]", sandbox.signed_headers(s, b"[1, 2]")),
+            400,
+            "bad_signature",
+        ),
+        (
+            "signed_malformed",
+            lambda s: (b'{"payment_id": ', sandbox.signed_headers(s, b'{"payment_id": ')),
+            400,
+            "bad_signature",
+        ),
+        (
+            "signed_float_amount",
+            lambda s: (
+                b'{"payment_id":"pay_x","amount_fen":99.5}',
+                sandbox.signed_headers(s, b'{"payment_id":"pay_x","amount_fen":99.5}'),
+            ),
+            400,
+            "bad_signature",
+        ),
+        (
+            "short_nonce",
+            lambda s: (b"{}", {**sandbox.signed_headers(s, b"{}"), sandbox.NONCE: "n"}),
+            400,
+            "bad_signature",
+        ),
+        ("oversized", lambda s: (b" " * (1024 * 1024 + 16), {}), 413, "payload_too_large"),
+    ],
+)
+def test_bad_input_to_the_callback_endpoint_is_refused_and_changes_nothing(
+    rt: Runtime,
+    world: World,
+    client: TestClient,
+    label: str,
+    make: object,
+    status: int,
+    error: str,
+) -> None:
+    body, headers = make(rt.settings.sandbox_secret)  # type: ignore[operator]
+    before = snapshot(rt)
+    r = client.post(URL, content=body, headers={"Content-Type": "application/json", **headers})
+    assert (r.status_code, r.json()["error"]) == (status, error), label
+    assert r.json()["detail"]
+    assert changes(before, snapshot(rt)) == ""
+
+
+def test_a_callback_for_an_unknown_provider_is_404(client: TestClient) -> None:
+    r = client.post("/api/v1/payments/callbacks/paypal", content=b"{}")
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
