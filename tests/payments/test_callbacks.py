@@ -22,6 +22,7 @@ from livebase.runtime import Runtime
 from tests.conftest import SYSTEM_TESTS, World
 from tests.dbstate import changes, snapshot
 from tests.payments.helpers import expire, jobs_of, make_order, order_status
+from tests.race import interleave
 
 URL = "/api/v1/payments/callbacks/sandbox"
 
@@ -292,3 +293,27 @@ def test_bad_input_to_the_callback_endpoint_is_refused_and_changes_nothing(
 def test_a_callback_for_an_unknown_provider_is_404(client: TestClient) -> None:
     r = client.post("/api/v1/payments/callbacks/paypal", content=b"{}")
     assert r.status_code == 404 and r.json()["error"] == "not_found"
+
+
+def test_a_payment_racing_the_expiry_cannot_both_win(
+    rt: Runtime, world: World, client: TestClient
+) -> None:
+    """The expiry commits at the last moment before the callback's update: the order
+    stays expired (its units went back once), the payment is taken as late and refunded.
+    On PostgreSQL the expiry lands just before the order's conditional UPDATE; SQLite has
+    one writer, so the only interleaving is before the callback's first write."""
+    order_id = make_order(rt, world)
+    payment = new_payment(client, world, order_id)
+    at = (
+        "UPDATE orders"
+        if rt.engine.dialect.name == "postgresql"
+        else "INSERT INTO payment_callback_nonces"
+    )
+    with interleave(rt.engine, at, lambda: expire(rt, order_id)):
+        assert post(client, *signed(rt, payment)) == (204, "")
+    assert order_status(rt, order_id) == "expired"
+    with rt.sessions() as db:
+        p = db.get(Payment, payment.id)
+        assert p is not None and (p.status, p.outcome) == ("succeeded", "late")
+    (job,) = jobs_of(rt, service.REFUND_JOB)
+    assert job.payload["payment_id"] == payment.id
