@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from starlette.responses import Response
 
 from livebase.app import create_app
 from livebase.jobs.service import run_due
@@ -141,3 +143,49 @@ def test_callback_is_retried_while_the_app_is_down_and_delivered_once_it_answers
         payment = db.get(Payment, payment_id)
         assert payment is not None
         assert (payment.status, payment.outcome) == ("succeeded", "paid")
+
+
+class Refusing:
+    """The app behind a front that answers the first ``times`` requests with 503 (an app
+    node restarting behind its load balancer), then passes everything through."""
+
+    def __init__(self, app: object, times: int) -> None:
+        self.app = app
+        self.times = times
+        self.refused = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self.refused < self.times:
+            self.refused += 1
+            await Response("busy", status_code=503)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)  # type: ignore[operator]
+
+
+def test_callback_refused_by_the_app_is_retried_until_it_is_taken(
+    live: tuple[Runtime, object], world: World
+) -> None:
+    prt, sock = live
+    order_id = make_order(prt, world)
+    app = create_app(runtime=prt)
+    with TestClient(app) as client:
+        payment_id = str(create(client, world, order_id)["id"])
+    with prt.sessions() as db:
+        service.do_confirm_sandbox(
+            db, principal(prt, world, "viewer"), prt.part(PAYMENTS), payment_id
+        )
+        db.commit()
+    front = Refusing(app, times=2)
+    with serving(front, sock):  # type: ignore[arg-type]
+        for attempt in (1, 2):
+            make_due_now(prt, CALLBACK)
+            assert run_due(prt.sessions, prt.jobs) == 1
+            (job,) = jobs_of(prt, CALLBACK)
+            assert job.done_at is None and job.attempts == attempt
+            assert "503" in (job.last_error or "")
+            assert order_status(prt, order_id) == "pending_payment"
+        make_due_now(prt, CALLBACK)
+        assert run_due(prt.sessions, prt.jobs) == 1
+    (job,) = jobs_of(prt, CALLBACK)
+    assert job.done_at is not None and front.refused == 2
+    assert order_status(prt, order_id) == "paid"
