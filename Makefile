@@ -50,6 +50,7 @@ test: $(STAMP) system-deps services lint typecheck pytest
 
 bench: $(STAMP) services
 	$(PY) bench/moderation.py
+	$(PY) bench/http.py --pg
 
 clean:
 	rm -rf $(VENV) var artifacts

@@ -13,6 +13,7 @@ because its "good" part was bad too.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -185,6 +186,47 @@ def _show(ids: dict[str, str], **over: Any) -> dict[str, Any]:
     }
 
 
+# Text a name or title must refuse (docs/api.md, input rules), each with its label.
+BAD_NAMES = {
+    "lone_surrogate": "T恤\udfff",
+    "nul": "T\x00恤",
+    "only_spaces": "   ",
+    "only_ideographic_spaces": "\u3000\u3000",
+    "only_zero_width": "\u200b\u200c\ufeff",
+    "ansi_escape": "\x1b[2J红色",
+    "newline": "上新\n第二行",
+    "rtl_override": "T恤\u202e",
+    "bidi_isolate": "\u2067T恤",
+    "noncharacter": "T恤\uffff",
+}
+
+
+def _text_wrongs(build: Callable[[dict[str, str], str], Any], loc: str) -> tuple[Wrong, ...]:
+    return tuple(
+        Wrong(f"{loc.rsplit('.', 1)[-1]}_{label}", lambda i, v=value: build(i, v), loc)
+        for label, value in BAD_NAMES.items()
+    )
+
+
+# RFC 3339 only, and in range once converted to UTC.
+BAD_TIMES = {
+    "unix_seconds_string": "1700000000",
+    "unix_seconds_int": 1700000000,
+    "date_only": "2026-12-02",
+    "overflow_after_utc": "9999-12-31T23:59:59-12:00",
+    "underflow_after_utc": "0001-01-01T00:00:00+14:00",
+    "month_13": "2026-13-02T12:00:00Z",
+    "fullwidth_digits": "２０２６-12-02T12:00:00Z",
+}
+
+
+def _time_wrongs(build: Callable[[dict[str, str], Any], Any]) -> tuple[Wrong, ...]:
+    return tuple(
+        Wrong(f"scheduled_at_{label}", lambda i, v=value: build(i, v), "body.scheduled_at")
+        for label, value in BAD_TIMES.items()
+    )
+
+
 ENDPOINTS: list[Endpoint] = [
     Endpoint(
         "create_payment",
@@ -231,6 +273,24 @@ ENDPOINTS: list[Endpoint] = [
                 lambda i: {"username": "a\x00b", "password": "pw-123456"},
                 "body.username",
             ),
+            Wrong(
+                "display_name_lone_surrogate",
+                lambda i: {
+                    "username": "newcomer",
+                    "password": "pw-123456",
+                    "display_name": "\udfff",
+                },
+                "body.display_name",
+            ),
+            Wrong(
+                "display_name_zero_width_only",
+                lambda i: {
+                    "username": "newcomer",
+                    "password": "pw-123456",
+                    "display_name": "\u200b\u200b",
+                },
+                "body.display_name",
+            ),
         ),
     ),
     Endpoint(
@@ -260,6 +320,7 @@ ENDPOINTS: list[Endpoint] = [
             Wrong("org_kind_unknown", lambda i: {"org_kind": "shop", "name": "x"}, "body.org_kind"),
             Wrong("name_int", lambda i: {"org_kind": "brand", "name": 5}, "body.name"),
             Wrong("name_empty", lambda i: {"org_kind": "brand", "name": ""}, "body.name"),
+            *_text_wrongs(lambda i, v: {"org_kind": "brand", "name": v}, "body.name"),
             Wrong(
                 "description_list",
                 lambda i: {"org_kind": "brand", "name": "x", "description": ["x"]},
@@ -379,6 +440,34 @@ ENDPOINTS: list[Endpoint] = [
             Wrong(
                 "title_nul", lambda i: product_body(i["brand_a1"], title="T\x00恤"), "body.title"
             ),
+            *_text_wrongs(lambda i, v: product_body(i["brand_a1"], title=v), "body.title"),
+            Wrong(
+                "description_ansi_escape",
+                lambda i: product_body(i["brand_a1"], description="红\x1b[31m色"),
+                "body.description",
+            ),
+            Wrong(
+                "description_rtl_override",
+                lambda i: product_body(i["brand_a1"], description="说明\u202egpj.exe"),
+                "body.description",
+            ),
+            Wrong(
+                "description_lone_surrogate",
+                lambda i: product_body(i["brand_a1"], description="\ud800"),
+                "body.description",
+            ),
+            Wrong(
+                "attrs_value_lone_surrogate",
+                lambda i: _sku_body(i, attrs={"颜色": "\udfff"}),
+                "body.skus.0.attrs.颜色",
+            ),
+            Wrong(
+                "attrs_key_lone_surrogate",
+                lambda i: _sku_body(i, attrs={"\udfff": "红"}),
+                None,  # the location names the key, which pydantic shows as U+FFFD
+            ),
+            Wrong("attrs_value_nul", lambda i: _sku_body(i, attrs={"颜色": "红\x00"}), None),
+            Wrong("attrs_key_blank", lambda i: _sku_body(i, attrs={" ": "红"}), None),
             Wrong(
                 "duplicate_sku_codes",
                 lambda i: product_body(
@@ -428,6 +517,12 @@ ENDPOINTS: list[Endpoint] = [
             Wrong("title_null", lambda i: {"title": None}, "body.title"),
             Wrong("title_empty", lambda i: {"title": ""}, "body.title"),
             Wrong("title_int", lambda i: {"title": 123}, "body.title"),
+            *_text_wrongs(lambda i, v: {"title": v}, "body.title"),
+            Wrong(
+                "description_lone_surrogate",
+                lambda i: {"description": "好\udfff"},
+                "body.description",
+            ),
             Wrong("description_list", lambda i: {"description": ["x"]}, "body.description"),
             Wrong("hs_code_bad", lambda i: {"cross_border": {"hs_code": "x"}}, None),
             Wrong("skus_not_patchable", lambda i: {"skus": []}, "body.skus"),
@@ -471,6 +566,16 @@ ENDPOINTS: list[Endpoint] = [
             Wrong(
                 "attrs_list", lambda i: {"attrs": ["红"], "price_fen": 1, "stock": 1}, "body.attrs"
             ),
+            Wrong(
+                "attrs_value_lone_surrogate",
+                lambda i: {"attrs": {"颜色": "\udfff"}, "price_fen": 1, "stock": 1},
+                "body.attrs.颜色",
+            ),
+            Wrong(
+                "attrs_key_lone_surrogate",
+                lambda i: {"attrs": {"\udfff": "灰"}, "price_fen": 1, "stock": 1},
+                None,  # the location names the key, which pydantic shows as U+FFFD
+            ),
         ),
     ),
     Endpoint(
@@ -494,6 +599,8 @@ ENDPOINTS: list[Endpoint] = [
                 "body.scheduled_at",
             ),
             Wrong("scheduled_at_int", lambda i: _show(i, scheduled_at=[2026]), "body.scheduled_at"),
+            *_time_wrongs(lambda i, v: _show(i, scheduled_at=v)),
+            *_text_wrongs(lambda i, v: _show(i, title=v), "body.title"),
             Wrong("title_empty", lambda i: _show(i, title=""), "body.title"),
             Wrong("org_id_int", lambda i: _show(i, org_id=5), "body.org_id"),
             Wrong("org_unknown", lambda i: _show(i, org_id="org_missing"), "body.org_id"),
@@ -514,6 +621,8 @@ ENDPOINTS: list[Endpoint] = [
                 lambda i: {"scheduled_at": "2026-12-02 12:00"},
                 "body.scheduled_at",
             ),
+            *_time_wrongs(lambda i, v: {"scheduled_at": v}),
+            *_text_wrongs(lambda i, v: {"title": v}, "body.title"),
         ),
     ),
     Endpoint(
@@ -691,11 +800,27 @@ def _raw(
 
 def _json(build: Builder, *, unknown: bool = False) -> Sender:
     def send(env: Env, ep: Endpoint) -> httpx.Response:
+        # ASCII-escaped, as JSON may carry any code point: a lone surrogate arrives as
+        # "\udfff", which httpx's own UTF-8 encoding of `json=` could not even send.
         return env.client.request(
             ep.method,
             _path(env, ep, unknown=unknown),
-            json=build(env.ids),
-            headers=env.auth(ep.actor),
+            content=json.dumps(build(env.ids)).encode(),
+            headers={**env.auth(ep.actor), "Content-Type": "application/json"},
+        )
+
+    return send
+
+
+def _encoded(build: Builder, codec: str) -> Sender:
+    """A valid body, as JSON in another encoding than UTF-8."""
+
+    def send(env: Env, ep: Endpoint) -> httpx.Response:
+        return env.client.request(
+            ep.method,
+            _path(env, ep),
+            content=json.dumps(build(env.ids), ensure_ascii=False).encode(codec),
+            headers={**env.auth(ep.actor), "Content-Type": "application/json"},
         )
 
     return send
@@ -727,7 +852,9 @@ def _oversized_json(ep: Endpoint) -> Builder:
 
 
 def _upload(
-    files: dict[str, tuple[str, bytes, str]] | None = None,
+    files: dict[str, tuple[str, bytes, str]]
+    | list[tuple[str, tuple[str, bytes, str]]]
+    | None = None,
     *,
     data: dict[str, str] | None = None,
     unknown: bool = False,
@@ -829,6 +956,13 @@ def _cases_for(ep: Endpoint) -> list[Case]:
         )
         add("no_content_type", _raw(png, None), 415, "unsupported_media_type")
         add(
+            "two_files",
+            _upload([("file", ("a.png", png, "image/png")), ("file", ("b.png", png, "image/png"))]),
+            422,
+            "validation_failed",
+            "file",
+        )
+        add(
             "unknown_id",
             _upload({"file": ("x.png", png, "image/png")}, unknown=True),
             404,
@@ -838,6 +972,16 @@ def _cases_for(ep: Endpoint) -> list[Case]:
 
     add("malformed_json", _raw(b'{"title": "unterminated'), 400, "malformed_json")
     add("malformed_utf8", _raw(b'{"title": "\xff\xfe"}'), 400, "malformed_json")
+    # JSON is UTF-8 (DESIGN §4); Python's json would read these encodings too.
+    for codec in ("utf-16", "utf-16-le", "utf-32"):
+        add(
+            f"body_{codec}",
+            _encoded(_valid_body(ep), codec),
+            400,
+            "malformed_json",
+        )
+    add("deep_nesting", _raw(b"[" * 100_000 + b"]" * 100_000), 400, "malformed_json")
+    add("number_of_5000_digits", _raw(b'{"n": ' + b"9" * 5000 + b"}"), 400, "malformed_json")
     add(
         "unknown_field_status",
         _json(_with_extra(ep, status="approved")),

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -22,11 +22,11 @@ from starlette.concurrency import run_in_threadpool
 
 from livebase import __version__
 from livebase.features import FEATURES, Feature, LoadedFeature, install, load
-from livebase.http import refuse_nul
-from livebase.http_errors import install_error_handlers
+from livebase.http_errors import InternalErrorMiddleware, install_error_handlers
 from livebase.jobs.service import Runner
 from livebase.logs import configure_logging, get_logger
-from livebase.middleware import BodyLimitMiddleware, RequestLogMiddleware
+from livebase.middleware import BodyLimitMiddleware, RefuseNulMiddleware, RequestLogMiddleware
+from livebase.openapi import install_openapi
 from livebase.runtime import Runtime, build_runtime
 from livebase.settings import Settings
 
@@ -84,15 +84,17 @@ def create_app(
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
-        dependencies=[Depends(refuse_nul)],
     )
     install_error_handlers(app)
     _routes(app, loaded)
+    install_openapi(app)
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/uploads", StaticFiles(directory=settings.uploads_dir), name="uploads")
+    app.add_middleware(RefuseNulMiddleware)
     app.add_middleware(
         BodyLimitMiddleware, json_limit=settings.json_body_limit, upload_limit=settings.upload_limit
     )
+    app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(RequestLogMiddleware)
     configure_logging(settings.log_level, settings.log_json)
     return app
@@ -101,13 +103,11 @@ def create_app(
 def _routes(app: FastAPI, loaded: Sequence[LoadedFeature]) -> None:
     from livebase.web import pages as web_pages
 
-    for lf in loaded:
-        for router in lf.api:
-            app.include_router(router)
-    web_pages.install(app, [lf.pages for lf in loaded if lf.pages is not None])
-
+    # The probes first: routes are matched in order, one regex each, and a load
+    # balancer's /healthz should not walk every feature's routes (docs/http.md).
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
+        # async: it touches nothing that blocks, so it needs no trip through the threadpool.
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)
@@ -133,3 +133,8 @@ def _routes(app: FastAPI, loaded: Sequence[LoadedFeature]) -> None:
         return JSONResponse(
             {"error": "not_ready", "detail": "A dependency is down.", **body}, status_code=503
         )
+
+    for lf in loaded:
+        for router in lf.api:
+            app.include_router(router)
+    web_pages.install(app, [lf.pages for lf in loaded if lf.pages is not None])

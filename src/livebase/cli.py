@@ -54,7 +54,10 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        # Forwarded headers only from the proxies named; with none, never (uvicorn would
+        # otherwise trust 127.0.0.1, i.e. any local process).
+        proxy_headers=bool(settings.trusted_proxies.strip()),
+        forwarded_allow_ips=settings.trusted_proxies.strip() or None,
         access_log=False,
         log_config=None,
     )

@@ -89,19 +89,40 @@ def id_column(prefix: str) -> Mapped[str]:
     return mapped_column(String(40), primary_key=True, default=lambda: new_id(prefix))
 
 
-def build_engine(url: str, *, echo: bool = False) -> Engine:
+# Connections beyond the admitted requests' (docs/http.md "Under load"): the in-process
+# job runner, the word-list sync thread, /readyz and a CLI command run beside requests.
+POOL_RESERVE = 4
+# A checkout that waits this long means the reserve is exhausted by something outside
+# admission; the request is answered 503 overloaded instead of hanging for SQLAlchemy's
+# default 30 s.
+POOL_TIMEOUT_S = 5.0
+DEFAULT_CONCURRENCY = 16
+
+
+def build_engine(url: str, *, echo: bool = False, concurrency: int = DEFAULT_CONCURRENCY) -> Engine:
+    """An engine whose pool holds a connection for each admitted request plus a reserve.
+
+    The pool is a QueuePool on both backends (SQLite in WAL mode reads concurrently; one
+    connection per admitted request, reused, keeps its page cache warm). Connections
+    never time out within an admitted request: admission (livebase.admission) never lets
+    more requests hold a session than there are pooled connections.
+    """
+    pool = {"pool_size": concurrency, "max_overflow": POOL_RESERVE, "pool_timeout": POOL_TIMEOUT_S}
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:":
+        memory = not path or path == ":memory:"
+        if not memory:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            # An in-memory database lives in one connection: keep SQLAlchemy's own pool.
+            **({} if memory else pool),
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # 10 + 20 connections per process: the threadpool that runs sync routes has 40 workers,
-    # and most requests hold a connection for a few milliseconds.
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -132,3 +132,12 @@ class RateLimited(ApiError):
 
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, retry_after=max(1, retry_after))
+
+
+class Overloaded(ApiError):
+    """The server sheds load rather than queue past its bound (503 with Retry-After)."""
+
+    code = Code.OVERLOADED
+
+    def __init__(self, detail: str, *, retry_after: int = 1) -> None:
+        super().__init__(detail, retry_after=max(1, retry_after))

@@ -109,6 +109,7 @@ FEATURES: tuple[Feature, ...] = (
         services=("livebase.compliance.parts:term_sync",),
     ),
     Feature("jobs", models="livebase.jobs.models"),
+    # Who changed what (users and system actors); written by the other features' do_*.
     Feature("audit", models="livebase.audit.models"),
     Feature("orders", models="livebase.orders.models"),
     Feature(

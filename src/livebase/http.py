@@ -5,11 +5,14 @@ checks, and pagination."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUpload
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from livebase.accounts.service import Principal
 from livebase.accounts.web import SESSION_COOKIE as SESSION_COOKIE  # re-exported for pages
@@ -17,7 +20,7 @@ from livebase.accounts.web import UNSAFE_METHODS, request_principal
 from livebase.errors import (
     ApiError,
     Code,
-    NotFound,
+    Overloaded,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
@@ -30,16 +33,29 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One session per request. Routes commit explicitly after the service call, so a
-    response is only sent once its change is durable; anything raised rolls back."""
-    with get_runtime(request).sessions() as session:
-        yield session
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One session per request that needs the database. Routes commit explicitly after the
+    service call, so a response is only sent once its change is durable; anything raised
+    rolls back.
+
+    Async on purpose: the request is admitted (or refused with 503 overloaded) in the
+    event loop, holding no thread while it waits, and only then gets a session; see
+    livebase.admission and docs/http.md "Under load"."""
+    rt = get_runtime(request)
+    async with rt.admission.slot():
+        session = rt.sessions()
+        try:
+            yield session
+        except PoolTimeout as exc:
+            # Only reachable when something outside admission drained the pool's reserve.
+            raise Overloaded("The server is busy: no database connection is free.") from exc
+        finally:
+            await rt.admission.close(session)
 
 
 def client_address(request: Request) -> str:
-    # Behind a proxy, uvicorn's --proxy-headers (with --forwarded-allow-ips) already puts
-    # the real address here; we never trust X-Forwarded-For ourselves.
+    # Behind a proxy named in LIVEBASE_TRUSTED_PROXIES, uvicorn's proxy-headers middleware
+    # already put the real address here; we never read X-Forwarded-For ourselves.
     return request.client.host if request.client else "unknown"
 
 
@@ -63,8 +79,10 @@ def current_principal(
     return principal
 
 
-def require_json(request: Request) -> None:
-    """JSON endpoints answer another content type with 415 before reading the body."""
+async def require_json(request: Request) -> None:
+    """JSON endpoints answer another content type with 415, and JSON that is not UTF-8
+    with 400 (DESIGN §4). Python's json reads UTF-16 and UTF-32 bytes as well; their NUL
+    bytes, which UTF-8 JSON can never hold (controls are escaped), give them away."""
     if request.method not in UNSAFE_METHODS:
         return
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -80,6 +98,9 @@ def require_json(request: Request) -> None:
         raise UnsupportedMediaType(
             f"Send JSON (Content-Type: application/json), not {ctype or 'nothing'}."
         )
+    raw = await request.body()  # already read (and kept) by FastAPI for the body field
+    if b"\x00" in raw:
+        raise ApiError("The request body is not UTF-8 JSON.", code=Code.MALFORMED_JSON)
 
 
 async def require_empty_body(request: Request) -> None:
@@ -92,7 +113,7 @@ async def require_empty_body(request: Request) -> None:
         return
     try:
         value = json.loads(raw)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+    except (ValueError, RecursionError) as exc:  # also JSONDecodeError, UnicodeDecodeError
         raise ApiError("The request body is not valid JSON.", code=Code.MALFORMED_JSON) from exc
     if value is None or value == {}:
         return
@@ -106,15 +127,6 @@ async def require_empty_body(request: Request) -> None:
 
 
 NO_BODY = Depends(require_empty_body)
-
-
-def refuse_nul(request: Request) -> None:
-    """A NUL character in a path or query value is refused here: no id contains one, and
-    PostgreSQL cannot even compare a string holding one (the driver raises: a 500)."""
-    if any("\x00" in str(v) for v in request.path_params.values()):
-        raise NotFound("No such resource.")
-    if any("\x00" in k or "\x00" in v for k, v in request.query_params.multi_items()):
-        raise ValidationFailed("Query parameters must not contain NUL characters.", loc="query")
 
 
 def require_multipart(request: Request) -> None:
@@ -131,26 +143,66 @@ MaybeMe = Annotated[Principal | None, Depends(optional_principal)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+Limit = Annotated[int, Query(ge=1, le=100, description="Items per page.")]
+# An id as db.new_id makes them: a prefix, "_", 26 Crockford base32 characters.
+_ID_BODY = "[0-9a-hjkmnp-tv-z]{26}"
+
+
 class Page:
     """``?limit=`` (1–100, default 20) and ``?cursor=`` (the last id seen)."""
 
-    def __init__(
-        self,
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, Query(max_length=64)] = None,
-    ) -> None:
+    def __init__(self, limit: int = 20, cursor: str | None = None) -> None:
         self.limit = limit
         self.cursor = cursor
 
 
-PageDep = Annotated[Page, Depends()]
+def page_of(prefix: str) -> Callable[..., Page]:
+    """The paging parameters of a list of ids with ``prefix``, as a dependency
+    (``page: Annotated[Page, Depends(page_of("prd"))]``): a cursor that is not such an id
+    is refused (422) rather than silently answering the first or an empty page."""
+
+    def dependency(limit: Limit = 20, cursor: str | None = None) -> Page:
+        return Page(limit, cursor)
+
+    # Set as an object: under `from __future__ import annotations` an annotation that
+    # uses `prefix` would be a string FastAPI cannot resolve outside this call.
+    dependency.__annotations__["cursor"] = Annotated[
+        str | None,
+        Query(pattern=f"^{prefix}_{_ID_BODY}$", description="The next_cursor of a page."),
+    ]
+    PAGE_DEPENDENCIES.add(dependency)
+    return dependency
 
 
-def paged(items: list[dict[str, object]], page: Page) -> dict[str, object]:
+# Every page_of dependency made: the OpenAPI document gives their routes the Page schema.
+PAGE_DEPENDENCIES: set[Callable[..., Page]] = set()
+# Any kind of id, for lists whose items are not of one kind.
+PageDep = Annotated[Page, Depends(page_of("[a-z]{2,5}"))]
+
+
+def paged(items: Sequence[Mapping[str, object]], page: Page) -> dict[str, object]:
     """Shape a list fetched with ``limit + 1`` rows into ``{items, next_cursor}``."""
     more = len(items) > page.limit
     items = items[: page.limit]
     return {"items": items, "next_cursor": str(items[-1]["id"]) if more and items else None}
+
+
+async def read_upload(request: Request, limit: int) -> bytes:
+    """The one file of an upload form, in a field named ``file``; at most ``limit + 1``
+    bytes are read, so the image check can tell an oversized file."""
+    try:
+        form = await request.form(max_files=1, max_fields=4)
+    except StarletteHTTPException as exc:
+        if exc.status_code != 400:  # the body limit's 413 passes through
+            raise
+        # Starlette refuses a second file, a fifth field or broken framing with a bare 400.
+        raise ValidationFailed(
+            f"{exc.detail} Send one image in the form field `file`.", loc="file"
+        ) from exc
+    file = form.get("file")
+    if not isinstance(file, StarletteUpload):
+        raise ValidationFailed("Send the image in a form field named `file`.", loc="file")
+    return await file.read(limit + 1)
 
 
 def body_error(detail: str) -> ApiError:

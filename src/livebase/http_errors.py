@@ -4,16 +4,24 @@ that turn every failure (domain errors, validation, malformed JSON, unknown rout
 
 from __future__ import annotations
 
+import json
+import secrets
+
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from livebase.errors import ApiError, Code
 
 HTTP_STATUS: dict[Code, int] = {
-    Code.BAD_REQUEST: 400,
+    # First for 400: the only 400s not raised as ApiError come from reading the body.
     Code.MALFORMED_JSON: 400,
+    Code.BAD_REQUEST: 400,
     Code.IDEMPOTENCY_KEY_REQUIRED: 400,
     Code.BAD_SIGNATURE: 400,
     Code.STALE: 400,
@@ -63,7 +71,9 @@ def http_headers(exc: ApiError) -> dict[str, str] | None:
 
 
 def _loc(parts: tuple[object, ...] | list[object]) -> str:
-    return ".".join(str(p) for p in parts)
+    # A location can carry a client's dict key, which may itself be what was refused (a
+    # lone surrogate): escape what UTF-8 cannot encode, or the error answer would fail too.
+    return ".".join(str(p) for p in parts).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -93,22 +103,98 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+# FastAPI reports a body that json cannot read as a generic 400 parse error whose cause
+# says why; each cause gets a sentence, all of them the contract's malformed_json.
+_UNREADABLE = {
+    UnicodeDecodeError: "The request body is not valid UTF-8 JSON.",
+    RecursionError: "The request body is nested too deeply.",
+    # int() refuses more than 4,300 digits (CPython's limit against quadratic parsing).
+    ValueError: "The request body holds a number too long to read.",
+}
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers, across all the routes that share it: Starlette's
+    own Allow names only the first route that matched the path (GET of GET/PATCH/DELETE)."""
+    methods: set[str] = set()
+    # FastAPI keeps included routers nested; a route context is one route as mounted.
+    for route in iter_route_contexts(request.app.router.routes):
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods |= set(route.methods or ())
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, StarletteHTTPException):
         raise exc
-    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
-        # FastAPI reports a JSON body that is not UTF-8 as a generic 400 parse error.
-        return JSONResponse(
-            {"error": Code.MALFORMED_JSON, "detail": "The request body is not valid UTF-8 JSON."},
-            status_code=400,
-        )
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 400:
+        for kind, sentence in _UNREADABLE.items():
+            if isinstance(exc.__cause__, kind):
+                return JSONResponse({"error": Code.MALFORMED_JSON, "detail": sentence}, 400)
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     code = str(_CODE_OF_STATUS.get(exc.status_code, "error"))
     detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     return JSONResponse(
-        {"error": code, "detail": detail},
-        status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
+        {"error": code, "detail": detail}, status_code=exc.status_code, headers=headers or None
     )
+
+
+class InternalErrorMiddleware:
+    """Any unhandled exception answers ``{"error": "internal_error", "detail",
+    "request_id"}`` (the id is the request log's, so a report can be found in the log).
+
+    Starlette's own last-resort handler answers plain text and then re-raises, and uvicorn
+    closes a connection whose app raised: the client's next request on it was reset. Here
+    the exception ends with the answer, so the connection lives on. Sits inside the request
+    log (which adds X-Request-Id to the answer) and outside the body limit (whose
+    too-large signal must pass through to it).
+    """
+
+    DETAIL = "Something went wrong on our side. Quote the request id when you report it."
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except Exception as exc:
+            if started or isinstance(exc, StarletteHTTPException):
+                raise  # half an answer is out (only closing tells the client), or not ours
+            headers = [(b"content-type", b"application/json")]
+            request_id = structlog.contextvars.get_contextvars().get("request_id")
+            if request_id is None:  # not under the request log: name the answer ourselves
+                request_id = secrets.token_hex(6)
+                structlog.contextvars.bind_contextvars(request_id=request_id)
+                headers.append((b"x-request-id", request_id.encode()))
+            structlog.get_logger("livebase.errors").exception(
+                "unhandled error", method=scope.get("method"), path=scope.get("path")
+            )
+            body = json.dumps(
+                {"error": Code.INTERNAL_ERROR, "detail": self.DETAIL, "request_id": request_id}
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": HTTP_STATUS[Code.INTERNAL_ERROR],
+                    "headers": [*headers, (b"content-length", str(len(body)).encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
 
 
 def install_error_handlers(app: FastAPI) -> None:

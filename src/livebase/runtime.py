@@ -16,6 +16,7 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from livebase.admission import Admission
 from livebase.db import build_engine, build_sessionmaker
 from livebase.events import Dispatcher, bind_dispatcher
 from livebase.jobs.registry import JobRegistry
@@ -48,12 +49,24 @@ class Runtime:
     parts: dict[str, object] = field(default_factory=dict)
     # Set once the feature registry has registered its jobs, subscribers and parts here.
     installed: bool = False
+    # Which requests may hold a session at once (docs/http.md "Under load").
+    admission: Admission = field(init=False)
 
     def __post_init__(self) -> None:
         # Sessions of this runtime publish their after-commit events through its dispatcher.
         info = dict(self.sessions.kw.get("info") or {})
         bind_dispatcher(info, self.events)
         self.sessions.configure(info=info)
+        # Never admit more requests than the pool has connections for (an engine built
+        # elsewhere, e.g. by a test, may have a smaller pool than the settings say).
+        size = getattr(self.engine.pool, "size", None)
+        slots = self.settings.db_concurrency
+        self.admission = Admission(
+            slots=min(slots, size()) if callable(size) else slots,
+            queue=self.settings.db_queue,
+            timeout=self.settings.db_queue_timeout,
+            close_inline=self.engine.dialect.name == "sqlite",
+        )
 
     def part(self, part: Part[T]) -> T:
         try:
@@ -72,7 +85,7 @@ class Runtime:
 def build_runtime(settings: Settings, features: Sequence[Feature] | None = None) -> Runtime:
     from livebase import features as registry
 
-    engine = build_engine(settings.sqlalchemy_url)
+    engine = build_engine(settings.sqlalchemy_url, concurrency=settings.db_concurrency)
     client: redis.Redis | None = None
     limiter: RateLimiter
     if settings.redis_url:

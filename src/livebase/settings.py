@@ -53,6 +53,20 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     session_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
 
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated
+    # addresses or networks, as uvicorn's forwarded_allow_ips takes them). None by default:
+    # trusting 127.0.0.1 would let any local process pick its own address and dodge the
+    # per-address sign-in limit.
+    trusted_proxies: str = ""
+
+    # Requests that may hold a database session at once, per process; the pool has a
+    # connection for each (plus a reserve for jobs and probes). Beyond them up to
+    # db_queue requests wait, each at most db_queue_timeout seconds, for a slot; the rest
+    # are refused with 503 overloaded at once. Why: docs/http.md "Under load".
+    db_concurrency: int = Field(default=16, ge=1, le=256)
+    db_queue: int = Field(default=256, ge=0)
+    db_queue_timeout: float = Field(default=2.0, gt=0, le=60)
+
     json_body_limit: int = 1024 * 1024
     upload_limit: int = 10 * 1024 * 1024
 

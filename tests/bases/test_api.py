@@ -159,7 +159,11 @@ def test_applying_to_an_unknown_base_is_404_and_needs_sign_in(
 def test_operator_lists_applications_by_status_a_page_at_a_time(
     client: TestClient, world: World
 ) -> None:
-    made = [_apply(client, world, name=f"品牌{i}")["id"] for i in range(5)]
+    # Five founders: one person may have only three pending applications at a base.
+    made = [
+        _apply(client, world, world.add_user(f"founder{i}").username, name=f"品牌{i}")["id"]
+        for i in range(5)
+    ]
     client.post(
         f"/api/v1/applications/{made[0]}/reject",
         headers=world["op_a"].auth,
@@ -243,3 +247,33 @@ def test_warehouse_codes_are_validated(
     )
     assert r.status_code == 422, r.text
     assert loc in [f["loc"] for f in r.json()["fields"]]
+
+
+def test_one_applicant_may_have_at_most_three_pending_applications_per_base(
+    client: TestClient, world: World
+) -> None:
+    first = [_apply(client, world, name=f"品牌{i}")["id"] for i in range(3)]
+    url = f"/api/v1/bases/{world.base_a}/applications"
+    r = client.post(
+        url, headers=world["viewer"].auth, json={"org_kind": "agency", "name": "第四个名字"}
+    )
+    assert r.status_code == 409, r.text
+    assert r.json()["error"] == "conflict" and "3 applications waiting" in r.json()["detail"]
+    mine = client.get("/api/v1/me/applications", headers=world["viewer"].auth).json()["items"]
+    assert sorted(a["id"] for a in mine) == sorted(first)
+    # Another base counts apart, and so does another applicant at the same base.
+    r = client.post(
+        f"/api/v1/bases/{world.base_b}/applications",
+        headers=world["viewer"].auth,
+        json={"org_kind": "brand", "name": "第四个名字"},
+    )
+    assert r.status_code == 201, r.text
+    _apply(client, world, "merchant_a1", name="第四个名字")
+    # Once one is decided, there is room again.
+    r = client.post(
+        f"/api/v1/applications/{first[0]}/reject",
+        headers=world["op_a"].auth,
+        json={"reason": "资料不全"},
+    )
+    assert r.status_code == 200, r.text
+    _apply(client, world, name="第四个名字")

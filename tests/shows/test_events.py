@@ -66,10 +66,29 @@ def test_start_shelf_explaining_and_end_publish_their_events_in_order(
         "show.ended",
     ]
     shelf, explaining, started, ended = seen.events
-    assert isinstance(shelf, ShelfChanged) and shelf.links == 2
+    assert isinstance(shelf, ShelfChanged) and shelf.links == 2 and shelf.removed == ()
+    assert [(i.no, i.sku_id) for i in shelf.items] == [(1, skus[0]), (2, skus[1])]
     assert isinstance(explaining, ExplainingChanged) and explaining.no == 2
     assert isinstance(started, ShowStarted) and started.base_id == world.base_a
     assert isinstance(ended, ShowEnded) and ended.show_id == show["id"]
+
+
+def test_a_shelf_edit_publishes_what_changed_and_a_no_op_edit_nothing(
+    client: TestClient, world: World, seen: Seen
+) -> None:
+    show = _show(client, world)
+    a, b = _skus(client, world)
+    assert _shelf(client, world, show["id"], [{"sku_id": a}, {"sku_id": b}]).status_code == 200
+    seen.events.clear()
+    same = [{"sku_id": a}, {"sku_id": b}]
+    assert _shelf(client, world, show["id"], same).status_code == 200
+    assert seen.events == []
+    edit = [{"sku_id": b, "live_price_fen": 4900}]
+    assert _shelf(client, world, show["id"], edit).status_code == 200
+    (changed,) = seen.events
+    assert isinstance(changed, ShelfChanged)
+    assert changed.links == 1 and changed.removed == (a,)
+    assert [(i.no, i.sku_id, i.live_price_fen) for i in changed.items] == [(1, b, 4900)]
 
 
 def test_a_refused_transition_publishes_nothing(

@@ -19,6 +19,7 @@ from livebase.accounts.security import hash_password, new_token, token_digest, v
 from livebase.audit.service import do_record
 from livebase.db import utcnow
 from livebase.errors import ApiError, BadCredentials, Code, Forbidden, RateLimited, ValidationFailed
+from livebase.paging import keyset
 from livebase.ratelimit import RateLimiter
 from livebase.settings import Settings
 
@@ -252,15 +253,18 @@ def get_user(db: Session, user_id: str) -> User | None:
     return db.get(User, user_id)
 
 
-def org_members(db: Session, org_id: str) -> list[tuple[str, User]]:
-    """(role, user) for every grant scoped to the organisation, by role then username."""
-    rows = db.execute(
-        select(RoleGrant.role, User)
+def org_members(
+    db: Session, org_id: str, *, limit: int | None = None, cursor: str | None = None
+) -> list[tuple[str, str, User]]:
+    """(grant id, role, user) for every grant scoped to the organisation, in the order
+    they were given; pages by grant id."""
+    q = (
+        select(RoleGrant.id, RoleGrant.role, User)
         .join(User, User.id == RoleGrant.user_id)
         .where(RoleGrant.org_id == org_id)
-        .order_by(RoleGrant.role, User.username)
-    ).all()
-    return [(role, user) for role, user in rows]
+    )
+    rows = db.execute(keyset(q, RoleGrant.id, limit=limit, cursor=cursor, newest_first=False))
+    return [(grant_id, role, user) for grant_id, role, user in rows.all()]
 
 
 def check_staff(principal: Principal, *roles: str) -> None:

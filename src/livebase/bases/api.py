@@ -14,8 +14,15 @@ from livebase.bases.schemas import (
     RejectIn,
     WarehouseIn,
 )
-from livebase.http import DB, NO_BODY, Me, PageDep, paged, require_json
+from livebase.http import DB, NO_BODY, Me, Page, page_of, paged, require_json
 from livebase.schemas import rfc3339
+
+ApplicationPage = Annotated[Page, Depends(page_of("app"))]
+BasePage = Annotated[Page, Depends(page_of("base"))]
+OrgPage = Annotated[Page, Depends(page_of("org"))]
+CounterPage = Annotated[Page, Depends(page_of("pc"))]
+MemberPage = Annotated[Page, Depends(page_of("rg"))]
+WarehousePage = Annotated[Page, Depends(page_of("wh"))]
 
 router = APIRouter(prefix="/api/v1", tags=["bases"], dependencies=[Depends(require_json)])
 
@@ -59,8 +66,9 @@ def warehouse_out(wh: Warehouse) -> dict[str, Any]:
 
 
 @router.get("/bases")
-def list_bases(db: DB) -> dict[str, Any]:
-    return {"items": [base_out(db, b) for b in service.list_bases(db)], "next_cursor": None}
+def list_bases(db: DB, page: BasePage) -> dict[str, Any]:
+    rows = service.list_bases(db, limit=page.limit, cursor=page.cursor)
+    return paged([base_out(db, b) for b in rows], page)
 
 
 @router.get("/bases/{base_id}")
@@ -69,13 +77,13 @@ def get_base(base_id: str, db: DB) -> dict[str, Any]:
 
 
 @router.get("/bases/{base_id}/orgs")
-def list_orgs(base_id: str, db: DB) -> dict[str, Any]:
+def list_orgs(base_id: str, db: DB, page: OrgPage) -> dict[str, Any]:
     service.get_base(db, base_id)
     items = [
         {"id": o.id, "kind": o.kind, "name": o.name, "description": o.description}
-        for o in service.list_orgs(db, base_id)
+        for o in service.list_orgs(db, base_id, limit=page.limit, cursor=page.cursor)
     ]
-    return {"items": items, "next_cursor": None}
+    return paged(items, page)
 
 
 @router.post("/bases/{base_id}/applications", status_code=201)
@@ -90,7 +98,7 @@ def list_applications(
     base_id: str,
     me: Me,
     db: DB,
-    page: PageDep,
+    page: ApplicationPage,
     status: Annotated[str | None, Query(pattern="^(pending|approved|rejected)$")] = None,
 ) -> dict[str, Any]:
     service.get_base(db, base_id)
@@ -99,12 +107,9 @@ def list_applications(
 
 
 @router.get("/me/applications")
-def my_applications(me: Me, db: DB) -> dict[str, Any]:
-    items = [
-        application_out(app) | {"base_name": base_name}
-        for app, base_name in service.list_my_applications(db, me)
-    ]
-    return {"items": items, "next_cursor": None}
+def my_applications(me: Me, db: DB, page: ApplicationPage) -> dict[str, Any]:
+    rows = service.list_my_applications(db, me, limit=page.limit, cursor=page.cursor)
+    return paged([application_out(app) | {"base_name": name} for app, name in rows], page)
 
 
 @router.get("/applications/{app_id}")
@@ -136,14 +141,15 @@ def create_warehouse(base_id: str, body: WarehouseIn, me: Me, db: DB) -> dict[st
 
 
 @router.get("/bases/{base_id}/warehouses")
-def list_warehouses(base_id: str, me: Me, db: DB) -> dict[str, Any]:
-    rows = service.list_warehouses(db, me, base_id)
-    return {"items": [warehouse_out(w) for w in rows], "next_cursor": None}
+def list_warehouses(base_id: str, me: Me, db: DB, page: WarehousePage) -> dict[str, Any]:
+    rows = service.list_warehouses(db, me, base_id, limit=page.limit, cursor=page.cursor)
+    return paged([warehouse_out(w) for w in rows], page)
 
 
 @router.get("/orgs/{org_id}/members")
-def list_members(org_id: str, me: Me, db: DB) -> dict[str, Any]:
-    return {"items": [asdict(m) for m in service.list_members(db, me, org_id)], "next_cursor": None}
+def list_members(org_id: str, me: Me, db: DB, page: MemberPage) -> dict[str, Any]:
+    rows = service.list_members(db, me, org_id, limit=page.limit, cursor=page.cursor)
+    return paged([asdict(m) for m in rows], page)
 
 
 @router.post("/orgs/{org_id}/members", status_code=201)
@@ -175,8 +181,6 @@ def create_pickup_counter(base_id: str, body: PickupCounterIn, me: Me, db: DB) -
 
 
 @router.get("/bases/{base_id}/pickup-counters")
-def list_pickup_counters(base_id: str, db: DB) -> dict[str, Any]:
-    return {
-        "items": [counter_out(c) for c in service.list_pickup_counters(db, base_id)],
-        "next_cursor": None,
-    }
+def list_pickup_counters(base_id: str, db: DB, page: CounterPage) -> dict[str, Any]:
+    rows = service.list_pickup_counters(db, base_id, limit=page.limit, cursor=page.cursor)
+    return paged([counter_out(c) for c in rows], page)

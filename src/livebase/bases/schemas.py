@@ -4,21 +4,21 @@ from typing import Literal
 
 from pydantic import Field
 
-from livebase.schemas import Body, Text
+from livebase.schemas import Body, Name, Prose, Text
 
 
 class ApplicationIn(Body):
     org_kind: Literal["brand", "agency"]
-    name: Text = Field(min_length=1, max_length=100)
-    description: Text = Field(default="", max_length=4000)
+    name: Name = Field(min_length=1, max_length=100)
+    description: Prose = Field(default="", max_length=4000)
 
 
 class RejectIn(Body):
-    reason: Text = Field(min_length=1, max_length=1000)
+    reason: Prose = Field(min_length=1, max_length=1000)
 
 
 class WarehouseIn(Body):
-    name: Text = Field(min_length=1, max_length=100)
+    name: Name = Field(min_length=1, max_length=100)
     customs_code: Text = Field(max_length=4)
     ems_no: Text = Field(max_length=32)
 
@@ -29,6 +29,6 @@ class MemberIn(Body):
 
 
 class PickupCounterIn(Body):
-    name: Text = Field(min_length=1, max_length=100)
+    name: Name = Field(min_length=1, max_length=100)
     warehouse_id: Text = Field(max_length=40)
     customs_code: Text = Field(max_length=4)

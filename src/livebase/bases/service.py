@@ -30,11 +30,16 @@ from livebase.bases.models import (
 from livebase.db import utcnow
 from livebase.decisions import do_decide_pending
 from livebase.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from livebase.paging import keyset
 
 # ASCII digits only (`\d` would take full-width ０１０１) and matched with fullmatch (`$`
 # would let a trailing newline through): these codes go verbatim into customs messages.
 CUSTOMS_CODE_RE = re.compile(r"[0-9]{4}")
 EMS_NO_RE = re.compile(r"[A-Z][0-9]{4}[A-Z][0-9]{6}")
+# Pending applications one person may have at one base: a brand and an agency of a group
+# with room for a correction, while an operator's queue cannot be flooded (one merchant
+# once filed 245). Two requests racing past the count may make it one more; harmless.
+MAX_PENDING_APPLICATIONS = 3
 
 
 def get_base(db: Session, base_id: str) -> LiveBase:
@@ -55,8 +60,12 @@ def find_org(db: Session, org_id: str) -> Organisation | None:
     return db.get(Organisation, org_id)
 
 
-def list_bases(db: Session) -> list[LiveBase]:
-    return list(db.scalars(select(LiveBase).order_by(LiveBase.created_at)))
+def list_bases(
+    db: Session, *, limit: int | None = None, cursor: str | None = None
+) -> list[LiveBase]:
+    """Oldest first, as the bases were founded (ids are time-ordered)."""
+    q = keyset(select(LiveBase), LiveBase.id, limit=limit, cursor=cursor, newest_first=False)
+    return list(db.scalars(q))
 
 
 def do_create_base(
@@ -174,13 +183,12 @@ def do_set_incubated(db: Session, actor: Actor, org: Organisation, incubated: bo
     do_record(db, actor, "set_incubated", "org", org.id, incubated=incubated)
 
 
-def list_orgs(db: Session, base_id: str) -> list[Organisation]:
+def list_orgs(
+    db: Session, base_id: str, *, limit: int | None = None, cursor: str | None = None
+) -> list[Organisation]:
+    q = select(Organisation).where(Organisation.base_id == base_id)
     return list(
-        db.scalars(
-            select(Organisation)
-            .where(Organisation.base_id == base_id)
-            .order_by(Organisation.created_at)
-        )
+        db.scalars(keyset(q, Organisation.id, limit=limit, cursor=cursor, newest_first=False))
     )
 
 
@@ -202,6 +210,18 @@ def do_apply(
     )
     if pending:
         raise Conflict("You already have a pending application with that name.")
+    waiting = db.scalar(
+        select(func.count(Application.id)).where(
+            Application.base_id == base_id,
+            Application.applicant_id == principal.id,
+            Application.status == "pending",
+        )
+    )
+    if (waiting or 0) >= MAX_PENDING_APPLICATIONS:
+        raise Conflict(
+            f"You already have {MAX_PENDING_APPLICATIONS} applications waiting for this base's "
+            "decision; wait for one to be decided before applying again."
+        )
     app = Application(
         base_id=base_id,
         applicant_id=principal.id,
@@ -254,13 +274,17 @@ def list_applications(
     return list(db.scalars(q.order_by(Application.id.desc()).limit(limit + 1)))
 
 
-def list_my_applications(db: Session, principal: Principal) -> list[tuple[Application, str]]:
+def list_my_applications(
+    db: Session, principal: Principal, *, limit: int | None = None, cursor: str | None = None
+) -> list[tuple[Application, str]]:
     """The applicant's own applications, newest first, with the base's name."""
-    rows = db.execute(
+    q = (
         select(Application, LiveBase.name)
         .join(LiveBase, LiveBase.id == Application.base_id)
         .where(Application.applicant_id == principal.id)
-        .order_by(Application.id.desc())
+    )
+    rows = db.execute(
+        keyset(q, Application.id, limit=limit, cursor=cursor, newest_first=True)
     ).all()
     return [(app, name) for app, name in rows]
 
@@ -316,19 +340,29 @@ def do_create_warehouse(
     return wh
 
 
-def list_warehouses(db: Session, principal: Principal, base_id: str) -> list[Warehouse]:
+def list_warehouses(
+    db: Session,
+    principal: Principal,
+    base_id: str,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> list[Warehouse]:
     get_base(db, base_id)
     if not any(
         principal.has(r, base_id=base_id)
         for r in ("operator", "moderator", "merchant", "agency", "host")
     ):
         raise Forbidden("Warehouses are listed to the base's staff.")
-    return warehouses_of(db, base_id)
+    return warehouses_of(db, base_id, limit=limit, cursor=cursor)
 
 
-def warehouses_of(db: Session, base_id: str) -> list[Warehouse]:
+def warehouses_of(
+    db: Session, base_id: str, *, limit: int | None = None, cursor: str | None = None
+) -> list[Warehouse]:
     """The base's bonded warehouses, for callers that checked who asks (or the system)."""
-    return list(db.scalars(select(Warehouse).where(Warehouse.base_id == base_id)))
+    q = select(Warehouse).where(Warehouse.base_id == base_id)
+    return list(db.scalars(keyset(q, Warehouse.id, limit=limit, cursor=cursor, newest_first=False)))
 
 
 def get_warehouse(db: Session, warehouse_id: str) -> Warehouse | None:
@@ -357,13 +391,14 @@ def do_create_pickup_counter(
     return counter
 
 
-def list_pickup_counters(db: Session, base_id: str) -> list[PickupCounter]:
+def list_pickup_counters(
+    db: Session, base_id: str, *, limit: int | None = None, cursor: str | None = None
+) -> list[PickupCounter]:
     """Public: buyers choose where to pick up."""
     get_base(db, base_id)
+    q = select(PickupCounter).where(PickupCounter.base_id == base_id)
     return list(
-        db.scalars(
-            select(PickupCounter).where(PickupCounter.base_id == base_id).order_by(PickupCounter.id)
-        )
+        db.scalars(keyset(q, PickupCounter.id, limit=limit, cursor=cursor, newest_first=False))
     )
 
 
@@ -395,17 +430,29 @@ MEMBER_ROLES = {"brand": ("merchant", "host"), "agency": ("agency", "host")}
 
 @dataclass(frozen=True)
 class Member:
+    id: str  # the membership (the role grant), what the members list pages by
     user_id: str
     username: str
     display_name: str
     role: str
 
 
-def list_members(db: Session, principal: Principal, org_id: str) -> list[Member]:
+def list_members(
+    db: Session,
+    principal: Principal,
+    org_id: str,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> list[Member]:
+    """Members in the order they joined."""
     org = get_org(db, org_id)
     if not (is_org_member(principal, org_id) or principal.has("operator", base_id=org.base_id)):
         raise NotFound(f"No organisation {org_id}.")
-    return [Member(u.id, u.username, u.display_name, role) for role, u in org_members(db, org_id)]
+    return [
+        Member(grant_id, u.id, u.username, u.display_name, role)
+        for grant_id, role, u in org_members(db, org_id, limit=limit, cursor=cursor)
+    ]
 
 
 def check_add_member(db: Session, principal: Principal, org_id: str) -> Organisation:
@@ -426,5 +473,5 @@ def do_add_member(db: Session, actor: Actor, org: Organisation, username: str, r
     user = user_by_username(db, username)
     if user is None:
         raise ValidationFailed(f"No user {username}.", loc="body.username")
-    do_grant(db, actor, user, role, base_id=org.base_id, org_id=org.id)
-    return Member(user.id, user.username, user.display_name, role)
+    grant = do_grant(db, actor, user, role, base_id=org.base_id, org_id=org.id)
+    return Member(grant.id, user.id, user.username, user.display_name, role)

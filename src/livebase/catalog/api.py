@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile as StarletteUpload
 
 from livebase.catalog import service
 from livebase.catalog.models import Product, ProductImage, Sku
@@ -16,14 +15,18 @@ from livebase.http import (
     NO_BODY,
     MaybeMe,
     Me,
-    PageDep,
+    Page,
     RuntimeDep,
+    page_of,
     paged,
+    read_upload,
     require_json,
     require_multipart,
 )
 from livebase.schemas import rfc3339
 from livebase.uploads.images import store_image
+
+ProductPage = Annotated[Page, Depends(page_of("prd"))]
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"], dependencies=[Depends(require_json)])
 uploads = APIRouter(prefix="/api/v1", tags=["catalog"], dependencies=[Depends(require_multipart)])
@@ -103,7 +106,7 @@ def create_product(body: ProductIn, me: Me, db: DB) -> dict[str, Any]:
 def list_products(
     db: DB,
     me: MaybeMe,
-    page: PageDep,
+    page: ProductPage,
     org_id: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[str | None, Query(pattern="^(active|held|deleted)$")] = None,
 ) -> dict[str, Any]:
@@ -177,11 +180,7 @@ async def upload_image(
     # Authorise before reading the upload, so a stranger's file is never stored. Database
     # and Pillow work run in the threadpool to keep the event loop free.
     product = await run_in_threadpool(service.check_manage_product, db, me, product_id)
-    form = await request.form(max_files=1, max_fields=4)
-    file = form.get("file")
-    if not isinstance(file, StarletteUpload):
-        raise ValidationFailed("Send the image in a form field named `file`.", loc="file")
-    data = await file.read(rt.settings.upload_limit + 1)
+    data = await read_upload(request, rt.settings.upload_limit)
 
     def _store() -> ProductImage:
         image_id = new_id("img")

@@ -2,24 +2,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StrictInt, field_validator
+from pydantic import Field, StrictInt
 
-from livebase.schemas import Body, Count, Fen, NotNull, Text
+from livebase.schemas import Body, Count, Fen, Name, NotNull, PatchBody, Prose, Text
+
+# A variant's attributes, e.g. {"颜色": "红"}: names 1–20 characters, values up to 40.
+AttrName = Annotated[Name, Field(min_length=1, max_length=20)]
+AttrValue = Annotated[Name, Field(max_length=40)]
 
 
 class SkuIn(Body):
-    attrs: dict[Text, Text] = Field(default_factory=dict, max_length=8)
+    attrs: dict[AttrName, AttrValue] = Field(default_factory=dict, max_length=8)
     price_fen: Fen
     stock: Count
     code: Text | None = Field(default=None, max_length=64)
-
-    @field_validator("attrs")
-    @classmethod
-    def _short(cls, v: dict[str, str]) -> dict[str, str]:
-        for k, val in v.items():
-            if not k.strip() or len(k) > 20 or len(val) > 40:
-                raise ValueError("attribute names are 1–20 characters, values up to 40")
-        return v
 
 
 class CrossBorderIn(Body):
@@ -36,19 +32,19 @@ class CrossBorderIn(Body):
 
 class ProductIn(Body):
     org_id: Text = Field(max_length=40)
-    title: Text = Field(min_length=1, max_length=120)
-    description: Text = Field(default="", max_length=20000)
+    title: Name = Field(min_length=1, max_length=120)
+    description: Prose = Field(default="", max_length=20000)
     skus: list[SkuIn] = Field(min_length=1, max_length=200)
     cross_border: CrossBorderIn | None = None
 
 
-class ProductPatch(Body):
-    title: Annotated[Text | None, NotNull] = Field(default=None, min_length=1, max_length=120)
-    description: Annotated[Text | None, NotNull] = Field(default=None, max_length=20000)
+class ProductPatch(PatchBody):
+    title: Annotated[Name | None, NotNull] = Field(default=None, min_length=1, max_length=120)
+    description: Annotated[Prose | None, NotNull] = Field(default=None, max_length=20000)
     cross_border: CrossBorderIn | None = None
 
 
-class SkuPatch(Body):
+class SkuPatch(PatchBody):
     price_fen: Annotated[Fen | None, NotNull] = None
     stock: Annotated[Count | None, NotNull] = None
     # The stock the client last read: with it, `stock` is written only if the stock is

@@ -10,8 +10,10 @@ from livebase.compliance.models import ModerationItem, ModerationTerm
 from livebase.compliance.schemas import CheckIn, RejectIn, TermIn
 from livebase.compliance.sync import sync_now
 from livebase.errors import RateLimited
-from livebase.http import DB, NO_BODY, Me, PageDep, RuntimeDep, paged, require_json
+from livebase.http import DB, NO_BODY, Me, Page, RuntimeDep, page_of, paged, require_json
 from livebase.schemas import rfc3339
+
+ItemPage = Annotated[Page, Depends(page_of("mod"))]
 
 router = APIRouter(
     prefix="/api/v1/moderation", tags=["compliance"], dependencies=[Depends(require_json)]
@@ -59,7 +61,7 @@ def check_text(body: CheckIn, me: Me, rt: RuntimeDep) -> dict[str, Any]:
 def queue(
     me: Me,
     db: DB,
-    page: PageDep,
+    page: ItemPage,
     status: Annotated[str, Query(pattern="^(pending|approved|rejected|superseded)$")] = "pending",
     kind: Annotated[str | None, Query(pattern="^(chat|listing|script)$")] = None,
 ) -> dict[str, Any]:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, StrictStr
+from pydantic import Field
 
-from livebase.schemas import Body, Text
+from livebase.schemas import Body, Name, Prose, Text
 
 
 class CheckIn(Body):
@@ -15,10 +15,10 @@ class CheckIn(Body):
 
 class RejectIn(Body):
     # A rejection always says why: the merchant or host reads it next to the held text.
-    reason: Text = Field(min_length=1, max_length=1000)
+    reason: Prose = Field(min_length=1, max_length=1000)
 
 
 class TermIn(Body):
-    term: Text = Field(min_length=1, max_length=64)
+    term: Name = Field(min_length=1, max_length=64)
     label: Literal["abuse", "contact", "ad_law", "prohibited", "spam"]
-    options: list[StrictStr] = Field(default_factory=list, max_length=8)
+    options: list[Text] = Field(default_factory=list, max_length=8)

@@ -5,7 +5,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile as StarletteUpload
 
 from livebase.db import new_id
 from livebase.errors import ValidationFailed
@@ -13,9 +12,11 @@ from livebase.http import (
     DB,
     NO_BODY,
     Me,
-    PageDep,
+    Page,
     RuntimeDep,
+    page_of,
     paged,
+    read_upload,
     require_json,
     require_multipart,
 )
@@ -25,6 +26,9 @@ from livebase.shows import service
 from livebase.shows.models import Show, ShowScript
 from livebase.shows.schemas import ExplainingIn, ScriptIn, ShelfIn, ShowIn, ShowPatch
 from livebase.uploads.images import store_image
+
+ScriptPage = Annotated[Page, Depends(page_of("scr"))]
+ShowPage = Annotated[Page, Depends(page_of("show"))]
 
 router = APIRouter(prefix="/api/v1", tags=["shows"], dependencies=[Depends(require_json)])
 uploads = APIRouter(prefix="/api/v1", tags=["shows"], dependencies=[Depends(require_multipart)])
@@ -67,7 +71,7 @@ def create_show(body: ShowIn, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
 def list_shows(
     db: DB,
     rt: RuntimeDep,
-    page: PageDep,
+    page: ShowPage,
     status: Annotated[str | None, Query(pattern="^(scheduled|live|ended)$")] = None,
     org_id: Annotated[str | None, Query(max_length=40)] = None,
     host_id: Annotated[str | None, Query(max_length=40)] = None,
@@ -179,11 +183,9 @@ def submit_script(show_id: str, body: ScriptIn, me: Me, db: DB) -> dict[str, Any
 
 
 @router.get("/shows/{show_id}/scripts")
-def list_scripts(show_id: str, me: Me, db: DB) -> dict[str, Any]:
-    return {
-        "items": [script_out(s) for s in service.list_scripts(db, me, show_id)],
-        "next_cursor": None,
-    }
+def list_scripts(show_id: str, me: Me, db: DB, page: ScriptPage) -> dict[str, Any]:
+    rows = service.list_scripts(db, me, show_id, limit=page.limit, cursor=page.cursor)
+    return paged([script_out(s) for s in rows], page)
 
 
 @uploads.post("/shows/{show_id}/cover", status_code=201)
@@ -191,11 +193,7 @@ async def upload_cover(
     show_id: str, request: Request, me: Me, db: DB, rt: RuntimeDep
 ) -> dict[str, Any]:
     show = await run_in_threadpool(service.check_manage_show, db, me, show_id)
-    form = await request.form(max_files=1, max_fields=4)
-    file = form.get("file")
-    if not isinstance(file, StarletteUpload):
-        raise ValidationFailed("Send the image in a form field named `file`.", loc="file")
-    data = await file.read(rt.settings.upload_limit + 1)
+    data = await read_upload(request, rt.settings.upload_limit)
 
     def _store() -> dict[str, Any]:
         stored = store_image(

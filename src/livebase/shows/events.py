@@ -9,14 +9,18 @@ ended and what it explained.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from livebase.db import utcnow
 from livebase.events import Event, notify_on_commit
 from livebase.logs import get_logger
 from livebase.shows.models import Show
+
+if TYPE_CHECKING:
+    from livebase.shows.service import ShelfDiff
 
 log = get_logger("livebase.shows")
 
@@ -41,10 +45,22 @@ class ExplainingChanged(Event):
     no: int | None
 
 
+class ShelfLink(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    no: int
+    sku_id: str
+    live_price_fen: int | None
+
+
 class ShelfChanged(Event):
+    """A shelf edit that changed something: the links that are new or whose number or
+    live price changed, and the SKUs that left (the room's ``price`` frame)."""
+
     type: Literal["show.shelf"] = "show.shelf"
     show_id: str
-    links: int
+    links: int  # how many links the shelf has now
+    items: tuple[ShelfLink, ...]
+    removed: tuple[str, ...]
 
 
 ShowEvent = ShowStarted | ShowEnded | ExplainingChanged | ShelfChanged
@@ -72,5 +88,16 @@ def notify_explaining(db: Session, show: Show) -> None:
     notify_on_commit(db, ExplainingChanged(show_id=show.id, no=show.explaining_no))
 
 
-def notify_shelf(db: Session, show: Show, *, links: int) -> None:
-    notify_on_commit(db, ShelfChanged(show_id=show.id, links=links))
+def notify_shelf(db: Session, show: Show, diff: ShelfDiff, *, links: int) -> None:
+    if not diff.changed:
+        return  # an edit that changed nothing publishes nothing
+    frame = diff.price_frame()
+    notify_on_commit(
+        db,
+        ShelfChanged(
+            show_id=show.id,
+            links=links,
+            items=tuple(ShelfLink(**item) for item in frame["items"]),
+            removed=tuple(frame["removed"]),
+        ),
+    )

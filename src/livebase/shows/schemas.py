@@ -4,18 +4,18 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt
 
-from livebase.schemas import AwareDatetime, Body, Fen, NotNull, Text
+from livebase.schemas import AwareDatetime, Body, Fen, Name, NotNull, PatchBody, Prose, Text
 
 
 class ShowIn(Body):
     org_id: Text = Field(max_length=40)
-    title: Text = Field(min_length=1, max_length=100)
+    title: Name = Field(min_length=1, max_length=100)
     scheduled_at: AwareDatetime
     host_id: Text | None = Field(default=None, max_length=40)
 
 
-class ShowPatch(Body):
-    title: Annotated[Text | None, NotNull] = Field(default=None, min_length=1, max_length=100)
+class ShowPatch(PatchBody):
+    title: Annotated[Name | None, NotNull] = Field(default=None, min_length=1, max_length=100)
     scheduled_at: Annotated[AwareDatetime | None, NotNull] = None
 
 
@@ -34,4 +34,4 @@ class ExplainingIn(Body):
 
 class ScriptIn(Body):
     kind: Literal["script", "caption"] = "script"
-    text: Text = Field(min_length=1, max_length=5000)
+    text: Prose = Field(min_length=1, max_length=5000)

@@ -19,6 +19,7 @@ from livebase.compliance import check
 from livebase.compliance import service as moderation
 from livebase.db import utcnow
 from livebase.errors import ApiError, Code, Forbidden, NotFound, ValidationFailed
+from livebase.paging import keyset
 from livebase.shows import events
 from livebase.shows.models import ShelfItem, Show, ShowScript
 
@@ -309,7 +310,7 @@ def do_set_shelf(db: Session, actor: Actor, show: Show, items: list[ShelfSpec]) 
     show.explaining_no = wanted[explained].no if explained in wanted else None
     db.flush()
     db.expire(show, ["shelf"])
-    events.notify_shelf(db, show, links=len(items))
+    events.notify_shelf(db, show, diff, links=len(items))
     return diff
 
 
@@ -483,10 +484,18 @@ def do_submit_script(
     return script
 
 
-def list_scripts(db: Session, principal: Principal, show_id: str) -> list[ShowScript]:
+def list_scripts(
+    db: Session,
+    principal: Principal,
+    show_id: str,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> list[ShowScript]:
     show = check_manage_show(db, principal, show_id)
+    q = select(ShowScript).where(ShowScript.show_id == show.id)
     return list(
-        db.scalars(select(ShowScript).where(ShowScript.show_id == show.id).order_by(ShowScript.id))
+        db.scalars(keyset(q, ShowScript.id, limit=limit, cursor=cursor, newest_first=False))
     )
 
 
