@@ -151,7 +151,9 @@ def do_confirm_sandbox(db: Session, me: Principal, payments: Payments, payment_i
 
 
 def _refuse(provider: str, code: Code, detail: str, **context: Any) -> ApiError:
-    log.warning(
+    # A logger looked up at each refusal (they are rare), so the line goes wherever
+    # logging is configured now rather than where it was when this module first logged.
+    get_logger("livebase.payments").warning(
         "payment callback refused", provider=provider, error=str(code), detail=detail, **context
     )
     return ApiError(detail, code=code)
