@@ -26,6 +26,7 @@ from livebase.catalog.models import Product
 from livebase.runtime import Runtime
 from tests.conftest import ApiEnv, _empty, build_world, png_bytes, product_body
 from tests.dbstate import changes, snapshot
+from tests.payments.helpers import make_order
 
 SHOW_AT = "2026-12-01T12:00:00Z"
 ADDRESS = {
@@ -918,12 +919,51 @@ ROWS += [
     Row("admin", "GET", p("/api/v1/orgs/{brand_a1}/orders.csv"), 200, what="export_any"),
 ]
 
+
+def buyers_order(e: Env) -> str:
+    """A fresh pending order of the viewer (inserted as a row until orders lands)."""
+    return make_order(e.rt, e.world, buyer="viewer")
+
+
+PAY = const({"provider": "sandbox"})
+ROWS += [
+    # --- payments: only the buyer pays their own pending order; nobody else sees it ---
+    Row(
+        None,
+        "POST",
+        lambda e: f"/api/v1/orders/{buyers_order(e)}/payments",
+        401,
+        PAY,
+        what="pay_order",
+    ),
+    *(
+        Row(
+            actor,
+            "POST",
+            lambda e: f"/api/v1/orders/{buyers_order(e)}/payments",
+            404,
+            PAY,
+            what="pay_anothers_order",
+        )
+        for actor in ("merchant_a1", "host_a1", "op_a", "merchant_b1", "admin")
+    ),
+    Row(
+        "viewer",
+        "POST",
+        lambda e: f"/api/v1/orders/{buyers_order(e)}/payments",
+        201,
+        PAY,
+        what="pay_own_order",
+    ),
+]
+
 ERRORS = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
 
 
 def _send(e: Env, row: Row) -> httpx.Response:
     path = row.path(e)
-    headers = e.auth(row.actor)
+    # Creating an order, a payment or a claim needs an Idempotency-Key (DESIGN §4).
+    headers = {**e.auth(row.actor), "Idempotency-Key": f"access-{row.id}"}
     if row.upload:
         return e.client.post(
             path, files={"file": ("a.png", png_bytes(), "image/png")}, headers=headers

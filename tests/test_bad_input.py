@@ -27,6 +27,7 @@ from livebase.app import create_app
 from livebase.runtime import Runtime
 from tests.conftest import ApiEnv, _empty, build_world, png_bytes, product_body
 from tests.dbstate import changes, files_under, snapshot
+from tests.payments.helpers import make_order
 
 MiB = 1024 * 1024
 JSON_LIMIT = 1 * MiB
@@ -39,7 +40,11 @@ def gif_bytes() -> bytes:
     return buf.getvalue()
 
 
-Env = ApiEnv
+class Env(ApiEnv):
+    def auth(self, actor: str | None) -> dict[str, str]:
+        # Endpoints that create an order, a payment or a claim need an Idempotency-Key
+        # (DESIGN §4); every case carries one, so only the bad part it adds is refused.
+        return {**super().auth(actor), "Idempotency-Key": "bad-input-case"}
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +124,7 @@ def env(backend: Runtime) -> Iterator[Env]:
             "show": show["id"],
             "app_reject": apps[0],
             "app_approve": apps[1],
+            "order": make_order(backend, world),  # the viewer's, pending payment
         }
         e.ids.update(_orders(e))
         yield e
@@ -297,6 +303,19 @@ def _time_wrongs(build: Callable[[dict[str, str], Any], Any]) -> tuple[Wrong, ..
 
 
 ENDPOINTS: list[Endpoint] = [
+    Endpoint(
+        "create_payment",
+        "POST",
+        "/api/v1/orders/{order}/payments",
+        "viewer",
+        lambda i: {"provider": "sandbox"},
+        wrong=(
+            Wrong("provider_int", lambda i: {"provider": 1}, "body.provider"),
+            Wrong("provider_empty", lambda i: {"provider": ""}, "body.provider"),
+            Wrong("provider_long", lambda i: {"provider": "x" * 21}, "body.provider"),
+            Wrong("provider_null", lambda i: {"provider": None}, "body.provider"),
+        ),
+    ),
     Endpoint(
         "register",
         "POST",

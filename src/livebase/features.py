@@ -136,6 +136,22 @@ FEATURES: tuple[Feature, ...] = (
         ),
         parts=("livebase.orders.tokencache:TOKEN_CACHE", "livebase.orders.hotpath:FLASH_OWNERS"),
     ),
+    Feature(
+        "payments",
+        models="livebase.payments.models",
+        api=("livebase.payments.api:router", "livebase.payments.api:callbacks"),
+        pages="livebase.payments.pages:router",
+        jobs=(
+            JobSpec("payments.sandbox_callback", "livebase.payments.jobs:deliver_sandbox_callback"),
+            JobSpec("payments.refund", "livebase.payments.jobs:send_refund"),
+            JobSpec(
+                "payments.purge_nonces",
+                "livebase.payments.jobs:purge_nonces",
+                every=timedelta(hours=1),
+            ),
+        ),
+        parts=("livebase.payments.parts:PAYMENTS",),
+    ),
 )
 
 
