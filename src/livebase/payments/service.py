@@ -29,8 +29,8 @@ from livebase.db import new_id, utcnow
 from livebase.errors import ApiError, Code, Conflict, NotFound
 from livebase.jobs.service import do_enqueue
 from livebase.logs import get_logger
+from livebase.orders import service as orders
 from livebase.orders.models import Order
-from livebase.payments import _orders_standin as orders
 from livebase.payments.models import CallbackNonce, Payment, PaymentRefund
 from livebase.payments.parts import Payments
 from livebase.payments.provider import (
