@@ -255,7 +255,8 @@ class SaleOwner:
                     self.remaining += ask.quantity
                 if refused is not None:
                     answer = error_answer(refused, REFUSAL_DETAIL[refused])
-                assert answer is not None
+                if answer is None:  # a refusal always names its reason; never send nothing
+                    answer = error_answer(Code.INTERNAL_ERROR, "The order could not be written.")
                 entry = self.keys.get((ask.buyer_id, ask.key))
                 replayed = answer[0] == 201  # a key taken before this node knew of it
                 if entry is not None and not replayed:

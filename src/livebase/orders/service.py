@@ -294,6 +294,8 @@ def check_merchant_order(db: Session, me: Principal, order_id: str) -> Order:
 def check_payable(db: Session, me: Principal, order_id: str) -> Order:
     """The buyer's own order, 404 for others, 409 ``conflict`` unless it awaits payment."""
     order = check_own_order(db, me, order_id)
+    if order.buyer_id != me.id:  # staff may read an order; only its buyer pays it
+        raise NotFound(f"No order {order_id}.")
     if order.status != "pending_payment":
         raise Conflict(f"The order is {order.status}; only an order awaiting payment is paid.")
     return order
