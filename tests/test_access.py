@@ -26,8 +26,18 @@ from livebase.catalog.models import Product
 from livebase.runtime import Runtime
 from tests.conftest import ApiEnv, _empty, build_world, png_bytes, product_body
 from tests.dbstate import changes, snapshot
+from tests.payments.helpers import make_order
 
 SHOW_AT = "2026-12-01T12:00:00Z"
+ADDRESS = {
+    "name": "张三",
+    "phone": "13800000001",
+    "province": "北京市",
+    "city": "北京市",
+    "district": "朝阳区",
+    "detail": "望京街1号",
+}
+SHIP_BODY = {"carrier": "顺丰", "tracking_no": "SF1234567890"}
 
 
 class Env(ApiEnv):
@@ -88,6 +98,50 @@ class Env(ApiEnv):
         app_id: str = r.json()["id"]
         return app_id
 
+    def order(self, state: str = "paid", buyer: str = "viewer") -> str:
+        """A new order of brand A1's product by ``buyer``: pending, paid or shipped."""
+        from livebase.accounts.actors import SYSTEM_PAYMENTS
+        from livebase.orders import service as orders
+
+        auth = self.auth(buyer)
+        address = self.ids.get(f"address_{buyer}")
+        if address is None:
+            r = self.client.post("/api/v1/addresses", json=ADDRESS, headers=auth)
+            assert r.status_code == 201, r.text
+            address = self.ids[f"address_{buyer}"] = r.json()["id"]
+        self.made += 1
+        r = self.client.post(
+            "/api/v1/orders",
+            json={
+                "lines": [{"sku_id": self.ids["sku_p_a1"], "quantity": 1}],
+                "address_id": address,
+            },
+            headers={**auth, "Idempotency-Key": f"access-{self.made}"},
+        )
+        assert r.status_code == 201, r.text
+        order_id: str = r.json()["id"]
+        if state in ("paid", "shipped"):
+            with self.rt.sessions() as db, db.begin():
+                total = orders.get_order(db, order_id).total_fen
+                orders.do_mark_paid(db, SYSTEM_PAYMENTS, order_id, total, "pay_access")
+        if state == "shipped":
+            r = self.client.post(
+                f"/api/v1/orders/{order_id}/ship", json=SHIP_BODY, headers=self.auth("merchant_a1")
+            )
+            assert r.status_code == 200, r.text
+        return order_id
+
+    def refund_request(self) -> str:
+        order_id = self.order("shipped")
+        r = self.client.post(
+            f"/api/v1/orders/{order_id}/refund-requests",
+            json={"reason": "破损"},
+            headers=self.auth("viewer"),
+        )
+        assert r.status_code == 201, r.text
+        rid: str = r.json()["id"]
+        return rid
+
 
 @pytest.fixture(scope="module")
 def env(backend: Runtime) -> Iterator[Env]:
@@ -112,6 +166,8 @@ def env(backend: Runtime) -> Iterator[Env]:
         }
         for key in ("p_a1", "p_a1_held", "p_a2", "p_a2_held", "p_b1"):
             e.ids[f"sku_{key}"] = e.sku_of(e.ids[key])
+        e.ids["order_v"] = e.order("paid")
+        e.ids["rfq_v"] = e.refund_request()
         yield e
     _empty(backend)
 
@@ -709,12 +765,205 @@ ROWS: list[Row] = [
     ),
 ]
 
+# --- flash sales and coupons (issue 12): one sale on host_a1's show, made on first use --
+
+
+def _sale_a1(e: Env) -> str:
+    if "sale_a1" not in e.ids:
+        r = e.client.post(
+            f"/api/v1/shows/{e.ids['show_a1']}/flash-sales",
+            headers=e.auth("admin"),
+            json=_sale_body(e),
+        )
+        assert r.status_code == 201, r.text
+        e.ids["sale_a1"] = r.json()["id"]
+    return e.ids["sale_a1"]
+
+
+def _sale_body(e: Env) -> dict[str, Any]:
+    return {
+        "sku_id": e.ids["sku_p_a1"],
+        "price_fen": 990,
+        "quantity": 1,
+        "per_buyer_limit": 1,
+        "starts_at": "2030-01-01T08:00:00Z",
+        "ends_at": "2030-01-01T09:00:00Z",
+    }
+
+
+def _sale_path(action: str) -> Build:
+    return lambda e: f"/api/v1/flash-sales/{_sale_a1(e)}/{action}"
+
+
+COUPON = const(
+    {
+        "quantity": 5,
+        "kind": "amount",
+        "amount_fen": 500,
+        "min_spend_fen": 0,
+        "expires_at": "2030-01-01T09:00:00Z",
+    }
+)
+
+ROWS += [
+    Row("host_ag", "POST", _sale_path("open"), 403, what="open_sale_of_another_hosts_show"),
+    Row("host_a1b", "POST", _sale_path("open"), 403, what="open_sale_of_a_colleagues_show"),
+    Row("merchant_a2", "POST", _sale_path("close"), 403, what="close_sale_of_another_brand"),
+    Row("viewer", "POST", _sale_path("close"), 403, what="close_sale"),
+    Row(None, "POST", _sale_path("open"), 401, what="open_sale"),
+    Row("viewer", "GET", lambda e: f"/api/v1/flash-sales/{_sale_a1(e)}", 200, what="see_sale"),
+    Row(
+        "host_ag",
+        "POST",
+        p("/api/v1/shows/{show_a1}/flash-sales"),
+        403,
+        _sale_body,
+        what="create_sale_on_another_hosts_show",
+    ),
+    Row(
+        "merchant_b1",
+        "POST",
+        p("/api/v1/shows/{show_a1}/coupons"),
+        403,
+        COUPON,
+        what="drop_coupon_on_another_bases_show",
+    ),
+    Row("host_ag", "POST", p("/api/v1/shows/{show_a1}/coupons"), 403, COUPON, what="drop_coupon"),
+]
+
+
+def fresh_order(state: str, then: str = "") -> Build:
+    return lambda e: f"/api/v1/orders/{e.order(state)}{then}"
+
+
+SHIP = const(SHIP_BODY)
+REASON = const({"reason": "理由"})
+ORDER_BODY: Build = lambda e: {  # noqa: E731
+    "lines": [{"sku_id": e.ids["sku_p_a1"], "quantity": 1}],
+    "address_id": "adr_x",
+}
+
+ROWS += [
+    # --- orders: a buyer's order is seen by its buyer and the selling brand only --------
+    Row(None, "GET", p("/api/v1/orders/{order_v}"), 401, what="see_order"),
+    Row("viewer", "GET", p("/api/v1/orders/{order_v}"), 200, what="see_own_order"),
+    Row("applicant", "GET", p("/api/v1/orders/{order_v}"), 404, what="see_anothers_order"),
+    Row("merchant_a1", "GET", p("/api/v1/orders/{order_v}"), 200, what="see_brands_order"),
+    Row("merchant_a2", "GET", p("/api/v1/orders/{order_v}"), 404, what="see_other_brands_order"),
+    Row("merchant_b1", "GET", p("/api/v1/orders/{order_v}"), 404, what="see_other_base_order"),
+    Row("host_a1", "GET", p("/api/v1/orders/{order_v}"), 404, what="host_sees_order"),
+    Row("op_a", "GET", p("/api/v1/orders/{order_v}"), 404, what="operator_sees_order"),
+    Row("admin", "GET", p("/api/v1/orders/{order_v}"), 200, what="see_any_order"),
+    Row(None, "GET", const("/api/v1/orders"), 401, what="list_orders"),
+    Row(None, "GET", const("/api/v1/addresses"), 401, what="list_addresses"),
+    Row(None, "POST", const("/api/v1/addresses"), 401, const(ADDRESS), what="add_address"),
+    Row(None, "POST", const("/api/v1/orders"), 401, ORDER_BODY, what="place_order"),
+    Row("applicant", "POST", p("/api/v1/orders/{order_v}/cancel"), 404, what="cancel_anothers"),
+    Row(
+        "applicant",
+        "POST",
+        p("/api/v1/orders/{order_v}/refund-requests"),
+        404,
+        REASON,
+        what="refund_anothers",
+    ),
+    Row("merchant_a1", "POST", p("/api/v1/orders/{order_v}/cancel"), 404, what="seller_cancels"),
+    Row("viewer", "POST", fresh_order("pending", "/cancel"), 200, what="cancel_own"),
+    # --- shipping and refunds: only the selling brand's staff --------------------------
+    Row(
+        "merchant_a2",
+        "POST",
+        p("/api/v1/orders/{order_v}/ship"),
+        404,
+        SHIP,
+        what="ship_other_brand",
+    ),
+    Row(
+        "merchant_b1", "POST", p("/api/v1/orders/{order_v}/ship"), 404, SHIP, what="ship_other_base"
+    ),
+    Row("host_a1", "POST", p("/api/v1/orders/{order_v}/ship"), 404, SHIP, what="host_ships"),
+    Row("viewer", "POST", p("/api/v1/orders/{order_v}/ship"), 404, SHIP, what="buyer_ships"),
+    Row(None, "POST", p("/api/v1/orders/{order_v}/ship"), 401, SHIP, what="ship"),
+    Row("merchant_a1", "POST", fresh_order("paid", "/ship"), 200, SHIP, what="ship_own_brand"),
+    Row("admin", "POST", fresh_order("paid", "/ship"), 200, SHIP, what="ship_any"),
+    Row(
+        "merchant_a2",
+        "POST",
+        p("/api/v1/refund-requests/{rfq_v}/approve"),
+        404,
+        what="approve_other",
+    ),
+    Row("viewer", "POST", p("/api/v1/refund-requests/{rfq_v}/approve"), 404, what="buyer_approves"),
+    Row(
+        "merchant_a2",
+        "POST",
+        p("/api/v1/refund-requests/{rfq_v}/reject"),
+        404,
+        REASON,
+        what="reject_other",
+    ),
+    Row(
+        "merchant_a1",
+        "POST",
+        lambda e: f"/api/v1/refund-requests/{e.refund_request()}/approve",
+        200,
+        what="approve_own_brand",
+    ),
+    # --- a brand's order list and export ------------------------------------------------
+    Row("merchant_a1", "GET", p("/api/v1/orgs/{brand_a1}/orders"), 200, what="list_brand_orders"),
+    Row("merchant_a2", "GET", p("/api/v1/orgs/{brand_a1}/orders"), 403, what="list_other_brand"),
+    Row("viewer", "GET", p("/api/v1/orgs/{brand_a1}/orders"), 403, what="viewer_lists_brand"),
+    Row(None, "GET", p("/api/v1/orgs/{brand_a1}/orders"), 401, what="list_brand_orders"),
+    Row("merchant_a1", "GET", p("/api/v1/orgs/{brand_a1}/orders.csv"), 200, what="export"),
+    Row("merchant_a2", "GET", p("/api/v1/orgs/{brand_a1}/orders.csv"), 403, what="export_other"),
+    Row("admin", "GET", p("/api/v1/orgs/{brand_a1}/orders.csv"), 200, what="export_any"),
+]
+
+
+def buyers_order(e: Env) -> str:
+    """A fresh pending order of the viewer (inserted as a row until orders lands)."""
+    return make_order(e.rt, e.world, buyer="viewer")
+
+
+PAY = const({"provider": "sandbox"})
+ROWS += [
+    # --- payments: only the buyer pays their own pending order; nobody else sees it ---
+    Row(
+        None,
+        "POST",
+        lambda e: f"/api/v1/orders/{buyers_order(e)}/payments",
+        401,
+        PAY,
+        what="pay_order",
+    ),
+    *(
+        Row(
+            actor,
+            "POST",
+            lambda e: f"/api/v1/orders/{buyers_order(e)}/payments",
+            404,
+            PAY,
+            what="pay_anothers_order",
+        )
+        for actor in ("merchant_a1", "host_a1", "op_a", "merchant_b1", "admin")
+    ),
+    Row(
+        "viewer",
+        "POST",
+        lambda e: f"/api/v1/orders/{buyers_order(e)}/payments",
+        201,
+        PAY,
+        what="pay_own_order",
+    ),
+]
+
 ERRORS = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
 
 
 def _send(e: Env, row: Row) -> httpx.Response:
     path = row.path(e)
-    headers = e.auth(row.actor)
+    # Creating an order, a payment or a claim needs an Idempotency-Key (DESIGN §4).
+    headers = {**e.auth(row.actor), "Idempotency-Key": f"access-{row.id}"}
     if row.upload:
         return e.client.post(
             path, files={"file": ("a.png", png_bytes(), "image/png")}, headers=headers

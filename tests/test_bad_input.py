@@ -27,6 +27,7 @@ from livebase.app import create_app
 from livebase.runtime import Runtime
 from tests.conftest import ApiEnv, _empty, build_world, png_bytes, product_body
 from tests.dbstate import changes, files_under, snapshot
+from tests.payments.helpers import make_order
 
 MiB = 1024 * 1024
 JSON_LIMIT = 1 * MiB
@@ -39,7 +40,11 @@ def gif_bytes() -> bytes:
     return buf.getvalue()
 
 
-Env = ApiEnv
+class Env(ApiEnv):
+    def auth(self, actor: str | None) -> dict[str, str]:
+        # Endpoints that create an order, a payment or a claim need an Idempotency-Key
+        # (DESIGN §4); every case carries one, so only the bad part it adds is refused.
+        return {**super().auth(actor), "Idempotency-Key": "bad-input-case"}
 
 
 @pytest.fixture(scope="module")
@@ -119,9 +124,84 @@ def env(backend: Runtime) -> Iterator[Env]:
             "show": show["id"],
             "app_reject": apps[0],
             "app_approve": apps[1],
+            "order": make_order(backend, world),  # the viewer's, pending payment
         }
+        e.ids.update(_orders(e))
         yield e
     _empty(backend)
+
+
+ADDRESS = {
+    "name": "张三",
+    "phone": "13800000001",
+    "province": "北京市",
+    "city": "北京市",
+    "district": "朝阳区",
+    "detail": "望京街1号",
+}
+SHIP = {"carrier": "顺丰", "tracking_no": "SF1234567890"}
+
+
+def _orders(e: Env) -> dict[str, str]:
+    """An address and orders waiting for each command of the table: one to cancel, a
+    paid one to ship, shipped ones to ask a refund for and with requests to decide."""
+    from livebase.accounts.actors import SYSTEM_PAYMENTS
+    from livebase.orders import service as orders
+
+    viewer = e.world["viewer"].auth
+    r = e.client.post("/api/v1/addresses", json=ADDRESS, headers=viewer)
+    assert r.status_code == 201, r.text
+    address = r.json()["id"]
+
+    def order(state: str) -> str:
+        e.made += 1
+        r = e.client.post(
+            "/api/v1/orders",
+            json={
+                "show_id": e.ids["show"],
+                "lines": [{"sku_id": e.ids["sku"], "quantity": 1}],
+                "address_id": address,
+            },
+            headers={**viewer, "Idempotency-Key": f"setup-{e.made}"},
+        )
+        assert r.status_code == 201, r.text
+        order_id: str = r.json()["id"]
+        if state != "pending":
+            with e.rt.sessions() as db, db.begin():
+                total = orders.get_order(db, order_id).total_fen
+                orders.do_mark_paid(db, SYSTEM_PAYMENTS, order_id, total, "pay_setup")
+        if state in ("shipped", "requested"):
+            r = e.client.post(
+                f"/api/v1/orders/{order_id}/ship", json=SHIP, headers=e.auth("merchant_a1")
+            )
+            assert r.status_code == 200, r.text
+        return order_id
+
+    def request(order_id: str) -> str:
+        r = e.client.post(
+            f"/api/v1/orders/{order_id}/refund-requests", json={"reason": "破损"}, headers=viewer
+        )
+        assert r.status_code == 201, r.text
+        rid: str = r.json()["id"]
+        return rid
+
+    return {
+        "address": address,
+        "order_cancel": order("pending"),
+        "order_ship": order("paid"),
+        "order_refund": order("shipped"),
+        "rfq_approve": request(order("requested")),
+        "rfq_reject": request(order("requested")),
+    }
+
+
+def _order(ids: dict[str, str], **over: Any) -> dict[str, Any]:
+    # From the product page (no show): the shelf changes as the table's valid bodies run.
+    return {
+        "lines": [{"sku_id": ids["sku"], "quantity": 1}],
+        "address_id": ids["address"],
+        **over,
+    }
 
 
 # --- the endpoint table ---------------------------------------------------------------
@@ -147,6 +227,7 @@ class Endpoint:
     body: Builder | None = None  # a valid body; None for commands that take no body
     upload: bool = False
     wrong: tuple[Wrong, ...] = ()
+    idempotent: bool = False  # sends an Idempotency-Key (orders, payments, claims)
 
     @property
     def has_id(self) -> bool:
@@ -222,6 +303,19 @@ def _time_wrongs(build: Callable[[dict[str, str], Any], Any]) -> tuple[Wrong, ..
 
 
 ENDPOINTS: list[Endpoint] = [
+    Endpoint(
+        "create_payment",
+        "POST",
+        "/api/v1/orders/{order}/payments",
+        "viewer",
+        lambda i: {"provider": "sandbox"},
+        wrong=(
+            Wrong("provider_int", lambda i: {"provider": 1}, "body.provider"),
+            Wrong("provider_empty", lambda i: {"provider": ""}, "body.provider"),
+            Wrong("provider_long", lambda i: {"provider": "x" * 21}, "body.provider"),
+            Wrong("provider_null", lambda i: {"provider": None}, "body.provider"),
+        ),
+    ),
     Endpoint(
         "register",
         "POST",
@@ -720,6 +814,115 @@ ENDPOINTS: list[Endpoint] = [
         ),
     ),
     Endpoint("term_delete", "DELETE", "/api/v1/moderation/terms/{term}", "mod_a"),
+    Endpoint(
+        "address_create",
+        "POST",
+        "/api/v1/addresses",
+        "viewer",
+        lambda i: ADDRESS,
+        wrong=(
+            Wrong("phone_letters", lambda i: {**ADDRESS, "phone": "call me"}, "body.phone"),
+            Wrong("name_empty", lambda i: {**ADDRESS, "name": ""}, "body.name"),
+            Wrong("detail_too_long", lambda i: {**ADDRESS, "detail": "x" * 121}, "body.detail"),
+            Wrong("district_int", lambda i: {**ADDRESS, "district": 3}, "body.district"),
+        ),
+    ),
+    Endpoint(
+        "order_create",
+        "POST",
+        "/api/v1/orders",
+        "viewer",
+        _order,
+        idempotent=True,
+        wrong=(
+            Wrong("total_fen", lambda i: _order(i, total_fen=1), "body.total_fen"),
+            Wrong(
+                "line_price",
+                lambda i: _order(
+                    i, lines=[{"sku_id": i["sku"], "quantity": 1, "unit_price_fen": 1}]
+                ),
+                "body.lines.0.unit_price_fen",
+            ),
+            Wrong("lines_empty", lambda i: _order(i, lines=[]), "body.lines"),
+            Wrong(
+                "quantity_zero",
+                lambda i: _order(i, lines=[{"sku_id": i["sku"], "quantity": 0}]),
+                "body.lines.0.quantity",
+            ),
+            Wrong(
+                "quantity_string",
+                lambda i: _order(i, lines=[{"sku_id": i["sku"], "quantity": "1"}]),
+                "body.lines.0.quantity",
+            ),
+            Wrong(
+                "quantity_huge",
+                lambda i: _order(i, lines=[{"sku_id": i["sku"], "quantity": 10**6}]),
+                "body.lines.0.quantity",
+            ),
+            Wrong(
+                "two_destinations",
+                lambda i: _order(i, pickup_counter_id="pc_x"),
+                "body",
+            ),
+            Wrong(
+                "sku_not_on_shelf",
+                lambda i: _order(
+                    i, show_id=i["show"], lines=[{"sku_id": i["sku2"], "quantity": 1}]
+                ),
+                "body.lines.0.sku_id",
+            ),
+            Wrong("address_unknown", lambda i: _order(i, address_id="adr_x"), "body.address_id"),
+            Wrong(
+                "same_sku_twice",
+                lambda i: _order(
+                    i,
+                    lines=[
+                        {"sku_id": i["sku"], "quantity": 1},
+                        {"sku_id": i["sku"], "quantity": 1},
+                    ],
+                ),
+                "body.lines",
+            ),
+        ),
+    ),
+    Endpoint("order_cancel", "POST", "/api/v1/orders/{order_cancel}/cancel", "viewer"),
+    Endpoint(
+        "refund_request",
+        "POST",
+        "/api/v1/orders/{order_refund}/refund-requests",
+        "viewer",
+        lambda i: {"reason": "尺码不合适"},
+        wrong=(
+            Wrong("reason_empty", lambda i: {"reason": ""}, "body.reason"),
+            Wrong("reason_list", lambda i: {"reason": ["x"]}, "body.reason"),
+        ),
+    ),
+    Endpoint(
+        "order_ship",
+        "POST",
+        "/api/v1/orders/{order_ship}/ship",
+        "merchant_a1",
+        lambda i: SHIP,
+        wrong=(
+            Wrong(
+                "tracking_with_spaces",
+                lambda i: {**SHIP, "tracking_no": "SF 123 456"},
+                "body.tracking_no",
+            ),
+            Wrong("carrier_empty", lambda i: {**SHIP, "carrier": ""}, "body.carrier"),
+        ),
+    ),
+    Endpoint(
+        "refund_approve", "POST", "/api/v1/refund-requests/{rfq_approve}/approve", "merchant_a1"
+    ),
+    Endpoint(
+        "refund_reject",
+        "POST",
+        "/api/v1/refund-requests/{rfq_reject}/reject",
+        "merchant_a1",
+        lambda i: {"reason": "已签收超过七天"},
+        wrong=(Wrong("reason_empty", lambda i: {"reason": ""}, "body.reason"),),
+    ),
     Endpoint("start", "POST", "/api/v1/shows/{show}/start", "host_a1"),
     Endpoint("rotate", "POST", "/api/v1/shows/{show}/ingest/rotate", "host_a1"),
     Endpoint("cover", "POST", "/api/v1/shows/{show}/cover", "host_a1", upload=True),
@@ -730,6 +933,15 @@ ENDPOINTS: list[Endpoint] = [
 
 
 # --- the cases ------------------------------------------------------------------------
+
+
+def _headers(env: Env, ep: Endpoint) -> dict[str, str]:
+    headers = env.auth(ep.actor)
+    if ep.idempotent:
+        env.made += 1  # a fresh key each time: a replay would answer without validating
+        headers = {**headers, "Idempotency-Key": f"bad-input-{env.made}"}
+    return headers
+
 
 Sender = Callable[[Env, Endpoint], httpx.Response]
 
@@ -766,7 +978,7 @@ def _raw(
     """Send bytes as they are; a callable gives a fresh stream (sent chunked) per call."""
 
     def send(env: Env, ep: Endpoint) -> httpx.Response:
-        headers = env.auth(ep.actor)
+        headers = _headers(env, ep)
         if ctype:
             headers = {**headers, "Content-Type": ctype}
         return env.client.request(
@@ -787,7 +999,7 @@ def _json(build: Builder, *, unknown: bool = False) -> Sender:
             ep.method,
             _path(env, ep, unknown=unknown),
             content=json.dumps(build(env.ids)).encode(),
-            headers={**env.auth(ep.actor), "Content-Type": "application/json"},
+            headers={**_headers(env, ep), "Content-Type": "application/json"},
         )
 
     return send
@@ -801,7 +1013,7 @@ def _encoded(build: Builder, codec: str) -> Sender:
             ep.method,
             _path(env, ep),
             content=json.dumps(build(env.ids), ensure_ascii=False).encode(codec),
-            headers={**env.auth(ep.actor), "Content-Type": "application/json"},
+            headers={**_headers(env, ep), "Content-Type": "application/json"},
         )
 
     return send
@@ -846,7 +1058,7 @@ def _upload(
             _path(env, ep, unknown=unknown),
             files=files,
             data=data,
-            headers=env.auth(ep.actor),
+            headers=_headers(env, ep),
         )
 
     return send
@@ -1054,13 +1266,13 @@ def test_the_valid_bodies_of_the_table_are_accepted(env: Env) -> None:
             r = env.client.post(
                 _path(env, ep),
                 files={"file": ("a.png", png, "image/png")},
-                headers=env.auth(ep.actor),
+                headers=_headers(env, ep),
             )
         elif ep.body is None:
-            r = env.client.request(ep.method, _path(env, ep), headers=env.auth(ep.actor))
+            r = env.client.request(ep.method, _path(env, ep), headers=_headers(env, ep))
         else:
             r = env.client.request(
-                ep.method, _path(env, ep), json=ep.body(env.ids), headers=env.auth(ep.actor)
+                ep.method, _path(env, ep), json=ep.body(env.ids), headers=_headers(env, ep)
             )
         assert r.status_code in (200, 201, 204), (ep.name, r.text)
         # ...and the snapshot sees what each one wrote, so "no changes" above means none.

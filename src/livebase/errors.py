@@ -49,6 +49,8 @@ class Code(StrEnum):
     # Room refusals (DESIGN §7) beside the shared ones above.
     MUTED = "muted"
     BLOCKED = "blocked"
+    # A payment provider did not answer, or its answer failed its signature check (502).
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
 
 
 class ApiError(Exception):

@@ -111,7 +111,47 @@ FEATURES: tuple[Feature, ...] = (
     Feature("jobs", models="livebase.jobs.models"),
     # Who changed what (users and system actors); written by the other features' do_*.
     Feature("audit", models="livebase.audit.models"),
-    Feature("orders", models="livebase.orders.models"),
+    Feature(
+        "orders",
+        models="livebase.orders.models",
+        api=("livebase.orders.api:router",),
+        pages="livebase.orders.pages:router",
+        jobs=(
+            # Expiry at pay_by: a sweep every 5 s returns an unpaid order's units within
+            # seconds of its deadline, with one job row however many orders are due.
+            JobSpec(
+                "orders.expire_due", "livebase.orders.jobs:expire_due", every=timedelta(seconds=5)
+            ),
+            JobSpec("orders.request_refund", "livebase.orders.jobs:request_refund"),
+        ),
+    ),
+    Feature("rooms", parts=("livebase.rooms.parts:BUS",)),
+    Feature(
+        "flash_sales",
+        models="livebase.orders.flash_models",
+        api=("livebase.orders.flash_api:router",),
+        jobs=(
+            JobSpec("flash_sales.open", "livebase.orders.flash:open_due"),
+            JobSpec("flash_sales.close", "livebase.orders.flash:close_due"),
+        ),
+        parts=("livebase.orders.tokencache:TOKEN_CACHE", "livebase.orders.hotpath:FLASH_OWNERS"),
+    ),
+    Feature(
+        "payments",
+        models="livebase.payments.models",
+        api=("livebase.payments.api:router", "livebase.payments.api:callbacks"),
+        pages="livebase.payments.pages:router",
+        jobs=(
+            JobSpec("payments.sandbox_callback", "livebase.payments.jobs:deliver_sandbox_callback"),
+            JobSpec("payments.refund", "livebase.payments.jobs:send_refund"),
+            JobSpec(
+                "payments.purge_nonces",
+                "livebase.payments.jobs:purge_nonces",
+                every=timedelta(hours=1),
+            ),
+        ),
+        parts=("livebase.payments.parts:PAYMENTS",),
+    ),
 )
 
 

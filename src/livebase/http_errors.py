@@ -50,6 +50,7 @@ HTTP_STATUS: dict[Code, int] = {
     Code.INVALID_ID_NUMBER: 422,
     Code.RATE_LIMITED: 429,
     Code.INTERNAL_ERROR: 500,
+    Code.PROVIDER_UNAVAILABLE: 502,
     Code.OVERLOADED: 503,
     Code.NOT_READY: 503,
 }

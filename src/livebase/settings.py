@@ -7,6 +7,8 @@ message that says what to set. URLs take the plain forms users know
 
 from __future__ import annotations
 
+import hmac
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -46,6 +48,8 @@ class Settings(BaseSettings):
     signups_per_hour: int = Field(default=20, ge=1)
     moderation_checks_per_minute: int = Field(default=120, ge=1)
     room_history: int = Field(default=1000, ge=1)
+    # What a buyer has to pay an order within (DESIGN: flash sales 15 min by default).
+    pay_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
     # Bearer tokens live 30 days (a host's streaming laptop stays signed in for a season);
     # cookie sessions 14 days, renewed by signing in again.
@@ -73,6 +77,27 @@ class Settings(BaseSettings):
     # and runs ``livebase worker`` processes instead.
     run_jobs_in_process: bool = True
 
+    # The flash-sale benchmark's extra routes (a no-op endpoint and the one-transaction-
+    # per-order baselines); never on in production.
+    bench_routes: bool = False
+
+    # Payments (docs/payments.md). The sandbox signs its callbacks with this secret; empty
+    # means one derived from LIVEBASE_SECRET_KEY (``sandbox_secret``), so a fresh install
+    # has a working sandbox and no second secret to keep.
+    payments_sandbox_secret: str = ""
+    # WeChat Pay v3: all of mchid, serial_no, private key, APIv3 key and at least one
+    # platform certificate, or none (then the wechat provider is not offered).
+    wechatpay_mchid: str = ""
+    wechatpay_appid: str = ""
+    wechatpay_serial_no: str = ""  # the merchant API certificate's serial number
+    wechatpay_private_key_path: Path | None = None  # apiclient_key.pem
+    wechatpay_apiv3_key: str = ""  # 32 bytes, set in the merchant platform
+    # Platform certificates (PEM files, comma-separated), as `wechatpay_platform_certs`.
+    wechatpay_platform_cert_paths: str = ""
+    wechatpay_base_url: str = "https://api.mch.weixin.qq.com"
+    # "native" (a QR code for the buyer to scan) or "jsapi" (inside WeChat, needs openid).
+    wechatpay_mode: str = Field(default="native", pattern="^(native|jsapi)$")
+
     @field_validator("log_level")
     @classmethod
     def _upper(cls, v: str) -> str:
@@ -85,6 +110,22 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def pay_window(self) -> timedelta:
+        return timedelta(minutes=self.pay_window_minutes)
+
+    @property
+    def sandbox_secret(self) -> bytes:
+        """The sandbox provider's HMAC key: LIVEBASE_PAYMENTS_SANDBOX_SECRET, or one derived
+        from the secret key (a separate purpose, so neither key reveals the other)."""
+        if self.payments_sandbox_secret:
+            return self.payments_sandbox_secret.encode()
+        return hmac.new(self.secret_key.encode(), b"livebase:payments:sandbox", "sha256").digest()
+
+    @property
+    def wechatpay_configured(self) -> bool:
+        return bool(self.wechatpay_mchid)
 
     @property
     def uploads_dir(self) -> Path:
@@ -112,6 +153,35 @@ class Settings(BaseSettings):
                 f"{MIN_SECRET_LENGTH} characters outside demo mode "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
                 "or set LIVEBASE_DEMO=1 for a demo."
+            )
+        if self.payments_sandbox_secret and len(self.payments_sandbox_secret) < MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"LIVEBASE_PAYMENTS_SANDBOX_SECRET must be at least {MIN_SECRET_LENGTH} "
+                "characters (or unset: then it is derived from LIVEBASE_SECRET_KEY)."
+            )
+        if self.wechatpay_configured:
+            self.check_wechatpay()
+
+    def check_wechatpay(self) -> None:
+        """With LIVEBASE_WECHATPAY_MCHID set, every other piece must be there too."""
+        missing = [
+            name
+            for name, value in (
+                ("LIVEBASE_WECHATPAY_APPID", self.wechatpay_appid),
+                ("LIVEBASE_WECHATPAY_SERIAL_NO", self.wechatpay_serial_no),
+                ("LIVEBASE_WECHATPAY_PRIVATE_KEY_PATH", self.wechatpay_private_key_path),
+                ("LIVEBASE_WECHATPAY_PLATFORM_CERT_PATHS", self.wechatpay_platform_cert_paths),
+            )
+            if not value
+        ]
+        if missing:
+            raise SettingsError(
+                "LIVEBASE_WECHATPAY_MCHID is set, so these must be too: " + ", ".join(missing)
+            )
+        if len(self.wechatpay_apiv3_key.encode()) != 32:
+            raise SettingsError(
+                "LIVEBASE_WECHATPAY_APIV3_KEY must be the 32-character APIv3 key set in the "
+                "WeChat Pay merchant platform."
             )
 
 

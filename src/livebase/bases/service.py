@@ -123,6 +123,7 @@ def _period_years(period: str) -> tuple[int, int]:
 
 def target_views(db: Session, base_id: str) -> list[TargetView]:
     """Targets with their actuals: what the platform counts itself plus what was reported."""
+    from livebase.orders.service import count_gmv_fen  # orders depends on bases, not back
     from livebase.shows.service import count_shows_held  # shows depends on bases, not back
 
     out = []
@@ -137,6 +138,8 @@ def target_views(db: Session, base_id: str) -> list[TargetView]:
             first = last = 0
         if row.metric == "shows_held" and first:
             counted = count_shows_held(db, base_id, first, last)
+        elif row.metric == "gmv_fen" and first:
+            counted = count_gmv_fen(db, base_id, first, last)
         elif row.metric == "brands_incubated":
             counted = (
                 db.scalar(

@@ -61,14 +61,19 @@ def reserve(db: Session, sku_id: str, k: int) -> bool:
 
 def reserve_many(db: Session, lines: Mapping[str, int]) -> str | None:
     """Reserve every line or none: returns None when all were taken, else the id of the
-    first SKU (in lock order) that ran short, with nothing reserved."""
-    with db.begin_nested() as savepoint:
-        for sku_id in sku_lock_order(lines):
-            if not reserve(db, sku_id, lines[sku_id]):
-                savepoint.rollback()
-                for other in lines:
-                    _forget(db, other)
-                return sku_id
+    first SKU (in lock order) that ran short, with nothing reserved.
+
+    A short line gives back the lines already taken (conditional updates too) rather than
+    rolling back a savepoint: on SQLite, pysqlite opens no transaction before a
+    ``SAVEPOINT``, so SQLite starts one there and the savepoint's ``RELEASE`` commits it,
+    and a later rollback of the caller's transaction would keep the units taken."""
+    taken: list[str] = []
+    for sku_id in sku_lock_order(lines):
+        if not reserve(db, sku_id, lines[sku_id]):
+            for done in taken:
+                release(db, done, lines[done])
+            return sku_id
+        taken.append(sku_id)
     return None
 
 

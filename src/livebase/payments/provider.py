@@ -23,6 +23,7 @@ class PaymentRequest:
     amount_fen: int
     description: str
     notify_url: str  # where the provider posts its callback
+    payer_openid: str | None = None  # WeChat JSAPI only: the buyer's openid for our appid
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ class RefundOrder:
 class RefundResult:
     accepted: bool
     provider_ref: str | None = None
+
+
+class ProviderError(RuntimeError):
+    """The provider did not answer, answered an error, or its answer failed its signature
+    check. A job that meets it fails and is retried with backoff."""
 
 
 class CallbackRefused(Exception):
