@@ -6,18 +6,17 @@ Stock identity: units put in = SKU stock + sale ``remaining`` + units of the sal
 (sold or held by open orders) + ``returned`` (already back in the SKU, counted there). A
 sale's ``quantity`` = ``remaining`` + units ordered + ``returned``.
 
-``NewOrder``, ``do_insert_orders_batch`` and ``order_view`` have the names and shapes
-the orders work provides in ``orders/service.py``; they live here privately until that
-lands, and the lead merges them into one.
+The orders it writes are ``orders.service.NewOrder`` rows, inserted by
+``orders.service.do_insert_orders_batch``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from livebase.accounts.actors import SYSTEM_JOBS, Actor, actor_name
@@ -25,10 +24,11 @@ from livebase.accounts.service import Principal
 from livebase.audit.service import do_record
 from livebase.catalog import service as catalog
 from livebase.catalog import stock
-from livebase.db import new_id, utcnow
+from livebase.db import utcnow
 from livebase.errors import ApiError, Code, Conflict, NotFound, ValidationFailed
 from livebase.jobs.service import do_schedule
-from livebase.orders.models import FlashSale, Order, OrderLine, OrderTransition
+from livebase.orders.models import FlashSale, Order, OrderLine
+from livebase.orders.service import NewOrder
 from livebase.schemas import rfc3339
 from livebase.shows import service as shows
 from livebase.shows.models import Show
@@ -226,93 +226,6 @@ def units_sold(db: Session, sale_id: str) -> int:
 
 
 # -- the shared order shapes (orders/service.py once the orders work lands) -----------
-
-
-@dataclass
-class NewOrder:
-    """One order of one line, as the hot path builds it (no ORM object, no flush)."""
-
-    id: str
-    buyer_id: str
-    org_id: str
-    base_id: str
-    show_id: str | None
-    flash_sale_id: str | None
-    sku_id: str
-    product_id: str
-    title: str
-    attrs: dict[str, Any]
-    unit_price_fen: int
-    quantity: int
-    total_fen: int
-    pay_by: datetime
-    address_id: str | None = None
-    pickup_counter_id: str | None = None
-    ship_to: dict[str, Any] | None = None
-    line_id: str = field(default_factory=lambda: new_id("oln"))
-
-
-def do_insert_orders_batch(db: Session, rows: list[NewOrder], actor: str = "") -> None:
-    """Multi-row inserts of the orders, their lines and their first transitions."""
-    if not rows:
-        return
-    now = utcnow()
-    db.execute(
-        insert(Order),
-        [
-            {
-                "id": r.id,
-                "buyer_id": r.buyer_id,
-                "org_id": r.org_id,
-                "base_id": r.base_id,
-                "show_id": r.show_id,
-                "flash_sale_id": r.flash_sale_id,
-                "status": "pending_payment",
-                "goods_fen": r.total_fen,
-                "discount_fen": 0,
-                "freight_fen": 0,
-                "total_fen": r.total_fen,
-                "address_id": r.address_id,
-                "pickup_counter_id": r.pickup_counter_id,
-                "ship_to": r.ship_to,
-                "pay_by": r.pay_by,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for r in rows
-        ],
-    )
-    db.execute(
-        insert(OrderLine),
-        [
-            {
-                "id": r.line_id,
-                "order_id": r.id,
-                "sku_id": r.sku_id,
-                "product_id": r.product_id,
-                "title": r.title,
-                "attrs": r.attrs,
-                "unit_price_fen": r.unit_price_fen,
-                "quantity": r.quantity,
-                "line_total_fen": r.total_fen,
-            }
-            for r in rows
-        ],
-    )
-    db.execute(
-        insert(OrderTransition),
-        [
-            {
-                "id": new_id("otr"),
-                "order_id": r.id,
-                "from_status": None,
-                "to_status": "pending_payment",
-                "actor": actor or r.buyer_id,
-                "at": now,
-            }
-            for r in rows
-        ],
-    )
 
 
 def new_order_view(r: NewOrder) -> dict[str, Any]:

@@ -33,9 +33,10 @@ from livebase.db import new_id, utcnow
 from livebase.errors import ApiError, Code, Overloaded
 from livebase.logs import get_logger
 from livebase.orders import idempotency
-from livebase.orders.flash import PAY_WINDOW, NewOrder, do_insert_orders_batch, new_order_view
+from livebase.orders.flash import PAY_WINDOW, new_order_view
 from livebase.orders.flash_models import FlashSaleBuyer
 from livebase.orders.models import Address, FlashSale, IdempotencyRecord
+from livebase.orders.service import NewOrder, do_insert_orders_batch
 from livebase.runtime import Part, Runtime
 
 log = get_logger("livebase.flash")

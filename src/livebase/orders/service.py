@@ -15,7 +15,7 @@ and an expiry racing for an order cannot both win) plus a row in ``order_transit
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -561,6 +561,8 @@ class NewOrder:
     pickup_counter_id: str | None
     ship_to: dict[str, Any] | None
     pay_by: datetime
+    # Made with the order, so the hot path can answer with the line's id before the write.
+    line_id: str = field(default_factory=lambda: new_id("oln"))
 
 
 def do_insert_orders_batch(db: Session, rows: list[NewOrder]) -> None:
@@ -598,7 +600,7 @@ def do_insert_orders_batch(db: Session, rows: list[NewOrder]) -> None:
         insert(OrderLine),
         [
             {
-                "id": new_id("oln"),
+                "id": r.line_id,
                 "order_id": r.id,
                 "sku_id": r.sku_id,
                 "product_id": r.product_id,
