@@ -9,7 +9,7 @@ PORT ?= 8000
 DATA ?= $(CURDIR)/var
 DEMO_ENV := LIVEBASE_DEMO=1 LIVEBASE_DATA_DIR=$(DATA) LIVEBASE_PUBLIC_URL=http://$(HOST):$(PORT) LIVEBASE_LOG_JSON=0
 
-.PHONY: run test install system-deps services lint typecheck pytest bench clean
+.PHONY: run test install assets system-deps services lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,9 +17,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-install: $(STAMP)
+assets:
+	bash scripts/assets.sh
+
+install: $(STAMP) assets
 
 run: $(STAMP)
+	-bash scripts/assets.sh
 	$(DEMO_ENV) $(VENV)/bin/livebase migrate
 	$(DEMO_ENV) $(VENV)/bin/livebase demo
 	@echo ""
@@ -46,7 +50,7 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(PY) -m pytest -p no:cacheprovider
 
-test: $(STAMP) system-deps services lint typecheck pytest
+test: $(STAMP) system-deps assets services lint typecheck pytest
 
 bench: $(STAMP) services
 	$(PY) bench/moderation.py

@@ -4,6 +4,11 @@
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v npm >/dev/null || need+=(npm)
+# The media tests run a real nginx-rtmp and ffmpeg (issue 14).
+[ -x /usr/sbin/nginx ] || need+=(nginx)
+[ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || need+=(libnginx-mod-rtmp)
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
 fc-list 2>/dev/null | grep -qiE 'noto (sans|serif) cjk|wqy' || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "installing ${need[*]} with apt-get" >&2
