@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA ?= $(CURDIR)/var
+# Test processes: one per core (each has its own PostgreSQL database and Redis prefix).
+PYTEST_WORKERS ?= $(shell nproc)
 DEMO_ENV := LIVEBASE_DEMO=1 LIVEBASE_DATA_DIR=$(DATA) LIVEBASE_PUBLIC_URL=http://$(HOST):$(PORT) LIVEBASE_LOG_JSON=0
 
 .PHONY: run test install assets system-deps services lint typecheck pytest bench clean
@@ -48,7 +50,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 pytest: $(STAMP)
-	$(PY) -m pytest -p no:cacheprovider
+	$(PY) -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile
 
 test: $(STAMP) system-deps assets services lint typecheck pytest
 
