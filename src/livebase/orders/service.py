@@ -465,6 +465,14 @@ def do_checkout(
     ``sold_out`` naming the SKU that ran short), apply the coupon, record the first
     transition, and queue the ``purchase`` and ``stock`` frames for the show's room."""
     priced, org_id, base_id = _price_lines(db, show_id, lines)
+    if destination.pickup_counter_id is not None:
+        # Goods are picked up where their base keeps them: a counter of this base only.
+        counter = bases.get_pickup_counter(db, destination.pickup_counter_id)
+        if counter.base_id != base_id:
+            raise ValidationFailed(
+                "This pickup counter is not in the base that sells these goods.",
+                loc="body.pickup_counter_id",
+            )
     short = stock.reserve_many(db, {p.sku_id: p.quantity for p in priced})
     if short is not None:
         raise SoldOut(f"SKU {short} has fewer units left than ordered.", extra={"sku_id": short})
