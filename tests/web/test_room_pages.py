@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from livebase.accounts.service import do_grant, user_by_username
+from livebase.accounts.service import user_by_username
 from livebase.shows import service as shows
 from tests.conftest import SYSTEM_TESTS, World
 from tests.web.conftest import Browser, make_product

@@ -16,6 +16,7 @@ the buyer's first address and hands the order to the same sale owner the API use
 from __future__ import annotations
 
 import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError

@@ -20,8 +20,8 @@ from livebase.db import new_id
 from livebase.errors import ApiError, Forbidden, ValidationFailed
 from livebase.http import DB, get_runtime
 from livebase.http_errors import http_status
-from livebase.settings import Settings
 from livebase.rooms import console as room_console
+from livebase.settings import Settings
 from livebase.shows import service as shows
 from livebase.shows.api import hls_url
 from livebase.shows.models import Show
