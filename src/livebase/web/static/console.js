@@ -119,7 +119,7 @@
     R.api("POST", PATHS.sales, body).then(function (r) {
       if (!r.ok) { return done("flash")(r); }
       return R.api("POST", PATHS.sale(r.data.id, "open")).then(done("flash")).then(function (o) {
-        if (o.ok) { live.sale = Object.assign({}, r.data, o.data); mark("sale"); }
+        if (o.ok) { setSale(Object.assign({}, r.data, o.data)); }
       });
     });
   });
@@ -233,9 +233,13 @@
     if (typeof v === "object") { return v.no === null || v.no === undefined ? null : Number(v.no); }
     return Number(v);
   }
+  var sales = {};
   function setSale(s) {
-    if (!s) { return; }
-    live.sale = Object.assign({}, live.sale && live.sale.id === s.id ? live.sale : {}, s);
+    if (!s || !s.id) { return; }
+    sales[s.id] = Object.assign({}, sales[s.id] || {}, s);
+    // The panel follows the open sale, else the one touched last.
+    var open = Object.keys(sales).filter(function (id) { return sales[id].status === "open"; });
+    live.sale = open.length ? sales[open[open.length - 1]] : sales[s.id];
     mark("sale");
   }
 
@@ -264,6 +268,8 @@
         if (d.stock) { Object.assign(live.stock, d.stock); mark("stock"); }
         if ("explaining" in d) { live.explaining = explainingNo(d.explaining); mark("explain"); }
         if (d.sale) { setSale(d.sale); }
+        (d.sales || []).forEach(setSale);
+        if (d.show && d.show.status && d.show.status !== live.status) { live.status = d.show.status; mark("status"); }
         break;
       case "viewers": setViewers(d); break;
       case "likes": setLikes(d); break;

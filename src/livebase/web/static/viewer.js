@@ -57,11 +57,24 @@
     return Number(v);
   }
 
+  // Sales by id: the card shows the open one, else the next scheduled, else the last
+  // that ended (so "sold out" stays on screen until another sale comes).
+  var sales = {};
+  var saleOrder = [];
   function setSale(s) {
-    if (!s) { return; }
-    var old = state.sale && state.sale.id === s.id ? state.sale : {};
-    state.sale = Object.assign({}, old, s);
+    if (!s || !s.id) { return; }
+    if (!sales[s.id]) { saleOrder.push(s.id); }
+    sales[s.id] = Object.assign({}, sales[s.id] || {}, s);
+    state.sale = currentSale();
     mark("sale");
+  }
+  function currentSale() {
+    var pick = null;
+    var i;
+    for (i = saleOrder.length - 1; i >= 0; i--) { if (sales[saleOrder[i]].status === "open") { return sales[saleOrder[i]]; } }
+    for (i = saleOrder.length - 1; i >= 0; i--) { if (sales[saleOrder[i]].status === "scheduled") { return sales[saleOrder[i]]; } }
+    if (saleOrder.length) { pick = sales[saleOrder[saleOrder.length - 1]]; }
+    return pick;
   }
 
   function snapshot(d) {
@@ -76,9 +89,10 @@
     if (d.stock) { Object.assign(state.stock, d.stock); }
     if (d.viewers) { state.viewers = d.viewers; }
     if (d.likes) { state.likes = typeof d.likes === "object" ? d.likes.total : d.likes; }
-    var sales = d.sales || d.open_sales || [];
+    sales = {};
+    saleOrder = [];
     state.sale = null;
-    sales.forEach(setSale);
+    (d.sales || []).forEach(setSale);
     var coupons = d.coupons || [];
     state.coupon = coupons.length ? coupons[coupons.length - 1] : null;
     state.bag = d.bag || null;
@@ -294,6 +308,7 @@
   q("[data-testid=sale-buy]").addEventListener("click", grab);
 
   function explain(err) {
+    if (err.error === "rate_limited" && /slow mode/i.test(err.detail || "")) { return t("room.err.slow_mode"); }
     var key = "room.err." + err.error;
     var text = t(key);
     return text === key ? t("room.err.other", { detail: err.detail || err.error || "" }) : text;
@@ -371,7 +386,7 @@
   }
 
   function chatLine(line) {
-    var li = el("li", "line");
+    var li = el("li", "line" + (line.role && line.role !== "viewer" ? " staff " + line.role : ""));
     var name = line.name || line.display_name || line.user || "";
     if (name) { li.appendChild(el("span", "who", name + "：")); }
     li.appendChild(el("span", "text", line.text));
