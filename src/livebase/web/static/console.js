@@ -20,13 +20,13 @@
     sale: function (id, what) { return "/api/v1/flash-sales/" + encodeURIComponent(id) + "/" + what; },
     coupons: "/api/v1/shows/" + sid + "/coupons",
     bags: "/api/v1/shows/" + sid + "/lucky-bags",
-    notice: "/api/v1/shows/" + sid + "/notice",
+    notice: "/api/v1/shows/" + sid + "/room/notice",
     slow: "/api/v1/shows/" + sid + "/room/slow-mode",
     mutes: "/api/v1/shows/" + sid + "/room/mutes",
     bans: "/api/v1/shows/" + sid + "/room/bans",
-    held: "/api/v1/shows/" + sid + "/room/held-lines",
-    heldDecide: function (id, what) { return "/api/v1/room/held-lines/" + encodeURIComponent(id) + "/" + what; },
-    figures: "/api/v1/shows/" + sid + "/room/figures",
+    held: "/api/v1/shows/" + sid + "/room/held",
+    heldDecide: function (id, what) { return "/api/v1/shows/" + sid + "/room/held/" + encodeURIComponent(id) + "/" + what; },
+    numbers: "/api/v1/shows/" + sid + "/room",
     health: "/api/v1/shows/" + sid + "/stream-health"
   };
 
@@ -155,7 +155,8 @@
 
   q("[data-testid=notice-form]").addEventListener("submit", function (e) {
     e.preventDefault();
-    R.api("POST", PATHS.notice, { text: e.target.elements.text.value.trim() || null }).then(done("notice"));
+    var text = e.target.elements.text.value.trim();
+    if (text) { R.api("PUT", PATHS.notice, { text: text }).then(done("notice")); } else { R.api("DELETE", PATHS.notice).then(done("notice")); }
   });
 
   // -- moderation --------------------------------------------------------------------
@@ -190,7 +191,9 @@
           var b = el("button", "btn small " + (what === "reject" ? "secondary" : ""), t(what === "approve" ? "console.mod.publish" : "console.mod.drop"));
           b.type = "button";
           b.addEventListener("click", function () {
-            R.api("POST", PATHS.heldDecide(h.id, what)).then(done("mod")).then(loadHeld);
+            // A dropped line needs a reason for the author's record; the console gives one.
+            var body = what === "reject" ? { reason: t("console.mod.drop_reason") } : undefined;
+            R.api("POST", PATHS.heldDecide(h.id, what), body).then(done("mod")).then(loadHeld);
           });
           li.appendChild(b);
         });
@@ -279,6 +282,7 @@
       case "sale_close": setSale(Object.assign({ status: "closed" }, d)); break;
       case "sold_out": setSale(Object.assign({}, d, { status: "sold_out", remaining: 0 })); break;
       case "show": live.status = d.status; mark("status"); break;
+      case "slow_mode": q("[data-testid=slow-form]").elements.seconds.value = d.seconds; break;
       case "purchase":
         (d.items || []).forEach(function (it) {
           live.orders += 1;
@@ -411,13 +415,14 @@
   }
   setInterval(sample, 1000);
 
-  // Figures the server keeps for the room (rooms' JSON endpoint, when there is one):
-  // seeds the tiles so a console opened mid-show does not start from zero.
-  R.api("GET", PATHS.figures).then(function (r) {
+  // The room's own numbers from the server (viewers now and peak, likes): a console
+  // opened mid-show starts from them, not from zero; frames keep them current after.
+  R.api("GET", PATHS.numbers).then(function (r) {
     if (!r.ok) { return; }
-    var d = r.data;
-    if (typeof d.peak_viewers === "number") { live.peak = Math.max(live.peak, d.peak_viewers); }
-    if (typeof d.likes === "number") { live.likes = Math.max(live.likes, d.likes); }
+    setViewers(r.data.viewers);
+    if (typeof r.data.likes === "number") { live.likes = Math.max(live.likes, r.data.likes); }
+    if (typeof r.data.slow_mode === "number") { q("[data-testid=slow-form]").elements.seconds.value = r.data.slow_mode; }
+    if (r.data.notice && r.data.notice.text) { q("[data-testid=notice-input]").value = r.data.notice.text; }
   });
 
   var conn = q("[data-testid=room-conn]");
