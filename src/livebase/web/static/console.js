@@ -343,8 +343,8 @@
     var frag = document.createDocumentFragment();
     items.forEach(function (line) {
       var li = el("li", "line" + (line.masked ? " masked" : ""));
-      li.appendChild(el("span", "who", (line.name || line.display_name || "") + "："));
-      li.appendChild(el("span", "text", line.text));
+      li.appendChild(el("span", "cl-who", (line.name || line.display_name || "") + "："));
+      li.appendChild(el("span", "cl-text", line.text));
       if (line.user_id) {
         ["mute", "ban"].forEach(function (act) {
           var b = el("button", "btn small secondary", t("console.mod." + act));

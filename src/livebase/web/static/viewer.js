@@ -388,8 +388,8 @@
   function chatLine(line) {
     var li = el("li", "line" + (line.role && line.role !== "viewer" ? " staff " + line.role : ""));
     var name = line.name || line.display_name || line.user || "";
-    if (name) { li.appendChild(el("span", "who", name + "：")); }
-    li.appendChild(el("span", "text", line.text));
+    if (name) { li.appendChild(el("span", "cl-who", name + "：")); }
+    li.appendChild(el("span", "cl-text", line.text));
     if (line.masked) {
       li.classList.add("masked");
       li.appendChild(el("span", "tag", t("room.chat.masked")));
@@ -402,7 +402,7 @@
     var li = el("li", "line system " + (f.error || ""));
     li.setAttribute("data-testid", "chat-refusal");
     li.dataset.error = f.error || "";
-    li.appendChild(el("span", "text", explain(f)));
+    li.appendChild(el("span", "cl-text", explain(f)));
     li.appendChild(el("span", "tag", t("room.chat.you")));
     return li;
   }
