@@ -869,6 +869,14 @@ ROWS += [
     ),
     Row("merchant_a1", "POST", p("/api/v1/orders/{order_v}/cancel"), 404, what="seller_cancels"),
     Row("viewer", "POST", fresh_order("pending", "/cancel"), 200, what="cancel_own"),
+    # Confirming receipt: the buyer only (the seller, who may read the order, gets 404).
+    Row(None, "POST", p("/api/v1/orders/{order_v}/complete"), 401, what="complete_anonymous"),
+    Row("applicant", "POST", p("/api/v1/orders/{order_v}/complete"), 404, what="complete_anothers"),
+    Row(
+        "merchant_a1", "POST", p("/api/v1/orders/{order_v}/complete"), 404, what="seller_completes"
+    ),
+    Row("admin", "POST", p("/api/v1/orders/{order_v}/complete"), 404, what="admin_completes"),
+    Row("viewer", "POST", fresh_order("shipped", "/complete"), 200, what="complete_own"),
     # --- shipping and refunds: only the selling brand's staff --------------------------
     Row(
         "merchant_a2",

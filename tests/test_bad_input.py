@@ -190,6 +190,7 @@ def _orders(e: Env) -> dict[str, str]:
         "order_cancel": order("pending"),
         "order_ship": order("paid"),
         "order_refund": order("shipped"),
+        "order_complete": order("shipped"),
         "rfq_approve": request(order("requested")),
         "rfq_reject": request(order("requested")),
     }
@@ -886,6 +887,7 @@ ENDPOINTS: list[Endpoint] = [
         ),
     ),
     Endpoint("order_cancel", "POST", "/api/v1/orders/{order_cancel}/cancel", "viewer"),
+    Endpoint("order_complete", "POST", "/api/v1/orders/{order_complete}/complete", "viewer"),
     Endpoint(
         "refund_request",
         "POST",

@@ -123,7 +123,14 @@ FEATURES: tuple[Feature, ...] = (
                 "orders.expire_due", "livebase.orders.jobs:expire_due", every=timedelta(seconds=5)
             ),
             JobSpec("orders.request_refund", "livebase.orders.jobs:request_refund"),
+            # shipped → completed once the receipt window (days) is over; minutes are plenty.
+            JobSpec(
+                "orders.complete_due",
+                "livebase.orders.jobs:complete_due",
+                every=timedelta(minutes=10),
+            ),
         ),
+        parts=("livebase.orders.parts:ORDER_RULES",),
     ),
     Feature(
         "rooms",

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     room_chat_window: int = Field(default=10, ge=1)
     # What a buyer has to pay an order within (DESIGN: flash sales 15 min by default).
     pay_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # A shipped order completes this many days after shipment unless its buyer confirms
+    # receipt sooner (Taobao's and JD's default is 10); a completed order takes refund
+    # requests for LIVEBASE_AFTER_SALE_DAYS more (docs/orders.md "Completed").
+    auto_complete_days: int = Field(default=10, ge=1, le=90)
+    after_sale_days: int = Field(default=15, ge=0, le=365)
 
     # Bearer tokens live 30 days (a host's streaming laptop stays signed in for a season);
     # cookie sessions 14 days, renewed by signing in again.

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.exc import IntegrityError
 
 from livebase.db import utcnow
+from livebase.errors import NotFound
 from livebase.http import DB, NO_BODY, Me, PageDep, RuntimeDep, paged, require_json
 from livebase.orders import idempotency, refunds, service
 from livebase.orders.models import ORDER_STATUSES, Order
@@ -124,6 +125,17 @@ def get_order(order_id: str, me: Me, db: DB) -> dict[str, Any]:
 def cancel_order(order_id: str, me: Me, db: DB) -> dict[str, Any]:
     order = service.check_own_order(db, me, order_id)
     service.do_cancel(db, me, order)
+    db.commit()
+    return detail(db, service.get_order(db, order_id))
+
+
+@router.post("/orders/{order_id}/complete", dependencies=[NO_BODY])
+def complete_order(order_id: str, me: Me, db: DB) -> dict[str, Any]:
+    """The buyer confirms receipt (确认收货): ``shipped → completed``."""
+    order = service.check_own_order(db, me, order_id)
+    if order.buyer_id != me.id:  # staff may read an order; only its buyer receives it
+        raise NotFound(f"No order {order_id}.")
+    service.do_complete(db, me, order, note="receipt confirmed by the buyer")
     db.commit()
     return detail(db, service.get_order(db, order_id))
 

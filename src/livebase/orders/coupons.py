@@ -23,6 +23,7 @@ from livebase.db import utcnow
 from livebase.errors import ApiError, Code, Conflict, NotFound, ValidationFailed
 from livebase.orders import idempotency
 from livebase.orders.models import Coupon, CouponClaim
+from livebase.rooms import frames
 from livebase.schemas import rfc3339
 from livebase.shows import service as shows
 from livebase.shows.models import Show
@@ -100,6 +101,21 @@ def do_create_coupon(db: Session, actor: Actor, show: Show, spec: CouponSpec) ->
     db.add(coupon)
     db.flush()
     do_record(db, actor, "create", "coupon", coupon.id, quantity=spec.quantity)
+    # The drop reaches the room (a critical ``coupon`` frame) once this commits.
+    frames.notify(
+        db,
+        frames.CouponDrop(
+            show_id=show.id,
+            id=coupon.id,
+            kind=coupon.kind,
+            amount_fen=coupon.amount_fen,
+            percent=coupon.percent,
+            cap_fen=coupon.cap_fen,
+            min_spend_fen=coupon.min_spend_fen,
+            remaining=coupon.remaining,
+            expires_at=coupon.expires_at,
+        ),
+    )
     return coupon
 
 

@@ -29,6 +29,7 @@ from livebase.errors import ApiError, Code, Conflict, NotFound, ValidationFailed
 from livebase.jobs.service import do_schedule
 from livebase.orders.models import FlashSale, Order, OrderLine
 from livebase.orders.service import NewOrder
+from livebase.rooms import frames
 from livebase.schemas import rfc3339
 from livebase.shows import service as shows
 from livebase.shows.models import Show
@@ -76,6 +77,26 @@ def sale_view(sale: FlashSale) -> dict[str, Any]:
         "opened_at": rfc3339(sale.opened_at),
         "closed_at": rfc3339(sale.closed_at),
     }
+
+
+def _sale_frame(cls: type[frames.SaleFrame], sale: FlashSale) -> frames.SaleFrame:
+    return cls(
+        show_id=sale.show_id,
+        id=sale.id,
+        sku_id=sale.sku_id,
+        status=sale.status,
+        price_fen=sale.price_fen,
+        remaining=sale.remaining,
+        quantity=sale.quantity,
+        per_buyer_limit=sale.per_buyer_limit,
+        ends_at=sale.ends_at,
+    )
+
+
+def _notify_sku_stock(db: Session, sale: FlashSale) -> None:
+    frames.notify(
+        db, frames.Stock(show_id=sale.show_id, stock={sale.sku_id: stock.current(db, sale.sku_id)})
+    )
 
 
 def get_sale(db: Session, sale_id: str) -> FlashSale:
@@ -153,6 +174,7 @@ def do_create_sale(db: Session, actor: Actor, show: Show, spec: SaleSpec) -> Fla
     do_schedule(db, OPEN_JOB, spec.starts_at, {"sale_id": sale.id}, f"{OPEN_JOB}:{sale.id}")
     do_schedule(db, CLOSE_JOB, spec.ends_at, {"sale_id": sale.id}, f"{CLOSE_JOB}:{sale.id}")
     do_record(db, actor, "create", "flash_sale", sale.id, quantity=spec.quantity)
+    _notify_sku_stock(db, sale)  # the units set aside left the shelf's stock
     return sale
 
 
@@ -171,6 +193,7 @@ def do_open(db: Session, actor: Actor, sale: FlashSale) -> bool:
     db.refresh(sale)
     if getattr(result, "rowcount", 0) == 1:
         do_record(db, actor, "open", "flash_sale", sale.id)
+        frames.notify(db, _sale_frame(frames.SaleOpen, sale))
         return True
     if sale.status == "closed":
         raise Conflict("The sale is closed.")
@@ -194,6 +217,9 @@ def do_close(db: Session, actor: Actor, sale: FlashSale) -> bool:
     if returned > 0:
         stock.release(db, sale.sku_id, returned)
     do_record(db, actor, "close", "flash_sale", sale.id, returned=returned)
+    frames.notify(db, _sale_frame(frames.SaleClose, sale))
+    if returned > 0:
+        _notify_sku_stock(db, sale)
     return True
 
 

@@ -117,7 +117,13 @@ async def order_from_sale(sale_id: str, body: FlashOrderIn, request: Request) ->
         await owner.refresh_status()
     digest = idempotency.body_digest(body.model_dump(exclude_none=True))
     answer = owner.submit(
-        me.id, key, digest, body.quantity, body.address_id, body.pickup_counter_id
+        me.id,
+        key,
+        digest,
+        body.quantity,
+        body.address_id,
+        body.pickup_counter_id,
+        me.user.display_name,
     )
     if isinstance(answer, asyncio.Future):
         # Shielded: a client that hangs up does not cancel what other requests with the

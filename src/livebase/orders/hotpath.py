@@ -21,6 +21,7 @@ import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -37,6 +38,7 @@ from livebase.orders.flash import PAY_WINDOW, new_order_view
 from livebase.orders.flash_models import FlashSaleBuyer
 from livebase.orders.models import Address, FlashSale, IdempotencyRecord
 from livebase.orders.service import NewOrder, do_insert_orders_batch
+from livebase.rooms import frames
 from livebase.runtime import Part, Runtime
 
 log = get_logger("livebase.flash")
@@ -50,6 +52,9 @@ MAX_BATCH = 500
 # A sale that is not open re-reads its status at most this often (the job that opens it
 # at starts_at runs in another thread or on another node).
 STATUS_REFRESH_S = 0.2
+# A batch's purchase frame names at most this many buyers (the room packs and caps the
+# stream class anyway; the frame stays small whatever the batch).
+PURCHASE_ITEMS = 20
 # A sold-out sale re-reads its remaining units at most this often (units another node did
 # not sell, or units given back by an expired order).
 REMAINING_REFRESH_S = 1.0
@@ -80,6 +85,8 @@ class SaleInfo:
     product_id: str
     title: str
     attrs: dict[str, Any]
+    quantity: int | None = None
+    ends_at: datetime | None = None
 
 
 @dataclass
@@ -93,6 +100,8 @@ class Ask:
     address_id: str | None
     pickup_counter_id: str | None
     future: asyncio.Future[Answer]
+    # "张**" for the room's purchase frame (masked when the request is decided).
+    buyer: str = "**"
 
 
 @dataclass
@@ -144,6 +153,7 @@ class SaleOwner:
         quantity: int,
         address_id: str | None,
         pickup_counter_id: str | None,
+        buyer_name: str = "",
     ) -> Answer | asyncio.Future[Answer]:
         seen = self.keys.get((buyer_id, key))
         if seen is not None:
@@ -173,7 +183,16 @@ class SaleOwner:
         fut: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self.keys[(buyer_id, key)] = _Key(digest, future=fut)
         self.pending.append(
-            Ask(buyer_id, key, digest, quantity, address_id, pickup_counter_id, fut)
+            Ask(
+                buyer_id,
+                key,
+                digest,
+                quantity,
+                address_id,
+                pickup_counter_id,
+                fut,
+                frames.mask_name(buyer_name),
+            )
         )
         self._wake.set()
         return fut
@@ -515,7 +534,47 @@ def _attempt(
     do_insert_orders_batch(db, [orders[i] for i in live])
     for i in live:
         result.answers[i] = (201, bodies[i])
+    _notify_batch(db, info, [batch[i] for i in live], after.status, after.remaining)
     return None, []
+
+
+def _notify_batch(
+    db: Session, info: SaleInfo, asks: list[Ask], status: str, remaining: int
+) -> None:
+    """The room hears of a written batch once: a ``purchase`` frame with its latest
+    buyers, the ``sale`` state with the remaining units, and ``sold_out`` when this batch
+    took the last one. Queued on the batch's transaction, so a rolled-back attempt sends
+    nothing."""
+    frames.notify(
+        db,
+        frames.Purchase(
+            show_id=info.show_id,
+            items=[
+                frames.PurchaseItem(
+                    sku_id=info.sku_id, title=info.title, quantity=a.quantity, buyer=a.buyer
+                )
+                for a in asks[-PURCHASE_ITEMS:]
+            ],
+        ),
+    )
+    frames.notify(
+        db, frames.SaleState(show_id=info.show_id, id=info.id, status=status, remaining=remaining)
+    )
+    if status == "sold_out":
+        frames.notify(
+            db,
+            frames.SoldOut(
+                show_id=info.show_id,
+                id=info.id,
+                sku_id=info.sku_id,
+                status=status,
+                price_fen=info.price_fen,
+                remaining=remaining,
+                quantity=info.quantity,
+                per_buyer_limit=info.per_buyer_limit,
+                ends_at=info.ends_at,
+            ),
+        )
 
 
 def _sold_out_when_zero(k: int) -> Any:
@@ -581,6 +640,8 @@ class FlashOwners:
                 view.product_id,
                 view.title,
                 dict(view.attrs),
+                sale.quantity,
+                sale.ends_at,
             )
             bought = dict(
                 db.execute(

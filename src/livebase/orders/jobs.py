@@ -1,4 +1,5 @@
-"""The orders feature's jobs: expiry at ``pay_by`` and the refund outbox."""
+"""The orders feature's jobs: expiry at ``pay_by``, completion after the receipt window,
+and the refund outbox."""
 
 from __future__ import annotations
 
@@ -20,6 +21,14 @@ def expire_due(db: Session, payload: dict[str, Any]) -> None:
     loses cleanly against it."""
     for order_id in service.due_for_expiry(db, limit=SWEEP_LIMIT):
         service.do_expire(db, SYSTEM_JOBS, order_id)
+
+
+def complete_due(db: Session, payload: dict[str, Any]) -> None:
+    """Recurring: complete every shipped order whose receipt window
+    (``LIVEBASE_AUTO_COMPLETE_DAYS``) is over, each with its own conditional update."""
+    after = service.rules_of(db).complete_after
+    for order_id in service.due_for_completion(db, after, limit=SWEEP_LIMIT):
+        service.do_auto_complete(db, SYSTEM_JOBS, order_id, after)
 
 
 def request_refund(db: Session, payload: dict[str, Any]) -> None:

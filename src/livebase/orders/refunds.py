@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from livebase.accounts.actors import Actor
 from livebase.accounts.service import Principal
 from livebase.bases import service as bases
+from livebase.db import utcnow
 from livebase.decisions import do_decide_pending
 from livebase.errors import Conflict, NotFound
 from livebase.orders import service
@@ -39,7 +40,16 @@ def refund_request_view(r: RefundRequest) -> dict[str, Any]:
 
 
 def do_file(db: Session, buyer: Principal, order: Order, reason: str) -> RefundRequest:
-    """The buyer asks for a refund of a shipped order; 409 from any other state."""
+    """The buyer asks for a refund of a shipped order, or of a completed one within the
+    after-sale window (``LIVEBASE_AFTER_SALE_DAYS`` after completion); 409 otherwise."""
+    if order.status == "completed":
+        done = service.completed_at(db, order.id)
+        window = service.rules_of(db).after_sale
+        if done is not None and done + window <= utcnow():
+            raise Conflict(
+                f"The order completed more than {window.days} days ago; "
+                "its after-sale window is closed."
+            )
     moved, before = service.do_move(db, order.id, AFTER_SHIPMENT, "refund_requested")
     if not moved:
         if before in ("pending_payment", "paid"):

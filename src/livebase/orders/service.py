@@ -45,6 +45,11 @@ from livebase.schemas import rfc3339
 DEFAULT_PAY_WINDOW = timedelta(minutes=15)
 # One order carries at most this many lines (a cart of one brand; more is a script).
 MAX_LINES = 50
+# A shipped order completes by itself this long after shipment (LIVEBASE_AUTO_COMPLETE_DAYS),
+# and a completed one takes refund requests this long after completion
+# (LIVEBASE_AFTER_SALE_DAYS); the runtime's values reach jobs through ``rules_of``.
+DEFAULT_COMPLETE_AFTER = timedelta(days=10)
+DEFAULT_AFTER_SALE = timedelta(days=15)
 # Statuses in which the goods have not left the warehouse: their units can go back.
 BEFORE_SHIPMENT = ("pending_payment", "paid", "refund_requested")
 # Statuses whose money counts in GMV: paid and not refunded (bonded states included).
@@ -460,6 +465,14 @@ def do_checkout(
     ``sold_out`` naming the SKU that ran short), apply the coupon, record the first
     transition, and queue the ``purchase`` and ``stock`` frames for the show's room."""
     priced, org_id, base_id = _price_lines(db, show_id, lines)
+    if destination.pickup_counter_id is not None:
+        # Goods are picked up where their base keeps them: a counter of this base only.
+        counter = bases.get_pickup_counter(db, destination.pickup_counter_id)
+        if counter.base_id != base_id:
+            raise ValidationFailed(
+                "This pickup counter is not in the base that sells these goods.",
+                loc="body.pickup_counter_id",
+            )
     short = stock.reserve_many(db, {p.sku_id: p.quantity for p in priced})
     if short is not None:
         raise SoldOut(f"SKU {short} has fewer units left than ordered.", extra={"sku_id": short})
@@ -525,8 +538,8 @@ def _notify_purchase(db: Session, order: Order, display_name: str) -> None:
 
 
 def _notify_stock(db: Session, order: Order) -> None:
-    if order.show_id is None or order.flash_sale_id is not None:
-        return  # a flash sale's room hears of its `remaining` through the sale frames
+    if order.show_id is None:
+        return
     frames.notify(
         db,
         frames.Stock(
@@ -790,6 +803,84 @@ def do_mark_refunded(db: Session, actor: Actor, order_id: str) -> bool:
     if not shipped:
         do_return_units(db, order)
     return True
+
+
+def do_complete(db: Session, actor: Actor, order: Order, note: str) -> None:
+    """``shipped → completed``: the buyer confirmed receipt (or the job did it for them).
+    409 from any other state: an unshipped order cannot be received, one with a pending
+    refund request waits for the merchant's decision, a completed one is done."""
+    moved, before = do_move(db, order.id, ("shipped",), "completed")
+    if not moved:
+        if before == "completed":
+            raise Conflict("The order is already completed.")
+        raise Conflict(f"The order is {before}; only a shipped order is completed.")
+    do_record_transition(db, actor, order, "shipped", "completed", note=note)
+
+
+def due_for_completion(
+    db: Session, after: timedelta, *, now: datetime | None = None, limit: int = 500
+) -> list[str]:
+    """Shipped orders whose shipment is at least ``after`` old, oldest first."""
+    cutoff = (now or utcnow()) - after
+    return list(
+        db.scalars(
+            select(Order.id)
+            .where(Order.status == "shipped", Order.shipped_at <= cutoff)
+            .order_by(Order.shipped_at)
+            .limit(limit)
+        )
+    )
+
+
+def do_auto_complete(
+    db: Session, actor: Actor, order_id: str, after: timedelta, *, now: datetime | None = None
+) -> bool:
+    """``shipped → completed`` when the shipment is ``after`` old: one conditional update,
+    so a buyer's confirmation or a refund request racing the job leaves one winner."""
+    now = now or utcnow()
+    result = db.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == "shipped", Order.shipped_at <= now - after)
+        .values(status="completed", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if int(getattr(result, "rowcount", 0) or 0) != 1:
+        return False
+    _refresh(db, order_id)
+    order = get_order(db, order_id)
+    do_record_transition(
+        db, actor, order, "shipped", "completed", note="receipt window over: completed"
+    )
+    return True
+
+
+def completed_at(db: Session, order_id: str) -> datetime | None:
+    """When the order last entered ``completed`` (its timeline says)."""
+    return db.scalar(
+        select(OrderTransition.at)
+        .where(OrderTransition.order_id == order_id, OrderTransition.to_status == "completed")
+        .order_by(OrderTransition.at.desc())
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class OrderRules:
+    complete_after: timedelta = DEFAULT_COMPLETE_AFTER
+    after_sale: timedelta = DEFAULT_AFTER_SALE
+
+
+_RULES_KEY = "livebase_order_rules"
+
+
+def bind_rules(info: dict[Any, Any], rules: OrderRules) -> None:
+    info[_RULES_KEY] = rules
+
+
+def rules_of(db: Session) -> OrderRules:
+    """The runtime's order rules (from settings), or the defaults for a bare session."""
+    rules = db.info.get(_RULES_KEY)
+    return rules if isinstance(rules, OrderRules) else OrderRules()
 
 
 # --- GMV ------------------------------------------------------------------------------

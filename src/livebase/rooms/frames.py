@@ -4,7 +4,8 @@ and forwarded to the show's room on the ``rooms.Bus`` only after the commit.
 The event's ``type`` is ``room.<frame>``; :meth:`RoomEvent.frame` is the frame's ``t`` and
 :meth:`d` its ``d``. A rolled-back transaction drops its events, so no room ever hears of
 an order that does not exist. Orders publish ``purchase`` and ``stock``; flash sales
-``sale_open``, ``sale_close``, ``sold_out``; coupons ``coupon``.
+``sale_open``, ``sale_close``, ``sold_out`` and the ``sale`` state (``remaining`` as it
+changes, one frame per written batch); coupons ``coupon``.
 """
 
 from __future__ import annotations
@@ -58,27 +59,39 @@ class Stock(RoomEvent):
         return dict(self.stock)
 
 
-class _Sale(RoomEvent):
-    type: str = "room.sale"
+class SaleFrame(RoomEvent):
+    type: str = "room.sale_base"  # abstract: the three sale frames below
     id: str
     sku_id: str
     status: str
     price_fen: int
     remaining: int
+    quantity: int | None = None
+    per_buyer_limit: int | None = None
     ends_at: datetime | None = None
 
 
-class SaleOpen(_Sale):
+class SaleOpen(SaleFrame):
     type: Literal["room.sale_open"] = "room.sale_open"
     frame: ClassVar[str] = "sale_open"
 
 
-class SaleClose(_Sale):
+class SaleClose(SaleFrame):
     type: Literal["room.sale_close"] = "room.sale_close"
     frame: ClassVar[str] = "sale_close"
 
 
-class SoldOut(_Sale):
+class SaleState(RoomEvent):
+    """``sale`` {id, status, remaining} (state class: the latest value wins)."""
+
+    type: Literal["room.sale"] = "room.sale"
+    frame: ClassVar[str] = "sale"
+    id: str
+    status: str
+    remaining: int
+
+
+class SoldOut(SaleFrame):
     type: Literal["room.sold_out"] = "room.sold_out"
     frame: ClassVar[str] = "sold_out"
 
@@ -102,6 +115,7 @@ ROOM_EVENTS: tuple[type[RoomEvent], ...] = (
     SaleOpen,
     SaleClose,
     SoldOut,
+    SaleState,
     CouponDrop,
 )
 
