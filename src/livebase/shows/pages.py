@@ -6,7 +6,7 @@ The stream key appears only in the ingest panel, which only the show's host sees
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -20,8 +20,10 @@ from livebase.db import new_id
 from livebase.errors import ApiError, Forbidden, ValidationFailed
 from livebase.http import DB, get_runtime
 from livebase.http_errors import http_status
+from livebase.rooms import console as room_console
 from livebase.settings import Settings
 from livebase.shows import service as shows
+from livebase.shows.api import hls_url
 from livebase.shows.models import Show
 from livebase.uploads.images import store_image
 from livebase.web.formerrors import FieldError, FormValues, field_errors, form_page
@@ -402,12 +404,23 @@ def end_show(
 def public_show(request: Request, show_id: str, db: DB, user: PageUser) -> Response:
     show = shows.get_show(db, show_id)
     can_manage = user is not None and shows.can_manage(user, show)
+    lines = shows.shelf_lines(db, show)
+    t = translator(pick_lang(request))
     return render(
         request,
         "shows/public.html",
         user,
         show=show,
-        lines=shows.shelf_lines(db, show),
+        lines=lines,
         org=bases.get_org(db, show.org_id),
         can_manage=can_manage,
+        can_console=user is not None and room_console.can_run_room(user, show),
+        hls_url=hls_url(get_runtime(request).settings, show),
+        # The room's page script renders frames with these (no second fetch on load).
+        room_i18n=room_console.page_messages(t),
+        shelf_json=[asdict(line) for line in lines],
     )
+
+
+# The host console (中控台) lives with the rooms feature; its pages ride on this router.
+router.include_router(room_console.router)
