@@ -55,6 +55,7 @@ WORDS: dict[str, dict[str, str]] = {
         "my_prizes": "我的奖品",
         "no_prizes": "还没有中奖。去直播间参与福袋吧。",
         "rank": "第 {n} 位",
+        "you_won": "恭喜，你中奖了！",
     },
     "en": {
         "title": "Lucky bag",
@@ -86,6 +87,7 @@ WORDS: dict[str, dict[str, str]] = {
         "my_prizes": "My prizes",
         "no_prizes": "No prizes yet. Join a lucky bag in a live show.",
         "rank": "#{n}",
+        "you_won": "Congratulations, you won!",
     },
 }
 

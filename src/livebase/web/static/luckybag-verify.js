@@ -107,7 +107,7 @@
       const want = await drawWinners(seed, ids, bag.winners_count);
       const got = bag.winners.map((w) => w.user_id);
       if (want.join(",") !== got.join(",")) {
-        problems.push(`winners: recomputed ${want.join(", ") || "—"}; published ${got.join(", ") || "—"}`);
+        problems.push(`winners: recomputed ${want.join(" ") || "—"}; published ${got.join(" ") || "—"}`);
       }
     } catch (err) {
       problems.push(String(err));
