@@ -95,7 +95,18 @@ class CouponDrop(RoomEvent):
     expires_at: datetime
 
 
+class ShowStatus(RoomEvent):
+    """``show`` {status} (critical): the show went live or ended. The shows service queues
+    it with its start and end transitions; a player stops waiting for more video on
+    ``ended`` (nginx-rtmp never writes ``#EXT-X-ENDLIST``)."""
+
+    type: Literal["room.show"] = "room.show"
+    frame: ClassVar[str] = "show"
+    status: str
+
+
 ROOM_EVENTS: tuple[type[RoomEvent], ...] = (
+    ShowStatus,
     Purchase,
     Stock,
     SaleOpen,
