@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from livebase.bonded.cli import bonded_app
 from livebase.runtime import Runtime, build_runtime
 from livebase.settings import Settings
 
@@ -23,6 +24,7 @@ users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 app.add_typer(bases_app, name="bases")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(users_app, name="users")
+app.add_typer(bonded_app, name="bonded")
 
 
 def _fail(message: str) -> None:
