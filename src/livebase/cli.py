@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from livebase.bonded.cli import bonded_app
 from livebase.runtime import Runtime, build_runtime
 from livebase.settings import Settings
 
@@ -30,6 +31,7 @@ media_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(media_app, name="media")
+app.add_typer(bonded_app, name="bonded")
 
 
 def _fail(message: str) -> None:
@@ -280,6 +282,8 @@ def luckybag_verify(
         typer.echo("MISMATCH")
         raise typer.Exit(1)
     typer.echo("match: seed, entrants and winners verified")
+
+
 @media_app.command("config")
 def media_config() -> None:
     """Write nginx.conf (RTMP ingest, HLS, recording, callbacks) from LIVEBASE_* settings."""
@@ -362,7 +366,9 @@ def media_test_stream(
     cmd = ffmpeg.test_stream_command(
         rt.settings, url, seconds=seconds, size=size, bitrate_kbps=bitrate, start_epoch=time.time()
     )
-    typer.echo(f"pushing a test pattern to {rt.settings.effective_rtmp_url}/{show.public_id}", err=True)
+    typer.echo(
+        f"pushing a test pattern to {rt.settings.effective_rtmp_url}/{show.public_id}", err=True
+    )
     try:
         code = subprocess.call(cmd)
     except KeyboardInterrupt:

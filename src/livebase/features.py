@@ -194,6 +194,28 @@ FEATURES: tuple[Feature, ...] = (
         ),
         parts=("livebase.media.parts:MEDIA",),
     ),
+    Feature(
+        "bonded",
+        models="livebase.bonded.models",
+        api=("livebase.bonded.api:router",),
+        pages="livebase.bonded.pages:router",
+        jobs=(
+            # The declaration (CEB311/411/511/621) is owed to customs: an outbox job
+            # written with the payment, retried until the submitter takes it.
+            JobSpec("bonded.declare", "livebase.bonded.jobs:declare"),
+            JobSpec("bonded.sandbox_receipt", "livebase.bonded.jobs:sandbox_receipt"),
+            JobSpec("bonded.resend", "livebase.bonded.jobs:resend"),
+            JobSpec("bonded.settle_tax", "livebase.bonded.jobs:settle_tax"),
+            JobSpec("bonded.close", "livebase.bonded.jobs:close"),
+            # The real exchange's receipts are files in the transfer client's inbox.
+            JobSpec(
+                "bonded.poll_receipts",
+                "livebase.bonded.jobs:poll_receipts",
+                every=timedelta(seconds=10),
+            ),
+        ),
+        parts=("livebase.bonded.parts:BONDED",),
+    ),
 )
 
 

@@ -139,6 +139,23 @@ class Settings(BaseSettings):
     # "native" (a QR code for the buyer to scan) or "jsapi" (inside WeChat, needs openid).
     wechatpay_mode: str = Field(default="native", pattern="^(native|jsapi)$")
 
+    # Bonded goods (docs/bonded.md). Identity numbers are sealed with AES-256-GCM under
+    # these keys ("kid:base64key,...", the first encrypts; empty: one derived from
+    # LIVEBASE_SECRET_KEY) and found by an HMAC under the hash key (empty: derived).
+    bonded_id_keys: str = ""
+    bonded_hash_key: str = ""
+    # The customs submitter: "sandbox" (in-process customs answering on a schedule) or
+    # "chinaport" (the 单一窗口 shape; needs a customs key device to sign).
+    bonded_customs: str = Field(default="sandbox", pattern="^(sandbox|chinaport)$")
+    # Seconds the sandbox customs waits before each receipt (tests set 0).
+    bonded_sandbox_delay_seconds: float = Field(default=2.0, ge=0)
+    # How long a pickup code is good for after release (hours).
+    bonded_pickup_code_hours: int = Field(default=72, ge=1)
+    # The platform's customs registration (单一窗口 备案): its 10-character code and name,
+    # written as the e-commerce platform, seller, declaring agent and sender of messages.
+    bonded_company_code: str = Field(default="1101960000", min_length=10, max_length=18)
+    bonded_company_name: str = "livebase 直播基地"
+
     @field_validator("log_level")
     @classmethod
     def _upper(cls, v: str) -> str:

@@ -92,6 +92,7 @@ def create_order(
             destination=destination,
             coupon_claim_id=body.coupon_claim_id,
             pay_window=rt.settings.pay_window,
+            identity_id=body.identity_id,
         )
         return service.order_view(order)
 

@@ -36,6 +36,20 @@ ORDER_STATUSES = (
     "refund_requested",
     "refunded",
 )
+# Bonded (cross-border) orders after payment (DESIGN §5; bonded/states.py moves them).
+BONDED_STATUSES = (
+    "declared",
+    "under_review",
+    "rejected",
+    "detained",
+    "released",
+    "ready_for_pickup",
+    "picked_up",
+    "tax_settled",
+    "closed",
+    "returned",
+)
+ORDER_STATUSES = ORDER_STATUSES + BONDED_STATUSES
 # Orders that still hold their units: sold or about to be (the stock identity of issue 12:
 # units sold + units held by open orders + units left = units put in).
 OPEN_STATUSES = ("pending_payment",)

@@ -32,6 +32,8 @@ class OrderIn(Body):
     address_id: Id | None = Field(default=None, max_length=40)
     pickup_counter_id: Id | None = Field(default=None, max_length=40)
     coupon_claim_id: Id | None = Field(default=None, max_length=40)
+    # A cross-border (bonded) order names the buyer's real-name identity (DESIGN §5).
+    identity_id: Id | None = Field(default=None, max_length=40)
 
     @model_validator(mode="after")
     def _one_destination(self) -> OrderIn:

@@ -29,6 +29,7 @@ from livebase.catalog import service as catalog
 from livebase.catalog import stock
 from livebase.db import new_id, utcnow
 from livebase.errors import ApiError, Code, Conflict, NotFound, ValidationFailed
+from livebase.orders import hooks
 from livebase.orders.models import (
     Address,
     Coupon,
@@ -460,6 +461,7 @@ def do_checkout(
     destination: Destination,
     coupon_claim_id: str | None = None,
     pay_window: timedelta = DEFAULT_PAY_WINDOW,
+    identity_id: str | None = None,
 ) -> Order:
     """Place an order: price the lines on the server, take the units (all or none, 409
     ``sold_out`` naming the SKU that ran short), apply the coupon, record the first
@@ -512,10 +514,23 @@ def do_checkout(
     )
     db.add(order)
     db.flush()
+    _run_checkout_hooks(db, buyer, order, identity_id)
     do_record_transition(db, buyer, order, None, "pending_payment")
     if show_id is not None:
         _notify_purchase(db, order, buyer.user.display_name)
     return order
+
+
+def _run_checkout_hooks(
+    db: Session, buyer: Principal, order: Order, identity_id: str | None
+) -> None:
+    """Cross-border orders (orders/hooks.py): the bonded feature checks the goods and the
+    buyer's identity and adds the tax to ``total_fen``; it may refuse the order."""
+    installed = hooks.hooks_of(db)
+    if identity_id is not None and not installed:
+        raise ValidationFailed("Cross-border orders are not offered here.", loc="body.identity_id")
+    for hook in installed:
+        hook.on_checkout(db, buyer, order, identity_id)
 
 
 def _notify_purchase(db: Session, order: Order, display_name: str) -> None:
@@ -686,7 +701,12 @@ def _free_coupon(db: Session, order: Order) -> None:
 
 
 def do_mark_paid(
-    db: Session, actor: Actor, order_id: str, amount_fen: int, payment_id: str
+    db: Session,
+    actor: Actor,
+    order_id: str,
+    amount_fen: int,
+    payment_id: str,
+    payer: hooks.Payer | None = None,
 ) -> Literal["paid", "already_paid", "late"]:
     """``pending_payment → paid`` by a conditional update. "late" when the order was
     already expired or cancelled (the caller refunds the payment and tells the buyer);
@@ -699,6 +719,8 @@ def do_mark_paid(
         do_record_transition(
             db, actor, order, "pending_payment", "paid", note=f"payment {payment_id}"
         )
+        for hook in hooks.hooks_of(db):  # cross-border: payer = buyer, quota reserved
+            hook.on_paid(db, actor, order, payer)
         return "paid"
     if before in ("expired", "cancelled"):
         return "late"
@@ -753,6 +775,8 @@ def do_cancel(db: Session, actor: Actor, order: Order) -> str:
             do_record_transition(
                 db, actor, order, "paid", "refund_requested", note="cancelled before shipment"
             )
+            for hook in hooks.hooks_of(db):  # cross-border: the quota goes back
+                hook.on_cancelled(db, actor, order)
             do_return_units(db, order)
             request_refund(db, order, "cancelled before shipment")
             return "refund_requested"

@@ -41,6 +41,10 @@ class CallbackResult:
     amount_fen: int
     outcome: Literal["succeeded", "failed"]
     nonce: str
+    # The real-name payer, where the provider reports one (cross-border orders: customs
+    # requires payer = buyer). The sandbox sends the name and the keyed hash of the ID.
+    payer_name: str | None = None
+    payer_id_hash: str | None = None
 
 
 @dataclass(frozen=True)

@@ -57,16 +57,21 @@ def signed_headers(secret: bytes, body: bytes, *, now: int | None = None) -> dic
     }
 
 
-def callback_body(payment_id: str, amount_fen: int, provider_ref: str) -> bytes:
-    return json.dumps(
-        {
-            "payment_id": payment_id,
-            "amount_fen": amount_fen,
-            "outcome": "succeeded",
-            "provider_ref": provider_ref,
-        },
-        separators=(",", ":"),
-    ).encode()
+def callback_body(
+    payment_id: str,
+    amount_fen: int,
+    provider_ref: str,
+    payer: tuple[str, str | None] | None = None,
+) -> bytes:
+    data: dict[str, object] = {
+        "payment_id": payment_id,
+        "amount_fen": amount_fen,
+        "outcome": "succeeded",
+        "provider_ref": provider_ref,
+    }
+    if payer is not None:  # the wallet's real-name payer: name and keyed hash of the ID
+        data["payer_name"], data["payer_id_hash"] = payer
+    return json.dumps(data, separators=(",", ":")).encode()
 
 
 def check_window(timestamp: str, now: float | None = None) -> None:
@@ -118,6 +123,8 @@ class SandboxProvider:
             amount = data["amount_fen"]
             outcome = data.get("outcome", "succeeded")
             ref = data.get("provider_ref")
+            payer_name = data.get("payer_name")
+            payer_id_hash = data.get("payer_id_hash")
         except (ValueError, KeyError, TypeError):
             raise CallbackRefused("bad_signature", "The signed body is not a callback.") from None
         if not isinstance(amount, int) or isinstance(amount, bool):
@@ -130,6 +137,8 @@ class SandboxProvider:
             amount_fen=amount,
             outcome=outcome,
             nonce=nonce,
+            payer_name=str(payer_name) if payer_name is not None else None,
+            payer_id_hash=str(payer_id_hash) if payer_id_hash is not None else None,
         )
 
     def refund(self, request: RefundOrder) -> RefundResult:

@@ -29,6 +29,7 @@ from livebase.db import new_id, utcnow
 from livebase.errors import ApiError, Code, Conflict, NotFound
 from livebase.jobs.service import do_enqueue
 from livebase.logs import get_logger
+from livebase.orders import hooks as order_hooks
 from livebase.orders import service as orders
 from livebase.orders.models import Order
 from livebase.payments.models import CallbackNonce, Payment, PaymentRefund
@@ -119,12 +120,30 @@ def check_own_payment(db: Session, me: Principal, payment_id: str) -> tuple[Paym
     return payment, order
 
 
-def do_confirm_sandbox(db: Session, me: Principal, payments: Payments, payment_id: str) -> bool:
+def _sandbox_payer(
+    db: Session, order: Order, payer_identity_id: str | None
+) -> tuple[str, str | None] | None:
+    """The sandbox wallet's real-name payer for a cross-border order (orders/hooks.py):
+    by default the order's buyer identity; ``payer_identity_id`` pays as another."""
+    for hook in order_hooks.hooks_of(db):
+        payer = hook.payer_of(db, order, payer_identity_id)
+        if payer is not None:
+            return payer.name, payer.id_hash
+    return None
+
+
+def do_confirm_sandbox(
+    db: Session,
+    me: Principal,
+    payments: Payments,
+    payment_id: str,
+    payer_identity_id: str | None = None,
+) -> bool:
     """The buyer pressed "confirm" on the sandbox pay page: the sandbox "takes the money"
     and owes the app its callback, queued in this transaction. A second press queues
     nothing (returns False). Like a real provider the sandbox does not know the order's
     deadline: a confirm after it leads to a late callback and an automatic refund."""
-    payment, _order = check_own_payment(db, me, payment_id)
+    payment, order = check_own_payment(db, me, payment_id)
     if payment.provider != payments.sandbox.name:
         raise NotFound("No such sandbox payment.")
     if payment.status != "pending":
@@ -137,7 +156,12 @@ def do_confirm_sandbox(db: Session, me: Principal, payments: Payments, payment_i
     )
     if getattr(result, "rowcount", 0) != 1:
         return False
-    body = callback_body(payment.id, payment.amount_fen, payment.provider_ref or payment.id)
+    body = callback_body(
+        payment.id,
+        payment.amount_fen,
+        payment.provider_ref or payment.id,
+        _sandbox_payer(db, order, payer_identity_id),
+    )
     do_enqueue(
         db,
         SANDBOX_CALLBACK_JOB,
@@ -210,8 +234,13 @@ def do_take_callback(
     if getattr(took, "rowcount", 0) != 1:
         log.info("payment callback repeated", provider=provider_name, payment=payment.id)
         return "repeat"
+    payer = (
+        order_hooks.Payer(result.payer_name, result.payer_id_hash)
+        if result.payer_name is not None
+        else None
+    )
     outcome = orders.do_mark_paid(
-        db, SYSTEM_PAYMENTS, payment.order_id, result.amount_fen, payment.id
+        db, SYSTEM_PAYMENTS, payment.order_id, result.amount_fen, payment.id, payer
     )
     db.execute(
         update(Payment)
@@ -333,6 +362,11 @@ def do_acknowledge_refund(db: Session, refund_id: str, provider_ref: str | None)
         )
     log.info("refund acknowledged", refund=refund.id, purpose=refund.purpose)
     return True
+
+
+def paid_payment(db: Session, order_id: str) -> Payment | None:
+    """The payment that paid the order (the bonded declaration's CEB411 describes it)."""
+    return db.scalar(select(Payment).where(Payment.order_id == order_id, Payment.outcome == "paid"))
 
 
 def do_purge_nonces(db: Session) -> int:

@@ -1,0 +1,9 @@
+"""Pages of bonded goods: the buyer's pickup code and QR, the clerk's counter page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from livebase.web.render import PageRoute
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
