@@ -231,3 +231,47 @@ async def join(addr: str, show: str, *, token: str | None = None, since: int | N
     c = Client(ws)
     c.start()
     return c
+
+
+@contextmanager
+def nodes(rt: Runtime, count: int, **env: str) -> Iterator[list[str]]:
+    """``count`` real ``livebase serve`` processes over ``rt``'s database with ``env``
+    added (the nodes of one room), started together; yields their host:port."""
+    import os
+    import signal
+    import subprocess
+    from pathlib import Path
+
+    from tests.jobs.helpers import child_env
+    from tests.live_server import _livebase, free_port
+    from tests.orders.flashkit import _wait_ready
+
+    procs: list[tuple[str, subprocess.Popen[bytes], Path]] = []
+    try:
+        for i in range(count):
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            e = child_env(rt)
+            e.update(LIVEBASE_RUN_JOBS_IN_PROCESS="0", LIVEBASE_PUBLIC_URL=url, **env)
+            log_path = Path(rt.settings.data_dir) / f"node-{i}.log"
+            with log_path.open("ab") as log:
+                proc = subprocess.Popen(
+                    [*_livebase(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                    env=e,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            procs.append((url, proc, log_path))
+        for url, proc, log_path in procs:
+            _wait_ready(url, proc, log_path)
+        yield [url.removeprefix("http://") for url, _, _ in procs]
+    finally:
+        for _, proc, _ in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for _, proc, _ in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
