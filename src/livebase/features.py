@@ -129,7 +129,10 @@ FEATURES: tuple[Feature, ...] = (
         "rooms",
         models="livebase.rooms.models",
         api=("livebase.rooms.api:router", "livebase.rooms.socket:router"),
+        pages="livebase.rooms.pages:router",
         parts=("livebase.rooms.parts:BUS", "livebase.rooms.parts:ROOM_KIT"),
+        # Demo mode only (a no-op otherwise): scripted viewers make the live room move.
+        services=("livebase.rooms.demo:room_demo",),
     ),
     Feature(
         "flash_sales",
