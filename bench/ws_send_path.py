@@ -27,9 +27,11 @@ import sys
 import time
 
 # bench/http.py would shadow the standard library's http package (httpx needs it).
-sys.path[:] = [p for p in sys.path if os.path.abspath(p) != os.path.dirname(os.path.abspath(__file__))]
+sys.path[:] = [
+    p for p in sys.path if os.path.abspath(p) != os.path.dirname(os.path.abspath(__file__))
+]
 
-SERVER = r'''
+SERVER = r"""
 import asyncio, json, sys, time
 import uvicorn
 from starlette.applications import Starlette
@@ -74,7 +76,7 @@ app = Starlette(routes=[WebSocketRoute("/ws", room), Route("/run", run)])
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
             ws="livebase.rooms.wire:RoomWebSocketProtocol",
             ws_per_message_deflate=sys.argv[2] == "1")
-'''
+"""
 
 
 def _port() -> int:

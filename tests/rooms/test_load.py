@@ -39,7 +39,9 @@ def test_a_client_that_stops_reading_is_cut_at_the_bound_and_others_get_everythi
             # Reads nothing after the handshake: websockets stops reading its socket
             # once one message is queued (max_queue=1), so TCP pushes back.
             stuck = await connect(
-                f"ws://{addr}/ws/shows/{room.show}", max_queue=1, open_timeout=WAIT_S,
+                f"ws://{addr}/ws/shows/{room.show}",
+                max_queue=1,
+                open_timeout=WAIT_S,
                 ping_interval=None,
             )
             start = readers[0].seq

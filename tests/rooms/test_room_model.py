@@ -20,7 +20,10 @@ def _comparable(d: dict[str, Any]) -> dict[str, Any]:
     return {
         "status": d["show"]["status"],
         "explaining": d["explaining"],
-        "shelf": [(x["no"], x["sku_id"], x["live_price_fen"], x["stock"], x.get("title")) for x in d["shelf"]],
+        "shelf": [
+            (x["no"], x["sku_id"], x["live_price_fen"], x["stock"], x.get("title"))
+            for x in d["shelf"]
+        ],
         "notice": (d["notice"] or {}).get("text"),
         "slow_mode": d["slow_mode"],
         "likes": d["likes"],
@@ -55,8 +58,17 @@ def test_snapshot_plus_the_frames_of_a_scripted_show_equals_a_fresh_snapshot(
                     show = shows.get_show(db, room.show)
                     shows.do_shelf_add(db, SYSTEM_TESTS, show, room.skus[1], 16900)
                 with rt.sessions() as db, db.begin():
-                    shows.do_shelf_reprice(db, SYSTEM_TESTS, shows.get_show(db, room.show), 1, 14900)
-                _api(addr, world, "host_a1", "PUT", f"{base}/room/notice", json={"text": "今晚8点抽奖"})
+                    shows.do_shelf_reprice(
+                        db, SYSTEM_TESTS, shows.get_show(db, room.show), 1, 14900
+                    )
+                _api(
+                    addr,
+                    world,
+                    "host_a1",
+                    "PUT",
+                    f"{base}/room/notice",
+                    json={"text": "今晚8点抽奖"},
+                )
                 _api(addr, world, "host_a1", "PUT", f"{base}/room/slow-mode", json={"seconds": 3})
                 _buy(rt, world, room.show, room.skus[1], 2)
 
@@ -67,9 +79,7 @@ def test_snapshot_plus_the_frames_of_a_scripted_show_equals_a_fresh_snapshot(
             await watcher.wait_for(lambda f: f["t"] == "chat")
             await watcher.wait_for(lambda f: f["t"] == "stock")
             await watcher.wait_type("slow_mode", seconds=3)
-            await asyncio.to_thread(
-                _api, addr, world, "host_a1", "POST", f"{base}/end"
-            )
+            await asyncio.to_thread(_api, addr, world, "host_a1", "POST", f"{base}/end")
             await watcher.wait_type("show", status="ended")
             for f in watcher.frames[1:]:
                 apply(model, f)
@@ -92,7 +102,9 @@ def _buy(rt: Runtime, world: World, show_id: str, sku: str, n: int) -> None:
     with rt.sessions() as db, db.begin():
         me = shop.principal(db)
         dest = orders.check_destination(db, me, shop.address_of(db, me), None)
-        orders.do_checkout(db, me, show_id=show_id, lines=[orders.LineSpec(sku, n)], destination=dest)
+        orders.do_checkout(
+            db, me, show_id=show_id, lines=[orders.LineSpec(sku, n)], destination=dest
+        )
 
 
 def test_a_reconnect_with_since_gets_every_missed_critical_frame_then_one_state(
@@ -118,7 +130,14 @@ def test_a_reconnect_with_since_gets_every_missed_critical_frame_then_one_state(
             assert [f["seq"] for f in missed] == list(range(left_at + 1, left_at + 5))
             assert back.types()[: len(missed) + 1] == ["notice"] * len(missed) + ["state"]
             assert state["d"]["show"] == {"status": "live"}
-            assert set(state["d"]) >= {"viewers", "likes", "stock", "explaining", "sales", "slow_mode"}
+            assert set(state["d"]) >= {
+                "viewers",
+                "likes",
+                "stock",
+                "explaining",
+                "sales",
+                "slow_mode",
+            }
             # A seq the room never had: gap, then a fresh snapshot.
             lost = await join(addr, room.show, since=left_at + 1000)
             await lost.wait_type("snapshot")

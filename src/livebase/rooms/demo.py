@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import threading
+from contextlib import suppress
 
 from livebase.accounts.service import do_register, user_by_username
 from livebase.errors import ApiError
@@ -22,8 +23,18 @@ log = get_logger("livebase.rooms")
 
 FANS = [("demo_fan1", "小雨"), ("demo_fan2", "阿杰"), ("demo_fan3", "Lily"), ("demo_fan4", "老王")]
 LINES = [
-    "主播好！", "这个颜色好看", "1号链接还有吗", "已下单～", "求讲一下尺码", "666",
-    "包邮吗", "质量怎么样", "刚拍了两件", "主播声音好好听", "还会补货吗", "支持支持",
+    "主播好！",
+    "这个颜色好看",
+    "1号链接还有吗",
+    "已下单～",
+    "求讲一下尺码",
+    "666",
+    "包邮吗",
+    "质量怎么样",
+    "刚拍了两件",
+    "主播声音好好听",
+    "还会补货吗",
+    "支持支持",
     "加我微信 abc12345 私聊",  # masked by compliance: the room shows stars
 ]
 # One scripted step every 2.5 s: a lively room without drowning real viewers' lines.
@@ -86,10 +97,9 @@ class RoomDemo:
                 kit.counters.tick(info.show_id, "demo", len(fans), rng.randint(1, 12), STEP_S)
                 if step % 2 == 0:
                     fan = fans[(step // 2) % len(fans)]
-                    try:
+                    # Refused like anyone's line (rate limit, guard): fine.
+                    with suppress(ApiError):
                         chat.take_line(kit, info, fan, rng.choice(LINES), 0)
-                    except ApiError:
-                        pass  # refused like anyone's line (rate limit, guard)
                 step += 1
             except Exception:
                 log.exception("room demo step failed")
