@@ -27,6 +27,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,7 +54,9 @@ CLOSE_TOO_SLOW = 4408
 
 
 def encode_json(t: str, seq: int, ts: int, d: Any) -> str:
-    return json.dumps({"t": t, "seq": seq, "ts": ts, "d": d}, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        {"t": t, "seq": seq, "ts": ts, "d": d}, ensure_ascii=False, separators=(",", ":")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,10 +305,8 @@ class Hub:
 
         def listener(room: str, frame: Frame) -> None:
             # Any thread: the bus's listener thread (Redis) or a publisher (memory).
-            try:
+            with suppress(RuntimeError):  # the loop closed under us at shutdown
                 loop.call_soon_threadsafe(self.on_frame, frame)
-            except RuntimeError:  # the loop closed under us at shutdown
-                pass
 
         def setup() -> tuple[Callable[[], None], int, dict[str, Any]]:
             unsubscribe = r.bus.subscribe(self.show_id, listener)

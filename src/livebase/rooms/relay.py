@@ -40,7 +40,9 @@ def install(kit: RoomKit) -> None:
         with rt.sessions() as db:
             lines = service.shelf_link(db, event.show_id, skus) if skus else {}
         items = [
-            lines.get(i.sku_id, {"no": i.no, "sku_id": i.sku_id, "live_price_fen": i.live_price_fen})
+            lines.get(
+                i.sku_id, {"no": i.no, "sku_id": i.sku_id, "live_price_fen": i.live_price_fen}
+            )
             for i in event.items
         ]
         kit.bus.publish(event.show_id, "price", {"items": items, "removed": list(event.removed)})

@@ -72,8 +72,10 @@ def role_in_room(principal: Principal | None, show: Show) -> str:
 def check_run_room(db: Session, principal: Principal, show_id: str) -> Show:
     show = shows.get_show(db, show_id)
     if not is_room_staff(principal, show):
-        raise Forbidden("Only the show's host, its organisation's staff and assistants, and "
-                        "the base's moderators run its room.")
+        raise Forbidden(
+            "Only the show's host, its organisation's staff and assistants, and "
+            "the base's moderators run its room."
+        )
     return show
 
 
@@ -166,11 +168,7 @@ class Sanction:
 def sanctions_of(db: Session, show_id: str) -> list[Sanction]:
     now = utcnow()
     rows = db.scalars(select(RoomSanction).where(RoomSanction.show_id == show_id))
-    return [
-        Sanction(r.user_id, r.kind, r.until)
-        for r in rows
-        if r.until is None or r.until > now
-    ]
+    return [Sanction(r.user_id, r.kind, r.until) for r in rows if r.until is None or r.until > now]
 
 
 def do_sanction(
@@ -193,7 +191,8 @@ def do_sanction(
         until = utcnow() + timedelta(minutes=m)
     db.execute(
         delete(RoomSanction).where(
-            RoomSanction.show_id == show.id, RoomSanction.user_id == user_id,
+            RoomSanction.show_id == show.id,
+            RoomSanction.user_id == user_id,
             RoomSanction.kind == kind,
         )
     )
@@ -222,7 +221,8 @@ def _is_staff_user(db: Session, user_id: str, show: Show) -> bool:
 def do_lift(db: Session, actor: Actor, show: Show, user_id: str, kind: str) -> bool:
     result = db.execute(
         delete(RoomSanction).where(
-            RoomSanction.show_id == show.id, RoomSanction.user_id == user_id,
+            RoomSanction.show_id == show.id,
+            RoomSanction.user_id == user_id,
             RoomSanction.kind == kind,
         )
     )
