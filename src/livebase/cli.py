@@ -317,7 +317,9 @@ def media_test_stream(
     cmd = ffmpeg.test_stream_command(
         rt.settings, url, seconds=seconds, size=size, bitrate_kbps=bitrate, start_epoch=time.time()
     )
-    typer.echo(f"pushing a test pattern to {rt.settings.effective_rtmp_url}/{show.public_id}", err=True)
+    typer.echo(
+        f"pushing a test pattern to {rt.settings.effective_rtmp_url}/{show.public_id}", err=True
+    )
     try:
         code = subprocess.call(cmd)
     except KeyboardInterrupt:
