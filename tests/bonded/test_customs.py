@@ -12,7 +12,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from livebase.bonded import ceb
-from livebase.bonded.customs import ChinaportSubmitter, NoKeyDevice, Receipt, SubmitError, do_set_script, parse_receipt
+from livebase.bonded.customs import (
+    ChinaportSubmitter,
+    NoKeyDevice,
+    Receipt,
+    SubmitError,
+    do_set_script,
+    parse_receipt,
+)
 from livebase.bonded.models import CustomsMessage
 from livebase.bonded.states import do_take_receipt
 from livebase.runtime import Runtime
@@ -22,12 +29,28 @@ from tests.conftest import World
 
 def declaration(**over: object) -> ceb.Declaration:
     values: dict[str, object] = dict(
-        order_no="ord_01JTEST", company_code="1101960000", company_name="基地", customs_code="0101",
-        ems_no="T0101W000001", goods_fen=40_000, freight_fen=1_000, insurance_fen=0,
-        discount_fen=2_000, tax_fen=3_549, paid_fen=42_549, buyer_reg_no="usr_1",
-        buyer_name="张三", buyer_id_number=ID_BUYER, buyer_phone="13800000001", consignee="张三",
-        consignee_phone="13800000001", consignee_address="一号柜台", pay_code="sandbox",
-        pay_name="sandbox", pay_transaction_id="sbx_1", paid_at=datetime(2026, 12, 2, tzinfo=UTC),
+        order_no="ord_01JTEST",
+        company_code="1101960000",
+        company_name="基地",
+        customs_code="0101",
+        ems_no="T0101W000001",
+        goods_fen=40_000,
+        freight_fen=1_000,
+        insurance_fen=0,
+        discount_fen=2_000,
+        tax_fen=3_549,
+        paid_fen=42_549,
+        buyer_reg_no="usr_1",
+        buyer_name="张三",
+        buyer_id_number=ID_BUYER,
+        buyer_phone="13800000001",
+        consignee="张三",
+        consignee_phone="13800000001",
+        consignee_address="一号柜台",
+        pay_code="sandbox",
+        pay_name="sandbox",
+        pay_transaction_id="sbx_1",
+        paid_at=datetime(2026, 12, 2, tzinfo=UTC),
         logistics_no="LB1",
         items=[ceb.Item(1, "sku_1", "精华", "33049900", "JP", 2, 20_000, 40_000)],
         pickup_store_code="0101",
@@ -36,7 +59,9 @@ def declaration(**over: object) -> ceb.Declaration:
     return ceb.Declaration(**values)  # type: ignore[arg-type]
 
 
-def test_each_message_parses_back_in_its_namespace_with_guid_version_body_then_basetransfer() -> None:
+def test_each_message_parses_back_in_its_namespace_with_guid_version_body_then_basetransfer() -> (
+    None
+):
     built = ceb.build_set(declaration())
     for kind, (guid, xml) in built.items():
         p = ceb.parse(xml)
@@ -50,7 +75,9 @@ def test_each_message_parses_back_in_its_namespace_with_guid_version_body_then_b
     assert o["acturalPaid"] == pay["amountPaid"] == "425.49"
     assert o["currency"] == pay["currency"] == "142" and o["buyerIdType"] == "1"
     assert (o["consignee"], o["consigneeTelephone"], o["consigneeAddress"]) == (
-        way["consignee"], way["consigneeTelephone"], way["consigneeAddress"]
+        way["consignee"],
+        way["consigneeTelephone"],
+        way["consigneeAddress"],
     )
     assert o["isBuyAndPut"] == "1" and o["pickupStoreCode"] == "0101"
     assert ceb.parse(built["CEB621"][1]).lines[0]["gcode"] == "33049900"
@@ -98,7 +125,9 @@ def _declared(shop: BondedShop, steps: list[dict[str, object]] | None = None) ->
 
 def _receipt(shop: BondedShop, order_id: str, kind: str, status: int, info: str = "") -> str:
     with shop.rt.sessions() as db, db.begin():
-        return do_take_receipt(db, Receipt(kind, order_id, status, info, f"t:{kind}:{status}:{info}"))
+        return do_take_receipt(
+            db, Receipt(kind, order_id, status, info, f"t:{kind}:{status}:{info}")
+        )
 
 
 @pytest.mark.parametrize("kind", ["CEB312", "CEB412", "CEB512", "CEB622"])
@@ -121,7 +150,9 @@ def test_a_negative_status_resends_the_message(shop: BondedShop) -> None:
     assert _receipt(shop, oid, "CEB412", -301010, "报文格式错误") == "resend"
     shop.run_jobs()
     with shop.rt.sessions() as db:
-        kinds = [m.kind for m in db.scalars(select(CustomsMessage).where(CustomsMessage.order_id == oid))]
+        kinds = [
+            m.kind for m in db.scalars(select(CustomsMessage).where(CustomsMessage.order_id == oid))
+        ]
     assert kinds.count("CEB411") == 2
     assert shop.status(oid) == "declared"
 
@@ -152,7 +183,8 @@ def test_899_closes_a_settled_order_and_a_repeated_receipt_is_taken_once(shop: B
     assert shop.status(oid) == "ready_for_pickup"
     code = shop.detail(oid)["pickup_code"]
     r = shop.client.post(
-        "/api/v1/pickup/handovers", json={"code": code, "id_last4": "002X"},
+        "/api/v1/pickup/handovers",
+        json={"code": code, "id_last4": "002X"},
         headers=shop.auth("clerk_a"),
     )
     assert r.status_code == 201
