@@ -28,7 +28,9 @@ QR_SCALE = 6
 def _qr(data: str) -> Markup:
     # A full QR code, not the Micro QR segno.make picks for 10 digits (phone scanners and
     # most counter scanners do not read Micro QR). segno writes the SVG: safe to inline.
-    return Markup(segno.make_qr(data, error="m").svg_inline(scale=QR_SCALE, dark="#1d1d1f", omitsize=True))
+    return Markup(
+        segno.make_qr(data, error="m").svg_inline(scale=QR_SCALE, dark="#1d1d1f", omitsize=True)
+    )
 
 
 @router.get("/bonded/orders/{order_id}", response_class=HTMLResponse)
