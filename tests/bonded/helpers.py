@@ -81,6 +81,22 @@ class BondedShop:
         assert r.status_code == expect, r.text
         return dict(r.json())
 
+    def signed_callback(
+        self, order_id: str, payer: tuple[str, str | None] | None = None
+    ) -> tuple[dict[str, str], bytes]:
+        """A payment of the order and the sandbox's signed callback for it (not sent)."""
+        r = self.client.post(
+            f"/api/v1/orders/{order_id}/payments",
+            json={"provider": "sandbox"},
+            headers={**self.auth(), "Idempotency-Key": f"pay-{order_id}"},
+        )
+        assert r.status_code == 201, r.text
+        pay = r.json()
+        body = callback_body(
+            pay["id"], pay["amount_fen"], f"sbx_{pay['id']}", payer or self.payer_of(self.identity)
+        )
+        return self.rt.part(PAYMENTS).sandbox.signed_headers(body), body
+
     def pay(self, order_id: str, *, payer: tuple[str, str | None] | None = None) -> int:
         """Create a sandbox payment and deliver its signed callback (with the payer the
         sandbox wallet reports: by default the order's identity)."""

@@ -96,8 +96,8 @@ def test_only_the_bases_operator_imports(shop: BondedShop, user: str | None, sta
 
 
 def test_the_cli_imports_a_file_and_reports_bad_lines(
-    cli_env: dict[str, str],
-    tmp_path: Path,  # noqa: F811
+    cli_env: dict[str, str],  # noqa: F811 - the fixture imported from tests.test_cli
+    tmp_path: Path,
 ) -> None:
     base = last_line(run(cli_env, "bases", "create", "--name", "保税基地", "--district", "天竺"))
     good = tmp_path / "good.csv"

@@ -4,12 +4,15 @@ operator's actions on a bonded order (cancel before release, return, resend)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
 
 from livebase.bases import service as bases
-from livebase.bonded import identities, listing, pickup, states
+from livebase.bonded import identities, listing, pickup, report, states
 from livebase.bonded import orders as bonded_orders
 from livebase.bonded.schemas import CodeIn, HandoverIn, IdentityIn, QuoteIn, ReasonIn
 from livebase.errors import Conflict, NotFound
@@ -142,3 +145,31 @@ def resend_bonded(order_id: str, me: Me, db: DB) -> dict[str, Any]:
     bonded_orders.do_declare(db, order_id)
     db.commit()
     return {"id": order_id, "status": orders.get_order(db, order_id).status}
+
+
+@router.get("/bases/{base_id}/bonded/summary")
+def bonded_summary(base_id: str, me: Me, db: DB) -> dict[str, Any]:
+    """The base's operator: declarations by state, problems with reasons, the day's
+    pickups per counter, tax collected."""
+    bases.check_base_operator(db, me, base_id)
+    return report.summary(db, base_id)
+
+
+@router.get(
+    "/bases/{base_id}/bonded/declarations.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "One row per bonded order."}},
+)
+def bonded_declarations_csv(base_id: str, me: Me, db: DB) -> StreamingResponse:
+    """For the customs broker: one row per bonded order, tax by kind, the ID masked."""
+    bases.check_base_operator(db, me, base_id)
+    buf = io.StringIO()
+    buf.write("\ufeff")  # Excel reads UTF-8 only with a BOM
+    writer = csv.writer(buf)
+    for row in report.broker_rows(db, base_id):
+        writer.writerow(row)
+    return StreamingResponse(
+        iter([buf.getvalue()]),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="bonded-{base_id}.csv"'},
+    )

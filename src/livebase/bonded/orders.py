@@ -32,7 +32,11 @@ from livebase.orders.hooks import Payer
 from livebase.orders.models import Order
 
 DECLARE_JOB = "bonded.declare"
-log = get_logger("livebase.bonded")
+
+
+def log() -> Any:
+    # Looked up at each call, so a line goes wherever logging is configured now.
+    return get_logger("livebase.bonded")
 
 
 def rules_for(db: Session, customs_code: str) -> tax.Rules:
@@ -232,7 +236,7 @@ def _hold(db: Session, actor: Actor, order: Order, bo: BondedOrder, reason: str)
     bo.hold_reason = reason
     db.flush()
     orders.do_record_transition(db, actor, order, order.status, order.status, reason)
-    log.warning("bonded order held", order=order.id, reason=reason)
+    log().warning("bonded order held", order=order.id, reason=reason)
 
 
 class BondedOrderHooks:
@@ -460,7 +464,7 @@ def do_declare(db: Session, order_id: str, *, kinds: Sequence[str] = tuple(ceb.B
         "declared",
         f"申报 declared to customs ({', '.join(kinds)})",
     )
-    log.info("bonded order declared", order=order_id, submitter=submitter.name)
+    log().info("bonded order declared", order=order_id, submitter=submitter.name)
 
 
 def bonded_view(db: Session, order: Order, bo: BondedOrder, *, with_code: bool) -> dict[str, Any]:

@@ -29,7 +29,11 @@ from livebase.orders import service as orders
 from livebase.ratelimit import RateLimiter
 from livebase.schemas import rfc3339
 
-log = get_logger("livebase.bonded.pickup")
+
+def log() -> Any:
+    # Looked up at each call, so a line goes wherever logging is configured now.
+    return get_logger("livebase.bonded.pickup")
+
 
 # Failed attempts allowed per window: a clerk mistypes a few codes a shift; a counter
 # serves several clerks. Past these a guesser (10^10 codes) gets nowhere.
@@ -59,7 +63,7 @@ def _check_rate(limiter: RateLimiter, me: Principal, counters: set[str]) -> None
     for key, limit in _keys(me, counters):
         count, ttl = limiter.count(key)
         if count >= limit:
-            log.warning("pickup guessing limited", clerk=me.id, key=key.split(":")[1])
+            log().warning("pickup guessing limited", clerk=me.id, key=key.split(":")[1])
             raise RateLimited(
                 "Too many wrong codes here; wait before trying again.", retry_after=max(ttl, 1)
             )
@@ -75,7 +79,7 @@ def _attempt(
         )
     )
     db.flush()
-    log.info(
+    log().info(
         "pickup attempt",
         clerk=me.id,
         counter=counter,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -35,7 +36,11 @@ from livebase.jobs.service import do_schedule
 from livebase.logs import get_logger
 from livebase.orders import service as orders
 
-log = get_logger("livebase.bonded")
+
+def log() -> Any:
+    # Looked up at each call, so a line goes wherever logging is configured now.
+    return get_logger("livebase.bonded")
+
 
 SETTLE_JOB = "bonded.settle_tax"
 CLOSE_JOB = "bonded.close"
@@ -54,7 +59,7 @@ def do_transition(
     moved, before = orders.do_move(db, order_id, from_, to)
     if moved:
         orders.do_record_transition(db, actor, orders.get_order(db, order_id), before, to, why)
-        log.info("bonded order moved", order=order_id, to=to, frm=before, actor=str(actor))
+        log().info("bonded order moved", order=order_id, to=to, frm=before, actor=str(actor))
     return moved
 
 
@@ -92,7 +97,7 @@ def do_take_receipt(db: Session, r: Receipt) -> str:
     """Take one receipt (a repeat is taken once); return what it did, for logs and tests."""
     bo = db.scalar(select(BondedOrder).where(BondedOrder.order_no == r.order_no))
     if bo is None:
-        log.warning("customs receipt for an unknown order", order_no=r.order_no, kind=r.kind)
+        log().warning("customs receipt for an unknown order", order_no=r.order_no, kind=r.kind)
         return "unknown_order"
     if not _insert_receipt(db, bo.order_id, r):
         return "repeat"
@@ -116,7 +121,7 @@ def do_take_receipt(db: Session, r: Receipt) -> str:
         )
         return "rejected" if moved else "noted"
     if r.kind != "CEB622":
-        log.warning("unexpected receipt status", kind=r.kind, status=r.status, order=oid)
+        log().warning("unexpected receipt status", kind=r.kind, status=r.status, order=oid)
         return "ignored"
     return _take_inventory_status(db, bo, r.status, info)
 
@@ -143,7 +148,7 @@ def _take_inventory_status(db: Session, bo: BondedOrder, status: int, info: str)
     if status == 899:  # closed at customs (结关)
         moved = do_transition(db, SYSTEM_CUSTOMS, oid, ("tax_settled",), "closed", info)
         return "closed" if moved else "noted"
-    log.warning("unexpected inventory status", status=status, order=oid)
+    log().warning("unexpected inventory status", status=status, order=oid)
     return "ignored"
 
 

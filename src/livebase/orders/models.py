@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from livebase.db import Base, FenColumn, TimestampMixin, UTCDateTime, id_column, utcnow
 
-ORDER_STATUSES = (
+ORDER_STATUSES: tuple[str, ...] = (
     "pending_payment",
     "paid",
     "shipped",

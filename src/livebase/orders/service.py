@@ -927,6 +927,18 @@ def count_gmv_fen(db: Session, base_id: str, first_year: int, last_year: int) ->
     return int(value or 0)
 
 
+def statuses_of(db: Session, order_ids: Sequence[str]) -> dict[str, str]:
+    """Order id → status, for reports of other features (bonded declarations)."""
+    out: dict[str, str] = {}
+    ids = list(order_ids)
+    for start in range(0, len(ids), 500):
+        rows = db.execute(
+            select(Order.id, Order.status).where(Order.id.in_(ids[start : start + 500]))
+        )
+        out.update({oid: status for oid, status in rows})
+    return out
+
+
 def buyer_name(db: Session, user_id: str) -> str:
     user = get_user(db, user_id)
     return user.display_name if user is not None else ""
