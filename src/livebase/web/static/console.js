@@ -345,9 +345,11 @@
       var li = el("li", "line" + (line.masked ? " masked" : ""));
       li.appendChild(el("span", "cl-who", (line.name || line.display_name || "") + "："));
       li.appendChild(el("span", "cl-text", line.text));
-      if (line.user_id) {
+      // The room's own staff cannot be muted or banned there; their lines get no buttons.
+      if (line.user_id && ["host", "assistant", "moderator"].indexOf(line.role) < 0) {
         ["mute", "ban"].forEach(function (act) {
-          var b = el("button", "btn small secondary", t("console.mod." + act));
+          var b = el("button", "modbtn", t("console.mod." + act));
+          b.setAttribute("data-testid", "mod-" + act);
           b.type = "button"; b.dataset.act = act; b.dataset.user = line.user_id;
           li.appendChild(b);
         });

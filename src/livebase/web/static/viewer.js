@@ -258,7 +258,7 @@
       rem.textContent = t("room.sale.left", { n: s.remaining });
       var left = R.remainingMs(s.ends_at);
       cd.textContent = left === null ? "" : t("room.sale.ends_in", { t: R.clock(left) });
-      buy.disabled = state.status === "ended" || s.remaining <= 0;
+      buy.disabled = state.status === "ended" || s.remaining <= 0 || !!grabbed[s.id];
     } else if (s.status === "scheduled") {
       rem.textContent = t("room.sale.left", { n: s.remaining });
       cd.textContent = s.starts_at ? t("room.sale.starts_in", { t: R.clock(R.remainingMs(s.starts_at)) }) : "";
@@ -271,6 +271,7 @@
   }
 
   var saleKeys = {};  // one Idempotency-Key per sale: a double tap is one order
+  var grabbed = {};   // sales this page already got a unit of
   function grab() {
     var s = state.sale;
     if (!s) { return; }
@@ -287,7 +288,9 @@
       msg.textContent = "";
       msg.dataset.result = r.ok ? "ok" : r.data.error || "failed";
       if (r.ok) {
-        msg.appendChild(document.createTextNode(t("room.grabbed", { id: r.data.id }) + " "));
+        grabbed[s.id] = true;
+        buy.textContent = t("room.got_it");
+        msg.appendChild(document.createTextNode(t("room.grabbed") + " "));
         var a = el("a", "btn small", t("room.pay_now"));
         a.href = "/me/orders/" + r.data.id;
         a.setAttribute("data-testid", "sale-order");
