@@ -161,9 +161,12 @@ class Client:
             self.closed = self.ws.close_code
             self._event.set()
 
-    async def wait_for(self, pred: Any, what: str = "frame", timeout: float = WAIT_S) -> dict[str, Any]:
+    async def wait_for(
+        self, pred: Any, what: str = "frame", timeout: float = WAIT_S, after: int = 0
+    ) -> dict[str, Any]:
+        """The first frame from index ``after`` on that ``pred`` accepts (bounded wait)."""
         deadline = asyncio.get_running_loop().time() + timeout
-        seen = 0
+        seen = after
         while True:
             for f in self.frames[seen:]:
                 if pred(f):

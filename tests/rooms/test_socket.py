@@ -7,12 +7,13 @@ import asyncio
 
 from livebase.runtime import Runtime
 from tests.conftest import World
-from tests.rooms.kit import join, make_room, room_server
+from tests.rooms import kit
+from tests.rooms.kit import join, make_room
 
 
 def test_a_viewer_gets_a_snapshot_then_chat_and_likes_of_others(rt: Runtime, world: World) -> None:
     room = make_room(rt, world)
-    with room_server(rt) as addr:
+    with kit.room_server(rt) as addr:
 
         async def go() -> None:
             watcher = await join(addr, room.show)
