@@ -181,13 +181,15 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 @contextmanager
 def server(
-    rt: Runtime, log_name: str = "serve.log"
+    rt: Runtime, log_name: str = "serve.log", **settings: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`livebase serve` on a free port against ``rt``'s database (no job runner)."""
+    """`livebase serve` on a free port against ``rt``'s database (no job runner);
+    ``settings`` are more LIVEBASE_* variables (``db_queue="0"``)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = child_env(rt)
     env.update(LIVEBASE_RUN_JOBS_IN_PROCESS="0", LIVEBASE_PUBLIC_URL=url)
+    env.update({f"LIVEBASE_{k.upper()}": v for k, v in settings.items()})
     log_path = Path(rt.settings.data_dir) / log_name
     with log_path.open("ab") as log:
         proc = subprocess.Popen(

@@ -1,8 +1,7 @@
 """Helpers for the payment tests: orders, a runtime whose public URL is a live server, and
 a real HTTP server in a thread.
 
-Orders are inserted as rows here because the orders service is another branch of issue 12
-(it lands separately); the lead switches ``make_order`` to ``orders.service`` on merge.
+Orders are placed through the orders service, as a buyer would place them.
 """
 
 from __future__ import annotations
@@ -22,9 +21,9 @@ from livebase.accounts.service import Principal, resolve_token
 from livebase.db import build_sessionmaker, utcnow
 from livebase.features import install, load
 from livebase.jobs.models import Job
-from livebase.orders.models import Address, Order
+from livebase.orders.models import Order
 from livebase.runtime import Runtime
-from tests.conftest import World
+from tests.conftest import SYSTEM_TESTS, World
 
 # A live server answers within this; a thread that has not started by then is a failure.
 SERVER_START_TIMEOUT = 10.0
@@ -37,31 +36,55 @@ def make_order(
     total_fen: int = 9900,
     status: str = "pending_payment",
 ) -> str:
+    """An order of ``buyer`` for one unit of a brand A1 product priced ``total_fen``, placed
+    through the orders service (checkout, then the payment mark for ``status="paid"``)."""
+    from livebase.accounts.actors import SYSTEM_PAYMENTS
+    from livebase.catalog import service as catalog
+    from livebase.orders import service as orders
+
+    if status not in ("pending_payment", "paid"):
+        raise ValueError(f"make_order places pending or paid orders, not {status}")
     with rt.sessions() as db, db.begin():
-        address = Address(
-            user_id=world[buyer].id,
-            name="张三",
-            phone="13800000000",
-            province="北京市",
-            city="北京市",
-            district="朝阳区",
-            detail="建国路 1 号",
+        product = catalog.do_create_product(
+            db,
+            SYSTEM_TESTS,
+            world.brand_a1,
+            "纯棉圆领T恤",
+            "240g 重磅面料，100%纯棉。",
+            [catalog.SkuSpec({"颜色": "白"}, total_fen, 100)],
         )
-        db.add(address)
-        db.flush()
-        order = Order(
-            buyer_id=world[buyer].id,
-            org_id=world.brand_a1,
-            base_id=world.base_a,
-            status=status,
-            goods_fen=total_fen,
-            total_fen=total_fen,
-            address_id=address.id,
-            pay_by=utcnow() + timedelta(minutes=15),
+        me = _principal_in(db, world, buyer)
+        mine = orders.list_addresses(db, me)
+        address = (
+            mine[0]
+            if mine
+            else orders.do_create_address(
+                db,
+                me,
+                orders.AddressSpec(
+                    "张三", "13800000000", "北京市", "北京市", "朝阳区", "建国路 1 号"
+                ),
+            )
         )
-        db.add(order)
-        db.flush()
+        order = orders.do_checkout(
+            db,
+            me,
+            show_id=None,
+            lines=[orders.LineSpec(product.skus[0].id, 1)],
+            destination=orders.check_destination(db, me, address.id, None),
+        )
+        if order.total_fen != total_fen:
+            raise AssertionError(f"the order costs {order.total_fen}, not {total_fen}")
+        if status == "paid":
+            orders.do_mark_paid(db, SYSTEM_PAYMENTS, order.id, total_fen, "pay_helper")
         return order.id
+
+
+def _principal_in(db: Any, world: World, name: str) -> Principal:
+    p = resolve_token(db, world[name].token, kind="api")
+    if p is None:
+        raise AssertionError(f"{name}'s token does not resolve")
+    return p
 
 
 def order_status(rt: Runtime, order_id: str) -> str:
@@ -72,13 +95,18 @@ def order_status(rt: Runtime, order_id: str) -> str:
 
 
 def expire(rt: Runtime, order_id: str) -> None:
-    """What the expiry job does to an unpaid order at pay_by (the orders branch owns it)."""
+    """What the expiry job does to an unpaid order at pay_by: its pay_by passes, then
+    ``orders.service.do_expire`` (units and coupon back) as the sweep would."""
+    from livebase.accounts.actors import SYSTEM_JOBS
+    from livebase.orders import service as orders
+
     with rt.sessions() as db, db.begin():
         db.execute(
             update(Order)
             .where(Order.id == order_id, Order.status == "pending_payment")
-            .values(status="expired")
+            .values(pay_by=utcnow() - timedelta(seconds=1))
         )
+        orders.do_expire(db, SYSTEM_JOBS, order_id)
 
 
 def principal(rt: Runtime, world: World, name: str) -> Principal:

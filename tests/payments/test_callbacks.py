@@ -92,8 +92,15 @@ def test_a_signed_callback_pays_the_order_and_its_repeat_changes_nothing(
         line for line in diff.splitlines() if "payment_callback_nonces" in line
     ], diff
     with rt.sessions() as db:
-        steps = db.scalars(select(OrderTransition).where(OrderTransition.order_id == order_id))
-        assert [(t.to_status, t.actor) for t in steps] == [("paid", "system:payments")]
+        steps = db.scalars(
+            select(OrderTransition)
+            .where(OrderTransition.order_id == order_id)
+            .order_by(OrderTransition.at, OrderTransition.id)
+        )
+        assert [(t.to_status, t.actor) for t in steps] == [
+            ("pending_payment", world["viewer"].id),
+            ("paid", "system:payments"),
+        ]
 
 
 @pytest.mark.parametrize(
@@ -191,9 +198,14 @@ def test_a_payment_after_expiry_is_refunded_through_the_provider_and_the_buyer_i
         assert (refund.purpose, refund.status) == ("late", "acknowledged")
         notes = [
             t.note
-            for t in db.scalars(select(OrderTransition).where(OrderTransition.order_id == order_id))
+            for t in db.scalars(
+                select(OrderTransition)
+                .where(OrderTransition.order_id == order_id)
+                .order_by(OrderTransition.at, OrderTransition.id)
+            )
         ]
-        assert notes == [service.LATE_NOTE]
+        # Placed, expired by the sweep, then the late payment's note for the buyer.
+        assert notes == [None, "not paid in time", service.LATE_NOTE]
         p = db.get(Payment, payment.id)
         assert p is not None and p.outcome == "late"
     # A repeat of that late callback queues no second refund.

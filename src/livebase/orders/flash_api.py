@@ -130,7 +130,7 @@ async def order_from_sale(sale_id: str, body: FlashOrderIn, request: Request) ->
         # same key wait for, nor the batch.
         answer = await asyncio.shield(answer)
     status, content = answer
-    return JSONResponse(content, status_code=status)
+    return JSONResponse(content, status_code=status, headers=hotpath.headers_of(answer))
 
 
 # -- coupons ----------------------------------------------------------------------------
@@ -203,4 +203,4 @@ async def bench_single(
     if answer is None:
         code = result.refused[0]
         answer = hotpath.error_answer(code, hotpath.REFUSAL_DETAIL[code])
-    return JSONResponse(answer[1], status_code=answer[0])
+    return JSONResponse(answer[1], status_code=answer[0], headers=hotpath.headers_of(answer))

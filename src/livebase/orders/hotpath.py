@@ -60,6 +60,14 @@ PURCHASE_ITEMS = 20
 REMAINING_REFRESH_S = 1.0
 
 Answer = tuple[int, dict[str, Any]]
+# A batch refused by admission answers 503 ``overloaded`` with this ``Retry-After``
+# (seconds; admission's own refusals carry the same default).
+RETRY_AFTER_S = 1
+
+
+def headers_of(answer: Answer) -> dict[str, str] | None:
+    """The headers an answer goes out with: ``Retry-After`` on a 503 (DESIGN §4)."""
+    return {"Retry-After": str(RETRY_AFTER_S)} if answer[0] == 503 else None
 
 
 def error_answer(code: Code, detail: str) -> Answer:
