@@ -122,6 +122,7 @@ def env(backend: Runtime) -> Iterator[Env]:
             "sku": product["skus"][0]["id"],
             "sku2": product["skus"][1]["id"],
             "show": show["id"],
+            "host_a1": w["host_a1"].id,
             "app_reject": apps[0],
             "app_approve": apps[1],
             "order": make_order(backend, world),  # the viewer's, pending payment
@@ -260,6 +261,17 @@ def _show(ids: dict[str, str], **over: Any) -> dict[str, Any]:
         "scheduled_at": "2026-12-02T12:00:00Z",
         **over,
     }
+
+
+def _bag(**over: Any) -> dict[str, Any]:
+    body = {
+        "prize": "保温杯一只",
+        "winners_count": 1,
+        "condition": "chat",
+        "phrase": "我要福袋",
+        "duration_s": 60,
+    }
+    return {**body, **over}
 
 
 # Text a name or title must refuse (docs/api.md, input rules), each with its label.
@@ -925,6 +937,26 @@ ENDPOINTS: list[Endpoint] = [
         lambda i: {"reason": "已签收超过七天"},
         wrong=(Wrong("reason_empty", lambda i: {"reason": ""}, "body.reason"),),
     ),
+    Endpoint(
+        "lucky_bag_create",
+        "POST",
+        "/api/v1/shows/{show}/lucky-bags",
+        "host_a1",
+        lambda i: _bag(),
+        wrong=(
+            Wrong("winners_zero", lambda i: _bag(winners_count=0), "body.winners_count"),
+            Wrong("winners_string", lambda i: _bag(winners_count="1"), "body.winners_count"),
+            Wrong("duration_short", lambda i: _bag(duration_s=29), "body.duration_s"),
+            Wrong("condition_unknown", lambda i: _bag(condition="like"), "body.condition"),
+            Wrong("chat_without_phrase", lambda i: _bag(phrase=None), "body.phrase"),
+            Wrong("follow_with_phrase", lambda i: _bag(condition="follow"), "body.phrase"),
+            Wrong("prize_ad_law", lambda i: _bag(prize="全网最低价 保温杯"), "body.prize"),
+            Wrong("seed_given", lambda i: _bag(seed="00" * 32), "body.seed"),
+            *_text_wrongs(lambda i, v: _bag(prize=v), "body.prize"),
+        ),
+    ),
+    Endpoint("follow_host", "POST", "/api/v1/hosts/{host_a1}/follow", "viewer"),
+    Endpoint("unfollow_host", "DELETE", "/api/v1/hosts/{host_a1}/follow", "viewer"),
     Endpoint("start", "POST", "/api/v1/shows/{show}/start", "host_a1"),
     Endpoint("rotate", "POST", "/api/v1/shows/{show}/ingest/rotate", "host_a1"),
     Endpoint("cover", "POST", "/api/v1/shows/{show}/cover", "host_a1", upload=True),

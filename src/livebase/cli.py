@@ -23,6 +23,8 @@ users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 app.add_typer(bases_app, name="bases")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(users_app, name="users")
+luckybag_app = typer.Typer(help="Lucky bags (福袋): check a draw.", no_args_is_help=True)
+app.add_typer(luckybag_app, name="luckybag")
 
 
 def _fail(message: str) -> None:
@@ -231,6 +233,48 @@ def users_grant(
         _fail(exc.detail)
     finally:
         rt.close()
+
+
+@luckybag_app.command("verify")
+def luckybag_verify(
+    bag_id: Annotated[str, typer.Argument(help="the lucky bag's id")],
+    url: Annotated[
+        str | None, typer.Option(help="server to read from (default LIVEBASE_PUBLIC_URL)")
+    ] = None,
+    file: Annotated[
+        str | None, typer.Option(help='JSON file {"bag": {...}, "entrants": [...]} instead')
+    ] = None,
+) -> None:
+    """Recompute a drawn bag's winners from its revealed seed: exit 0 on a match, 1 on a
+    mismatch, 2 when it cannot be checked."""
+    import os
+    from pathlib import Path
+
+    from livebase.rooms import luckybag_verify as lv
+
+    try:
+        if file is not None:
+            bag, entrants = lv.load(Path(file))
+        else:
+            base = url or os.environ.get("LIVEBASE_PUBLIC_URL") or "http://127.0.0.1:8000"
+            bag, entrants = lv.fetch(base, bag_id)
+        if str(bag.get("id", bag_id)) != bag_id:
+            raise lv.NotVerifiable(f"the file holds bag {bag.get('id')}, not {bag_id}")
+        wrong = lv.problems(bag, entrants)
+    except lv.NotVerifiable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except Exception as exc:  # unreachable server and the like
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    winners = ", ".join(lv._winner_ids(bag)) or "-"
+    typer.echo(f"bag {bag_id}: {len(entrants)} entrants, winners {winners}")
+    if wrong:
+        for line in wrong:
+            typer.echo(f"mismatch: {line}")
+        typer.echo("MISMATCH")
+        raise typer.Exit(1)
+    typer.echo("match: seed, entrants and winners verified")
 
 
 def main() -> None:

@@ -138,6 +138,23 @@ FEATURES: tuple[Feature, ...] = (
         api=("livebase.rooms.api:router", "livebase.rooms.socket:router"),
         parts=("livebase.rooms.parts:BUS", "livebase.rooms.parts:ROOM_KIT"),
     ),
+    # A viewer follows a host (关注); the lucky bag's "follow" condition reads it.
+    Feature(
+        "follows",
+        models="livebase.rooms.follows_models",
+        api=("livebase.rooms.follows_api:router",),
+    ),
+    Feature(
+        "luckybag",
+        models="livebase.rooms.luckybag_models",
+        api=("livebase.rooms.luckybag_api:router",),
+        pages="livebase.rooms.luckybag_pages:router",
+        jobs=(JobSpec("luckybag.draw", "livebase.rooms.luckybag:draw_due"),),
+        # ChatAccepted → entries: the part subscribes its recorder on rt.events (it needs
+        # the runtime's sessions, which a Subscription handler cannot reach).
+        parts=("livebase.rooms.luckybag_entries:ENTRIES",),
+        services=("livebase.rooms.luckybag_entries:entry_writer",),
+    ),
     Feature(
         "flash_sales",
         models="livebase.orders.flash_models",

@@ -5,7 +5,8 @@ The event's ``type`` is ``room.<frame>``; :meth:`RoomEvent.frame` is the frame's
 :meth:`d` its ``d``. A rolled-back transaction drops its events, so no room ever hears of
 an order that does not exist. Orders publish ``purchase`` and ``stock``; flash sales
 ``sale_open``, ``sale_close``, ``sold_out`` and the ``sale`` state (``remaining`` as it
-changes, one frame per written batch); coupons ``coupon``.
+changes, one frame per written batch); coupons ``coupon``; lucky bags ``bag_start`` and
+``bag_draw``.
 """
 
 from __future__ import annotations
@@ -109,6 +110,40 @@ class CouponDrop(RoomEvent):
     expires_at: datetime
 
 
+class BagStart(RoomEvent):
+    """``bag_start``: a lucky bag opened; ``seed_hash`` commits to the draw's seed."""
+
+    type: Literal["room.bag_start"] = "room.bag_start"
+    frame: ClassVar[str] = "bag_start"
+    id: str
+    prize: str
+    winners_count: int
+    condition: str  # "chat" | "follow"
+    phrase: str | None = None
+    host_id: str
+    ends_at: datetime
+    seed_hash: str
+
+
+class BagWinner(BaseModel):
+    user_id: str
+    name: str  # masked: "张**"
+
+
+class BagDraw(RoomEvent):
+    """``bag_draw``: the winners and the revealed seed (anyone can recompute the draw)."""
+
+    type: Literal["room.bag_draw"] = "room.bag_draw"
+    frame: ClassVar[str] = "bag_draw"
+    id: str
+    prize: str
+    winners: list[BagWinner]
+    seed: str
+    seed_hash: str
+    entrants_count: int
+    entrants_digest: str
+
+
 ROOM_EVENTS: tuple[type[RoomEvent], ...] = (
     Purchase,
     Stock,
@@ -117,6 +152,8 @@ ROOM_EVENTS: tuple[type[RoomEvent], ...] = (
     SoldOut,
     SaleState,
     CouponDrop,
+    BagStart,
+    BagDraw,
 )
 
 
