@@ -25,6 +25,11 @@ app.add_typer(orgs_app, name="orgs")
 app.add_typer(users_app, name="users")
 luckybag_app = typer.Typer(help="Lucky bags (福袋): check a draw.", no_args_is_help=True)
 app.add_typer(luckybag_app, name="luckybag")
+media_app = typer.Typer(
+    help="The media server: nginx-rtmp configured and supervised by livebase (DESIGN §8).",
+    no_args_is_help=True,
+)
+app.add_typer(media_app, name="media")
 
 
 def _fail(message: str) -> None:
@@ -275,6 +280,99 @@ def luckybag_verify(
         typer.echo("MISMATCH")
         raise typer.Exit(1)
     typer.echo("match: seed, entrants and winners verified")
+
+
+@media_app.command("config")
+def media_config() -> None:
+    """Write nginx.conf (RTMP ingest, HLS, recording, callbacks) from LIVEBASE_* settings."""
+    from livebase.media import nginx
+
+    settings = Settings()
+    conf = nginx.write_config(settings)
+    missing = nginx.nginx_available(settings)
+    if missing is None:
+        try:
+            nginx.check_config(settings)
+        except RuntimeError as exc:
+            _fail(f"nginx refuses {conf}: {exc}")
+    else:
+        typer.echo(f"note: {missing}; {nginx.INSTALL_HINT}", err=True)
+    typer.echo(str(conf))
+
+
+@media_app.command("serve")
+def media_serve() -> None:
+    """Run nginx-rtmp in the foreground, restarted whenever it dies, until interrupted."""
+    from livebase.logs import configure_logging
+    from livebase.media import nginx
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    missing = nginx.nginx_available(settings)
+    if missing is not None:
+        _fail(f"{missing}. {nginx.INSTALL_HINT}")
+    conf = nginx.write_config(settings)
+    try:
+        nginx.check_config(settings)
+    except RuntimeError as exc:
+        _fail(f"nginx refuses {conf}: {exc}")
+    sup = nginx.Supervisor(settings)
+    signal.signal(signal.SIGTERM, lambda *_: sup.stop())
+    typer.echo(
+        f"media server: rtmp :{settings.rtmp_port}/live, HLS http://0.0.0.0:"
+        f"{settings.media_http_port}/hls/ (config {conf}); Ctrl-C to stop",
+        err=True,
+    )
+    thread = threading.Thread(target=sup.run, name="nginx-supervisor", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sup.stop()
+        thread.join(20)
+
+
+@media_app.command("test-stream")
+def media_test_stream(
+    show_id: Annotated[str, typer.Argument(help="the show to push into")],
+    seconds: Annotated[float | None, typer.Option(help="stop after this long")] = None,
+    size: Annotated[str, typer.Option(help="WxH")] = "1280x720",
+    bitrate: Annotated[int, typer.Option(help="video kbit/s")] = 2000,
+) -> None:
+    """Push ffmpeg's test pattern with a burned-in clock and a tone to the show's ingest
+    URL (its server and key, as its host would in OBS)."""
+    import subprocess
+    import time
+
+    from livebase.errors import NotFound
+    from livebase.media import ffmpeg
+    from livebase.shows import service as shows
+
+    rt = _sessions()
+    try:
+        with rt.sessions() as db:
+            try:
+                show = shows.get_show(db, show_id)
+            except NotFound:
+                _fail(f"no show {show_id}")
+            url = f"{rt.settings.effective_rtmp_url}/{show.public_id}?key={show.stream_key}"
+    finally:
+        rt.close()
+    cmd = ffmpeg.test_stream_command(
+        rt.settings, url, seconds=seconds, size=size, bitrate_kbps=bitrate, start_epoch=time.time()
+    )
+    typer.echo(
+        f"pushing a test pattern to {rt.settings.effective_rtmp_url}/{show.public_id}", err=True
+    )
+    try:
+        code = subprocess.call(cmd)
+    except KeyboardInterrupt:
+        code = 0
+    if code != 0:
+        _fail(f"ffmpeg exited with {code} (is the media server up? is the show ended?)")
 
 
 def main() -> None:

@@ -181,6 +181,19 @@ FEATURES: tuple[Feature, ...] = (
         ),
         parts=("livebase.payments.parts:PAYMENTS",),
     ),
+    Feature(
+        "media",
+        models="livebase.media.models",
+        api=("livebase.media.api:callbacks", "livebase.media.api:router"),
+        pages="livebase.media.pages:router",
+        jobs=(
+            JobSpec("media.end_after_grace", "livebase.media.service:end_after_grace"),
+            JobSpec("media.process_recording", "livebase.media.service:process_recording"),
+            JobSpec("media.build_replay", "livebase.media.service:build_replay_job"),
+            JobSpec("media.cut_clip", "livebase.media.service:cut_clip"),
+        ),
+        parts=("livebase.media.parts:MEDIA",),
+    ),
 )
 
 

@@ -38,6 +38,28 @@ class Settings(BaseSettings):
     rtmp_url: str = ""
     hls_url: str = ""
     media_http_port: int = 8080
+    # Video (DESIGN §8, docs/media.md). nginx-rtmp listens for publishers on rtmp_port; it
+    # calls the app back at media_callback_url (default LIVEBASE_PUBLIC_URL) with
+    # media_secret in the URL (empty: one derived from LIVEBASE_SECRET_KEY). The app reads
+    # /stat and /control at media_control_url (default http://127.0.0.1:<media HTTP port>).
+    rtmp_port: int = Field(default=1935, ge=1, le=65535)
+    media_secret: str = ""
+    # Where HLS, recordings and replays live (default LIVEBASE_DATA_DIR/media).
+    media_path: Path | None = None
+    media_callback_url: str = ""
+    media_control_url: str = ""
+    # HLS fragment and playlist length in seconds: 1 s fragments need a 1 s keyframe
+    # interval at the encoder and give ~2.5 s from push to screen.
+    hls_fragment_seconds: int = Field(default=1, ge=1, le=10)
+    hls_playlist_seconds: int = Field(default=4, ge=2, le=60)
+    # The optional ABR ladder (source + 480p + 360p through ffmpeg; ~36% of a core each).
+    media_ladder: bool = False
+    # After a publisher drops, a reconnect within this many seconds continues the show.
+    media_grace_seconds: int = Field(default=20, ge=0, le=3600)
+    nginx_bin: str = "nginx"
+    rtmp_module: str = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
+    ffmpeg_bin: str = "ffmpeg"
+    ffprobe_bin: str = "ffprobe"
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -143,6 +165,27 @@ class Settings(BaseSettings):
         return hmac.new(self.secret_key.encode(), b"livebase:payments:sandbox", "sha256").digest()
 
     @property
+    def effective_media_secret(self) -> str:
+        """The secret nginx-rtmp's callbacks carry in their URL (hex, URL-safe)."""
+        if self.media_secret:
+            return self.media_secret
+        return hmac.new(self.secret_key.encode(), b"livebase:media:callbacks", "sha256").hexdigest()
+
+    @property
+    def media_dir(self) -> Path:
+        return self.media_path or self.data_dir / "media"
+
+    @property
+    def effective_media_callback_url(self) -> str:
+        return (self.media_callback_url or self.public_url).rstrip("/")
+
+    @property
+    def effective_media_control_url(self) -> str:
+        if self.media_control_url:
+            return self.media_control_url.rstrip("/")
+        return f"http://127.0.0.1:{self.media_http_port}"
+
+    @property
     def wechatpay_configured(self) -> bool:
         return bool(self.wechatpay_mchid)
 
@@ -154,7 +197,7 @@ class Settings(BaseSettings):
     def effective_rtmp_url(self) -> str:
         if self.rtmp_url:
             return self.rtmp_url.rstrip("/")
-        return f"rtmp://{_host_of(self.public_url)}:1935/live"
+        return f"rtmp://{_host_of(self.public_url)}:{self.rtmp_port}/live"
 
     @property
     def effective_hls_url(self) -> str:
@@ -177,6 +220,11 @@ class Settings(BaseSettings):
             raise SettingsError(
                 f"LIVEBASE_PAYMENTS_SANDBOX_SECRET must be at least {MIN_SECRET_LENGTH} "
                 "characters (or unset: then it is derived from LIVEBASE_SECRET_KEY)."
+            )
+        if self.media_secret and len(self.media_secret) < MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"LIVEBASE_MEDIA_SECRET must be at least {MIN_SECRET_LENGTH} characters "
+                "(or unset: then it is derived from LIVEBASE_SECRET_KEY)."
             )
         if self.wechatpay_configured:
             self.check_wechatpay()

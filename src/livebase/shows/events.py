@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from livebase.db import utcnow
 from livebase.events import Event, notify_on_commit
 from livebase.logs import get_logger
+from livebase.rooms.frames import ShowStatus
 from livebase.shows.models import Show
 
 if TYPE_CHECKING:
@@ -77,11 +78,13 @@ def log_show_event(event: ShowEvent) -> None:
 def notify_started(db: Session, show: Show) -> None:
     started = show.started_at or utcnow()
     notify_on_commit(db, ShowStarted(show_id=show.id, base_id=show.base_id, started_at=started))
+    notify_on_commit(db, ShowStatus(show_id=show.id, status="live"))
 
 
 def notify_ended(db: Session, show: Show) -> None:
     ended = show.ended_at or utcnow()
     notify_on_commit(db, ShowEnded(show_id=show.id, base_id=show.base_id, ended_at=ended))
+    notify_on_commit(db, ShowStatus(show_id=show.id, status="ended"))
 
 
 def notify_explaining(db: Session, show: Show) -> None:

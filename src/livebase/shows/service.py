@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from livebase.accounts.actors import Actor
 from livebase.accounts.service import Principal, grants_of
-from livebase.audit.service import do_record
+from livebase.audit.service import do_record, records_of
 from livebase.bases import service as bases
 from livebase.catalog import service as catalog
 from livebase.compliance import CheckContext, check
@@ -366,6 +366,9 @@ def do_set_explaining(db: Session, actor: Actor, show: Show, no: int | None) -> 
     if no is not None and no not in {item.no for item in show.shelf}:
         raise ValidationFailed(f"There is no link {no} on the shelf.", loc="body.no")
     show.explaining_no = no
+    sku_id = next((item.sku_id for item in show.shelf if item.no == no), None)
+    # The trail of explaining periods (the replay's chapters, media/service.py).
+    do_record(db, actor, "explain", "show", show.id, no=no, sku_id=sku_id)
     db.flush()
     events.notify_explaining(db, show)
     return show
@@ -407,6 +410,24 @@ def do_end(db: Session, actor: Actor, show: Show) -> bool:
     do_record(db, actor, "end", "show", show.id)
     events.notify_ended(db, show)
     return True
+
+
+@dataclass(frozen=True)
+class ExplainMark:
+    """From ``at`` on, link ``no`` (SKU ``sku_id``) was explained (None: nothing)."""
+
+    at: datetime
+    no: int | None
+    sku_id: str | None
+
+
+def explain_marks(db: Session, show_id: str) -> list[ExplainMark]:
+    """Every explaining switch of a show, in order (from its audit trail)."""
+    return [
+        ExplainMark(r.at, r.detail.get("no"), r.detail.get("sku_id"))
+        for r in records_of(db, "show", show_id)
+        if r.action == "explain"
+    ]
 
 
 def count_shows_held(db: Session, base_id: str, first_year: int, last_year: int) -> int:
