@@ -144,6 +144,17 @@ class BagDraw(RoomEvent):
     entrants_digest: str
 
 
+class ShowStatus(RoomEvent):
+    """``show`` {status} (critical), queued by the shows service with its start and end
+    transitions (media's branch). Not forwarded by ``forward_to``: the rooms relay already
+    publishes ``show`` from ShowStarted/ShowEnded, and forwarding both would send every
+    viewer two critical frames per transition (merge note for the lead: keep one)."""
+
+    type: Literal["room.show"] = "room.show"
+    frame: ClassVar[str] = "show"
+    status: str
+
+
 ROOM_EVENTS: tuple[type[RoomEvent], ...] = (
     Purchase,
     Stock,
