@@ -52,6 +52,7 @@ def test_viewer_page_carries_the_room_and_player_but_never_the_key(
     r = browser.get(f"/shows/{show_id}?lang={lang}")
     assert r.status_code == 200 and word in r.text
     assert f'data-show-id="{show_id}"' in r.text and 'id="player"' in r.text
+    assert "data-lb-player" in r.text  # the media feature's player partial is included
     assert re.search(r'data-hls-url="http[^"]+/index\.m3u8"', r.text)
     messages = _script_json(r.text, "room-i18n")
     assert isinstance(messages, dict) and "room.conn.reconnecting" in messages
