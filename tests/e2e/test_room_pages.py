@@ -275,13 +275,20 @@ def test_a_viewer_is_told_why_a_line_was_refused_and_sees_masked_lines_masked(
     username, _ = _buyer(server, "观众 阿明")
     page = _viewer(phone, show["id"], "zh", username)
     chat = page.get_by_test_id("chat-input")
-    # A phone number in a chat line is a contact: the room masks it (or refuses it; the
-    # author is told either way).
-    chat.fill("加我微信 13912345678 便宜卖")
-    page.get_by_test_id("chat-send").click()
     lst = page.get_by_test_id("chat-list")
-    expect(lst.locator(".line.masked, [data-testid=chat-refusal]").first).to_be_visible()
-    assert "13912345678" not in lst.inner_text()
+    # A contact handle is masked: the room shows the line masked and tagged.
+    chat.fill("加我微信 abc12345")
+    page.get_by_test_id("chat-send").click()
+    masked = lst.locator(".line.masked")
+    expect(masked).to_have_count(1)
+    expect(masked).to_contain_text("已屏蔽部分内容")
+    assert "微信" not in masked.locator(".cl-text").inner_text()
+    # A prohibited line is refused: only its author is told why.
+    chat.fill("出售毒品")
+    page.get_by_test_id("chat-send").click()
+    refusal = lst.locator('[data-testid=chat-refusal][data-error="blocked"]')
+    expect(refusal).to_contain_text("违反直播间规则")
+    expect(refusal).to_contain_text("仅你可见")
     # Anonymous likes and chat are explained, not silently dropped.
     anon = _viewer(phone, show["id"], "en")
     anon.get_by_test_id("like").click()
