@@ -275,13 +275,20 @@ def test_a_viewer_is_told_why_a_line_was_refused_and_sees_masked_lines_masked(
     username, _ = _buyer(server, "观众 阿明")
     page = _viewer(phone, show["id"], "zh", username)
     chat = page.get_by_test_id("chat-input")
-    # A phone number in a chat line is a contact: the room masks it (or refuses it; the
-    # author is told either way).
-    chat.fill("加我微信 13912345678 便宜卖")
-    page.get_by_test_id("chat-send").click()
     lst = page.get_by_test_id("chat-list")
-    expect(lst.locator(".line.masked, [data-testid=chat-refusal]").first).to_be_visible()
-    assert "13912345678" not in lst.inner_text()
+    # A contact handle is masked: the room shows the line masked and tagged.
+    chat.fill("加我微信 abc12345")
+    page.get_by_test_id("chat-send").click()
+    masked = lst.locator(".line.masked")
+    expect(masked).to_have_count(1)
+    expect(masked).to_contain_text("已屏蔽部分内容")
+    assert "微信" not in masked.locator(".cl-text").inner_text()
+    # A prohibited line is refused: only its author is told why.
+    chat.fill("出售毒品")
+    page.get_by_test_id("chat-send").click()
+    refusal = lst.locator('[data-testid=chat-refusal][data-error="blocked"]')
+    expect(refusal).to_contain_text("违反直播间规则")
+    expect(refusal).to_contain_text("仅你可见")
     # Anonymous likes and chat are explained, not silently dropped.
     anon = _viewer(phone, show["id"], "en")
     anon.get_by_test_id("like").click()
@@ -451,3 +458,75 @@ def test_a_host_in_the_console_and_a_hundred_viewers_share_a_room(
     )
     shot(host, "68-console-shared-room-zh")
     shot(browsers[1], "69-room-shared-en")
+
+
+def test_a_lucky_bag_from_the_console_is_joined_drawn_and_links_to_its_verify_page(
+    phone: Phone, server: Server
+) -> None:
+    show = _live_show(server)
+    token = _token(server, "ajie")
+    username, _ = _buyer(server, "观众 小福")
+    viewer = _viewer(phone, show["id"], "zh", username)
+    host = phone.open("zh")
+    sign_in(host, "ajie")
+    host.goto(f"/host/shows/{show['id']}/console")
+    host.get_by_test_id("bag-panel").locator("summary").click()
+    form = host.get_by_test_id("bag-form")
+    form.locator('input[name="prize"]').fill("玻尿酸面膜 一盒")
+    form.locator('input[name="winners"]').fill("1")
+    form.locator('input[name="phrase"]').fill("想要面膜")
+    host.get_by_test_id("bag-start").click()
+    expect(host.locator('[data-result="bag"]')).to_have_attribute("data-ok", "1")
+
+    card = viewer.get_by_test_id("bag-card")
+    expect(card).to_have_attribute("data-phase", "running")
+    expect(card).to_contain_text("想要面膜")
+    expect(viewer.get_by_test_id("bag-countdown")).to_contain_text("后开奖")
+    viewer.get_by_test_id("bag-join").click()
+    expect(viewer.get_by_test_id("chat-list")).to_contain_text("想要面膜")
+    shot(viewer, "70-room-lucky-bag-zh")
+    bag_id = card.get_attribute("data-bag-id")
+    assert bag_id
+    # The chat line must be counted as an entry before an early draw; the entry writer
+    # flushes on draw, and the line has reached the room once it is on screen.
+    _ok(_call(server, "POST", f"/api/v1/lucky-bags/{bag_id}/draw", token))
+    expect(card).to_have_attribute("data-phase", "drawn")
+    result = viewer.get_by_test_id("bag-result")
+    expect(result).to_contain_text("中奖")
+    expect(result).to_contain_text("观**")
+    assert viewer.get_by_test_id("bag-verify").get_attribute("href") == f"/lucky-bags/{bag_id}"
+    shot(viewer, "71-room-lucky-bag-drawn-zh")
+
+
+def test_notice_and_moderation_from_the_console_reach_the_room(
+    phone: Phone, server: Server, swarm_factory: Callable[..., Swarm]
+) -> None:
+    show = _live_show(server)
+    _, token = _buyer(server, "观众 捣乱")
+    viewer = _viewer(phone, show["id"], "en")
+    offender = swarm_factory(_ws_url(server, show["id"]), 1, token)
+    host = phone.open("en")
+    sign_in(host, "ajie")
+    host.goto(f"/host/shows/{show['id']}/console?lang=en")
+    expect(host.get_by_test_id("room-conn")).to_have_attribute("data-state", "live")
+    host.get_by_test_id("notice-panel").locator("summary").click()
+    text = f"Free shipping tonight {secrets.token_hex(2)}"
+    host.get_by_test_id("notice-input").fill(text)
+    host.get_by_test_id("notice-pin").click()
+    expect(viewer.get_by_test_id("notice-banner")).to_have_text(text)
+
+    _wait(lambda: offender.clients[0].snapshot_seq is not None, "the offender's snapshot")
+    line = f"spam spam {secrets.token_hex(2)}"
+    offender.send(0, {"t": "chat", "text": line})
+    chat = host.get_by_test_id("console-chat")
+    expect(chat).to_contain_text(line)
+    chat.locator("li", has_text=line).get_by_test_id("mod-ban").click()
+    expect(host.locator('[data-result="mod"]')).to_have_attribute("data-ok", "1")
+    _wait(lambda: offender.socks[0].close_code == 4403, "the banned client closed with 4403")
+    expect(viewer.get_by_test_id("chat-list")).to_contain_text(line)  # it was shown before
+    shot(host, "72-console-moderation-en")
+    shot(viewer, "73-room-notice-en")
+    # Unpin for the other tests.
+    host.get_by_test_id("notice-input").fill("")
+    host.get_by_test_id("notice-pin").click()
+    expect(viewer.get_by_test_id("notice-banner")).to_be_hidden()

@@ -27,7 +27,7 @@
     held: "/api/v1/shows/" + sid + "/room/held",
     heldDecide: function (id, what) { return "/api/v1/shows/" + sid + "/room/held/" + encodeURIComponent(id) + "/" + what; },
     numbers: "/api/v1/shows/" + sid + "/room",
-    health: "/api/v1/shows/" + sid + "/stream-health"
+    health: "/api/v1/shows/" + sid + "/stream"
   };
 
   // Points kept per chart: 120 one-second points, the last two minutes.
@@ -146,11 +146,12 @@
     e.preventDefault();
     var f = e.target.elements;
     var phrase = f.phrase.value.trim();
-    R.api("POST", PATHS.bags, {
-      prize: f.prize.value.trim(), winners: Number(f.winners.value),
-      condition: phrase ? "chat" : "follow", phrase: phrase || null,
-      duration_s: Number(f.seconds.value)
-    }).then(done("bag"));
+    var body = {
+      prize: f.prize.value.trim(), winners_count: Number(f.winners.value),
+      condition: f.condition.value, duration_s: Number(f.seconds.value)
+    };
+    if (body.condition === "chat") { body.phrase = phrase; }
+    R.api("POST", PATHS.bags, body).then(done("bag"));
   });
 
   q("[data-testid=notice-form]").addEventListener("submit", function (e) {
@@ -212,10 +213,15 @@
       if (!r.ok) { box.hidden = true; return; }
       box.hidden = false;
       var d = r.data;
-      var parts = [];
-      Object.keys(d).forEach(function (k) {
-        if (typeof d[k] !== "object") { parts.push(k + ": " + d[k]); }
-      });
+      var parts = [t(d.publishing ? "console.health.publishing" : "console.health.idle")];
+      if (d.publishing) {
+        if (d.bitrate_kbps) { parts.push(Math.round(d.bitrate_kbps) + " kbps"); }
+        if (d.fps) { parts.push(d.fps + " fps"); }
+        if (d.width && d.height) { parts.push(d.width + "×" + d.height); }
+        if (typeof d.dropped_frames === "number") { parts.push(t("console.health.dropped", { n: d.dropped_frames })); }
+      }
+      if (d.server === "down") { parts = [t("console.health.down")]; }
+      box.dataset.publishing = d.publishing ? "1" : "0";
       box.querySelector('[data-bind="health"]').textContent = parts.join(" · ");
     });
   }
@@ -345,9 +351,11 @@
       var li = el("li", "line" + (line.masked ? " masked" : ""));
       li.appendChild(el("span", "cl-who", (line.name || line.display_name || "") + "："));
       li.appendChild(el("span", "cl-text", line.text));
-      if (line.user_id) {
+      // The room's own staff cannot be muted or banned there; their lines get no buttons.
+      if (line.user_id && ["host", "assistant", "moderator"].indexOf(line.role) < 0) {
         ["mute", "ban"].forEach(function (act) {
-          var b = el("button", "btn small secondary", t("console.mod." + act));
+          var b = el("button", "modbtn", t("console.mod." + act));
+          b.setAttribute("data-testid", "mod-" + act);
           b.type = "button"; b.dataset.act = act; b.dataset.user = line.user_id;
           li.appendChild(b);
         });

@@ -258,7 +258,7 @@
       rem.textContent = t("room.sale.left", { n: s.remaining });
       var left = R.remainingMs(s.ends_at);
       cd.textContent = left === null ? "" : t("room.sale.ends_in", { t: R.clock(left) });
-      buy.disabled = state.status === "ended" || s.remaining <= 0;
+      buy.disabled = state.status === "ended" || s.remaining <= 0 || !!grabbed[s.id];
     } else if (s.status === "scheduled") {
       rem.textContent = t("room.sale.left", { n: s.remaining });
       cd.textContent = s.starts_at ? t("room.sale.starts_in", { t: R.clock(R.remainingMs(s.starts_at)) }) : "";
@@ -271,6 +271,7 @@
   }
 
   var saleKeys = {};  // one Idempotency-Key per sale: a double tap is one order
+  var grabbed = {};   // sales this page already got a unit of
   function grab() {
     var s = state.sale;
     if (!s) { return; }
@@ -287,7 +288,9 @@
       msg.textContent = "";
       msg.dataset.result = r.ok ? "ok" : r.data.error || "failed";
       if (r.ok) {
-        msg.appendChild(document.createTextNode(t("room.grabbed", { id: r.data.id }) + " "));
+        grabbed[s.id] = true;
+        buy.textContent = t("room.got_it");
+        msg.appendChild(document.createTextNode(t("room.grabbed") + " "));
         var a = el("a", "btn small", t("room.pay_now"));
         a.href = "/me/orders/" + r.data.id;
         a.setAttribute("data-testid", "sale-order");
@@ -358,7 +361,9 @@
     bind("bag-cond").textContent = kind === "follow" ? t("room.bag.cond.follow") : t("room.bag.cond.chat", { phrase: phrase });
     var cd = q("[data-testid=bag-countdown]");
     var result = q("[data-testid=bag-result]");
+    var join = q("[data-testid=bag-join]");
     if (b.phase === "drawn") {
+      join.hidden = true;
       cd.textContent = "";
       result.hidden = false;
       if (result.dataset.bag === String(b.id)) { return; }
@@ -368,15 +373,43 @@
       var names = list.map(function (w) { return typeof w === "object" ? (w.name || w.display_name || w.user_id) : w; });
       result.appendChild(el("div", "", names.length ? t("room.bag.winners", { names: names.join("、") }) : t("room.bag.none")));
       var a = el("a", "small", t("room.bag.verify"));
-      a.href = b.verify_url || ("/bags/" + encodeURIComponent(b.id) + "/verify");
+      a.href = "/lucky-bags/" + encodeURIComponent(b.id);
       a.setAttribute("data-testid", "bag-verify");
       result.appendChild(a);
     } else {
       result.hidden = true;
+      join.hidden = false;
+      join.dataset.kind = kind;
+      join.textContent = kind === "follow" ? t("room.bag.follow") : t("room.bag.send", { phrase: phrase });
+      join.disabled = !!joined[b.id];
       var left = R.remainingMs(b.ends_at || b.draw_at);
       cd.textContent = left === null ? "" : (left > 0 ? t("room.bag.ends_in", { t: R.clock(left) }) : t("room.bag.drawing"));
     }
   }
+
+  // Joining a bag: the chat condition sends its phrase as a chat line (the server counts
+  // lines, not taps); the follow condition follows the host.
+  var joined = {};
+  q("[data-testid=bag-join]").addEventListener("click", function () {
+    var b = state.bag;
+    if (!b || b.phase === "drawn") { return; }
+    if (!signedIn) { location.href = root.dataset.login; return; }
+    var msg = q("[data-testid=bag-msg]");
+    if ((b.condition || "chat") === "follow") {
+      R.api("POST", "/api/v1/hosts/" + encodeURIComponent(b.host_id) + "/follow").then(function (r) {
+        msg.hidden = false;
+        msg.textContent = r.ok ? t("room.bag.joined") : explain(r.data);
+        if (r.ok) { joined[b.id] = true; mark("bag"); }
+      });
+      return;
+    }
+    if (client.send({ t: "chat", text: b.phrase })) {
+      joined[b.id] = true;
+      msg.hidden = false;
+      msg.textContent = t("room.bag.joined");
+      mark("bag");
+    }
+  });
 
   function drawNotice() {
     var n = q("[data-testid=notice-banner]");
