@@ -60,6 +60,9 @@ def serve(
         forwarded_allow_ips=settings.trusted_proxies.strip() or None,
         access_log=False,
         log_config=None,
+        # uvicorn's websockets protocol, letting the room hub write pre-built frames to
+        # each transport (livebase.rooms.wire; measured in docs/realtime.md).
+        ws="livebase.rooms.wire:RoomWebSocketProtocol",
     )
 
 

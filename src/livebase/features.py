@@ -125,7 +125,12 @@ FEATURES: tuple[Feature, ...] = (
             JobSpec("orders.request_refund", "livebase.orders.jobs:request_refund"),
         ),
     ),
-    Feature("rooms", parts=("livebase.rooms.parts:BUS",)),
+    Feature(
+        "rooms",
+        models="livebase.rooms.models",
+        api=("livebase.rooms.api:router", "livebase.rooms.socket:router"),
+        parts=("livebase.rooms.parts:BUS", "livebase.rooms.parts:ROOM_KIT"),
+    ),
     Feature(
         "flash_sales",
         models="livebase.orders.flash_models",

@@ -77,6 +77,15 @@ class Runtime:
             ) from None
 
     def close(self) -> None:
+        # Parts that hold threads or connections (the room bus's Redis reader) stop
+        # first, newest first, before the connections they read are closed under them.
+        for value in reversed(list(self.parts.values())):
+            close = getattr(value, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:  # closing the rest matters more than this one's error
+                    pass
         self.engine.dispose()
         if self.redis is not None:
             self.redis.close()

@@ -48,6 +48,20 @@ class Settings(BaseSettings):
     signups_per_hour: int = Field(default=20, ge=1)
     moderation_checks_per_minute: int = Field(default=120, ge=1)
     room_history: int = Field(default=1000, ge=1)
+    # The room's tick (DESIGN §7: 100-500 ms): state is coalesced and chat packed per tick.
+    # 100 ms keeps chat and counters feeling instant; at 10 frames/s per room the encode
+    # cost is per room, not per viewer (docs/realtime.md).
+    room_tick_ms: int = Field(default=100, ge=100, le=500)
+    # Frames a connection may have waiting before it is "too slow": non-critical ones are
+    # shed past it, a critical backlog past it closes the socket with 4408.
+    room_queue: int = Field(default=256, ge=8, le=65536)
+    # Bytes a raw transport may hold unsent before its connection counts as backed up.
+    room_write_buffer: int = Field(default=256 * 1024, ge=16 * 1024)
+    # Chat: a line is at most this many characters; a user sends at most room_chat_rate
+    # lines per room_chat_window seconds (a person types a line every few seconds).
+    room_chat_max_len: int = Field(default=200, ge=1, le=2000)
+    room_chat_rate: int = Field(default=5, ge=1)
+    room_chat_window: int = Field(default=10, ge=1)
     # What a buyer has to pay an order within (DESIGN: flash sales 15 min by default).
     pay_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from livebase.db import Base, TimestampMixin, UTCDateTime, id_column
 
-ROLES = ("admin", "operator", "moderator", "merchant", "agency", "host", "clerk")
+ROLES = ("admin", "operator", "moderator", "merchant", "agency", "host", "assistant", "clerk")
 
 
 class User(TimestampMixin, Base):

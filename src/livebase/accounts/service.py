@@ -235,12 +235,12 @@ def do_grant(
     counter_id: str | None = None,
 ) -> RoleGrant:
     """Give a role in its scope. Scope rules: operator/moderator need a base; merchant,
-    agency and host an organisation; clerk a counter."""
+    agency, host and assistant (场控) an organisation; clerk a counter."""
     if role not in ROLES:
         raise ValidationFailed(f"Unknown role {role!r}; one of {', '.join(ROLES)}.", loc="role")
     if role in ("operator", "moderator") and not base_id:
         raise ValidationFailed(f"Role {role} needs a base.", loc="base_id")
-    if role in ("merchant", "agency", "host") and not org_id:
+    if role in ("merchant", "agency", "host", "assistant") and not org_id:
         raise ValidationFailed(f"Role {role} needs an organisation.", loc="org_id")
     if role == "clerk" and not counter_id:
         raise ValidationFailed("Role clerk needs a pickup counter.", loc="counter_id")

@@ -25,7 +25,7 @@ class WarehouseIn(Body):
 
 class MemberIn(Body):
     username: Text = Field(min_length=3, max_length=32)
-    role: Literal["merchant", "agency", "host"]
+    role: Literal["merchant", "agency", "host", "assistant"]
 
 
 class PickupCounterIn(Body):

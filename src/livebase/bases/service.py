@@ -428,7 +428,10 @@ def is_org_member(principal: Principal, org_id: str) -> bool:
 
 # Which roles the staff of an organisation may hand out in it: a brand's merchants add
 # colleagues and the brand's own hosts (品牌自播); an agency adds staff and signed hosts.
-MEMBER_ROLES = {"brand": ("merchant", "host"), "agency": ("agency", "host")}
+MEMBER_ROLES = {
+    "brand": ("merchant", "host", "assistant"),
+    "agency": ("agency", "host", "assistant"),
+}
 
 
 @dataclass(frozen=True)

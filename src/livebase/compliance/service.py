@@ -322,3 +322,15 @@ def stats(db: Session, principal: Principal, base_id: str | None = None) -> Stat
         by_day=sorted(grouped(ModerationStat.day))[-14:],
         pending=int(db.scalar(pending_q) or 0),
     )
+
+
+def pending_item(db: Session, subject_type: str, subject_id: str) -> ModerationItem | None:
+    """The pending queue item of a subject, for the feature that owns it (a room's staff
+    decide their held chat lines through the same transition as moderators)."""
+    return db.scalar(
+        select(ModerationItem).where(
+            ModerationItem.subject_type == subject_type,
+            ModerationItem.subject_id == subject_id,
+            ModerationItem.status == "pending",
+        )
+    )

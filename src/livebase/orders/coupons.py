@@ -157,3 +157,14 @@ def get_coupon(db: Session, coupon_id: str) -> Coupon:
     if coupon is None:
         raise NotFound(f"No coupon {coupon_id}.")
     return coupon
+
+
+def coupons_of_show(db: Session, show_id: str) -> list[Coupon]:
+    """The show's coupons that can still be claimed (a room's snapshot)."""
+    return list(
+        db.scalars(
+            select(Coupon)
+            .where(Coupon.show_id == show_id, Coupon.remaining > 0, Coupon.expires_at > utcnow())
+            .order_by(Coupon.id)
+        )
+    )

@@ -254,3 +254,17 @@ def new_order_view(r: NewOrder) -> dict[str, Any]:
             }
         ],
     }
+
+
+def sales_of_show(db: Session, show_id: str) -> list[FlashSale]:
+    """The show's sales that are scheduled, open or sold out (a room's snapshot)."""
+    return list(
+        db.scalars(
+            select(FlashSale)
+            .where(
+                FlashSale.show_id == show_id,
+                FlashSale.status.in_(("scheduled", "open", "sold_out")),
+            )
+            .order_by(FlashSale.starts_at, FlashSale.id)
+        )
+    )

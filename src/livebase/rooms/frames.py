@@ -9,6 +9,7 @@ an order that does not exist. Orders publish ``purchase`` and ``stock``; flash s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
@@ -16,7 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from livebase.events import Dispatcher, Event, notify_on_commit
-from livebase.rooms.bus import Bus
+from livebase.rooms.bus import CRITICAL, Bus
 
 
 class RoomEvent(Event):
@@ -105,13 +106,26 @@ ROOM_EVENTS: tuple[type[RoomEvent], ...] = (
 )
 
 
-def forward_to(bus: Bus, dispatcher: Dispatcher) -> None:
-    """Publish every committed room event on ``bus`` (wired when the bus part is built)."""
+Batch = Callable[[str, str, dict[str, Any]], None]
+
+
+def forward_to(
+    bus: Bus,
+    dispatcher: Dispatcher,
+    batch: Batch | None = None,
+    events: tuple[type[RoomEvent], ...] = ROOM_EVENTS,
+) -> None:
+    """Publish every committed room event on ``bus`` (wired when the rooms part is
+    built). Critical frames go out at once (they take their ``seq`` now); the others, with
+    ``batch``, wait for the tick's pipelined batch (``livebase.rooms.batch``)."""
 
     def forward(event: RoomEvent) -> None:
-        bus.publish(event.show_id, event.frame, event.d())
+        if batch is not None and event.frame not in CRITICAL:
+            batch(event.show_id, event.frame, event.d())
+        else:
+            bus.publish(event.show_id, event.frame, event.d())
 
-    for event_type in ROOM_EVENTS:
+    for event_type in events:
         dispatcher.subscribe(event_type, forward)
 
 

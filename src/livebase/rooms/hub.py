@@ -1,0 +1,609 @@
+"""One hub per live room per node, on the app's event loop (docs/realtime.md "Hub").
+
+The hub is the only place a room's frames are encoded. Three classes of frame (DESIGN §7):
+
+* **critical** (``show``, ``sale_open`` ... ``notice``): forwarded the moment the bus
+  hands them over, in ``seq`` order (a hole is filled from the bus's history first),
+  never dropped; a connection whose critical backlog passes the bound is closed 4408.
+* **state** (``viewers``, ``likes``, ``stock``, ``explaining``, ``sale``, ``slow_mode``):
+  coalesced, latest value wins, sent at most once per tick.
+* **stream** (``chat``, ``purchase``): packed into one frame per tick, capped per room;
+  under load these are shed first (a backed-up connection drops them and is sent one
+  ``state`` frame when it catches up).
+
+Every frame is encoded once (:class:`Encoded`: the JSON text and the complete WebSocket
+frame) and the same object goes to every connection. A connection writes the pre-built
+frame to its transport when it can reach it (``livebase.rooms.wire``), or hands the text
+to the ASGI ``send`` in its own sender task; either way a slow connection only grows its
+own bounded backlog and the loop never waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from livebase.logs import get_logger
+from livebase.rooms.bus import CRITICAL, Bus, Frame
+from livebase.rooms.counters import Counters, Totals
+from livebase.rooms.wire import RoomWebSocketProtocol, text_frame
+
+log = get_logger("livebase.rooms")
+
+STATE_TYPES = frozenset({"viewers", "likes", "stock", "explaining", "sale", "slow_mode"})
+STREAM_TYPES = {"chat": "lines", "purchase": "items"}
+# Stream items a room sends per tick (per node). 20 chat lines at a 100 ms tick is 200 a
+# second: more than a screen can scroll; the newest win, the host's lines always.
+STREAM_PER_TICK = {"chat": 20, "purchase": 10}
+# A hub with no viewers stays this long (a refresh or a network blip comes straight back).
+IDLE_CLOSE_S = 15.0
+# Consecutive shed frames after which a connection that reads nothing is cut (4408):
+# with only chat flowing no critical backlog would ever form.
+CLOSE_TOO_SLOW = 4408
+
+
+def encode_json(t: str, seq: int, ts: int, d: Any) -> str:
+    return json.dumps({"t": t, "seq": seq, "ts": ts, "d": d}, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A frame encoded once: the JSON text (ASGI path) and the whole WebSocket frame."""
+
+    t: str
+    seq: int
+    critical: bool
+    text: str
+    wire: bytes
+
+    @classmethod
+    def build(cls, t: str, seq: int, d: Any, ts: int | None = None) -> Encoded:
+        text = encode_json(t, seq, ts if ts is not None else now_ms(), d)
+        return cls(t, seq, t in CRITICAL, text, text_frame(text.encode()))
+
+    @classmethod
+    def of(cls, frame: Frame) -> Encoded:
+        return cls.build(frame.t, frame.seq, frame.d, frame.ts)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ConnState(enum.Enum):
+    OPENING = "opening"  # registered, its snapshot (or resume) not yet sent
+    LIVE = "live"
+    CLOSING = "closing"  # cut (4403, 4408) or leaving
+    CLOSED = "closed"
+
+
+@dataclass
+class Viewer:
+    """Who holds a connection: a user (maybe anonymous) and their role in this room."""
+
+    user_id: str | None
+    name: str
+    role: str  # anonymous, viewer, host, assistant, moderator
+
+    @property
+    def staff(self) -> bool:
+        return self.role in ("host", "assistant", "moderator")
+
+
+class Connection:
+    def __init__(
+        self,
+        hub: Hub,
+        ws: WebSocket,
+        viewer: Viewer,
+        raw: RoomWebSocketProtocol | None,
+        *,
+        bound: int,
+        buffer_limit: int,
+    ) -> None:
+        self.hub = hub
+        self.ws = ws
+        self.viewer = viewer
+        self.raw = raw
+        self.state = ConnState.OPENING
+        self.bound = bound
+        self.buffer_limit = buffer_limit
+        self.backlog: deque[Encoded] = deque()
+        self.critical_waiting = 0
+        self.shed_in_row = 0
+        self.shed_total = 0
+        self.stale = False  # shed a state or stream frame: owes it a `state` frame
+        self.last_seq = 0
+        self.early: list[Encoded] = []
+        self.close_code: int | None = None
+        self.closed = asyncio.Event()  # set once the connection must stop (cut)
+        self._wake = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
+        self.joined = time.monotonic()
+
+    # -- delivery ------------------------------------------------------------------------
+
+    def offer(self, enc: Encoded) -> None:
+        if self.state is ConnState.LIVE:
+            self._push(enc)
+        elif self.state is ConnState.OPENING:
+            if enc.critical or len(self.early) < self.bound:
+                self.early.append(enc)
+            if sum(1 for e in self.early if e.critical) > self.bound:
+                self.cut(CLOSE_TOO_SLOW)
+
+    def go_live(self, first: list[Encoded], after_seq: int) -> None:
+        """Send ``first`` (snapshot or resume frames), then what arrived meanwhile: the
+        critical frames after ``after_seq`` and every other frame."""
+        if self.state is not ConnState.OPENING:
+            return
+        self.state = ConnState.LIVE
+        self.last_seq = after_seq
+        if self.raw is None:
+            self._sender = asyncio.get_running_loop().create_task(self._send_loop())
+        for enc in first:
+            self._write(enc)
+        early, self.early = self.early, []
+        for enc in early:
+            self._push(enc)
+
+    def _push(self, enc: Encoded) -> None:
+        if enc.critical:
+            if enc.seq <= self.last_seq:
+                return  # already in its snapshot or replay
+            self.last_seq = enc.seq
+        self._write(enc)
+
+    def _write(self, enc: Encoded) -> None:
+        if not self.backlog and self.raw is not None:
+            sock = self.raw.raw_socket()
+            if sock is None or sock.is_closing():
+                self.cut(None)
+                return
+            if sock.get_write_buffer_size() <= self.buffer_limit:
+                sock.write(enc.wire)
+                return
+        self._queue(enc)
+
+    def _queue(self, enc: Encoded) -> None:
+        if enc.critical:
+            self.critical_waiting += 1
+            if self.critical_waiting > self.bound:
+                self.cut(CLOSE_TOO_SLOW)
+                return
+            self.backlog.append(enc)
+        elif len(self.backlog) >= self.bound:
+            self.stale = True
+            self.shed_total += 1
+            self.shed_in_row += 1
+            if self.shed_in_row > 4 * self.bound:
+                self.cut(CLOSE_TOO_SLOW)
+            return
+        else:
+            self.backlog.append(enc)
+        if self.raw is None:
+            self._wake.set()
+
+    def drain(self) -> bool:
+        """Raw path: write what the transport takes now; True when the backlog is empty."""
+        if self.raw is None or self.state is not ConnState.LIVE:
+            return not self.backlog
+        sock = self.raw.raw_socket()
+        if sock is None or sock.is_closing():
+            self.cut(None)
+            return True
+        while self.backlog and sock.get_write_buffer_size() <= self.buffer_limit:
+            enc = self.backlog.popleft()
+            if enc.critical:
+                self.critical_waiting -= 1
+            sock.write(enc.wire)
+        if not self.backlog:
+            self.shed_in_row = 0
+        return not self.backlog
+
+    async def _send_loop(self) -> None:
+        """ASGI path: one sender per connection, so an awaiting send blocks only it."""
+        try:
+            while self.state is ConnState.LIVE:
+                if not self.backlog:
+                    self.shed_in_row = 0
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                enc = self.backlog.popleft()
+                if enc.critical:
+                    self.critical_waiting -= 1
+                await self.ws.send_text(enc.text)
+        except Exception:  # the peer went away: the receive side notices and leaves
+            self.cut(None)
+
+    def send_direct(self, obj: dict[str, Any]) -> None:
+        """A frame for this connection only (an error, a pong): small, rare, unshared."""
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        enc = Encoded(str(obj.get("t", "")), 0, False, text, text_frame(text.encode()))
+        if self.state is ConnState.LIVE:
+            self._write(enc)
+
+    # -- ending --------------------------------------------------------------------------
+
+    def cut(self, code: int | None) -> None:
+        """Stop delivering; ``code`` (4403, 4408) is sent as the close frame."""
+        if self.state in (ConnState.CLOSING, ConnState.CLOSED):
+            return
+        self.state = ConnState.CLOSING
+        self.close_code = code
+        self.backlog.clear()
+        self.early.clear()
+        self._wake.set()
+        self.closed.set()
+
+    def finish(self) -> None:
+        self.state = ConnState.CLOSED
+        self._wake.set()
+        if self._sender is not None:
+            self._sender.cancel()
+
+
+@dataclass
+class _Buffers:
+    """What one tick gathers: the state to coalesce, the stream lines to pack."""
+
+    state: dict[str, Any] = field(default_factory=dict)
+    sales: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stock: dict[str, int] = field(default_factory=dict)
+    chat: list[dict[str, Any]] = field(default_factory=list)
+    purchase: list[dict[str, Any]] = field(default_factory=list)
+    shed: int = 0
+
+
+SnapshotReader = Callable[[str], dict[str, Any]]
+
+
+class Hub:
+    """A room on this node: its connections, its tick, its view of the room's state."""
+
+    def __init__(self, rooms: Rooms, show_id: str) -> None:
+        self.rooms = rooms
+        self.show_id = show_id
+        self.conns: set[Connection] = set()
+        self.seq = 0
+        self.totals = Totals(0, 0, 0)
+        self.slow_mode = 0
+        self.sanctions: dict[tuple[str, str], float | None] = {}  # (user, kind) -> until
+        self.recent_chat: deque[dict[str, Any]] = deque(maxlen=50)
+        self.version = 0  # bumped by anything a snapshot shows besides counters
+        self._buf = _Buffers()
+        self._likes = 0
+        self._ahead: dict[int, Frame] = {}
+        self._filling = False
+        self._unsubscribe: Callable[[], None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._snap: tuple[int, float, dict[str, Any]] | None = None
+        self._snap_task: asyncio.Task[dict[str, Any]] | None = None
+        self._empty_since: float | None = time.monotonic()
+        self.opened = asyncio.Event()
+        self.sent_frames = 0
+
+    # -- life ----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        r = self.rooms
+        loop = asyncio.get_running_loop()
+
+        def listener(room: str, frame: Frame) -> None:
+            # Any thread: the bus's listener thread (Redis) or a publisher (memory).
+            try:
+                loop.call_soon_threadsafe(self.on_frame, frame)
+            except RuntimeError:  # the loop closed under us at shutdown
+                pass
+
+        def setup() -> tuple[Callable[[], None], int, dict[str, Any]]:
+            unsubscribe = r.bus.subscribe(self.show_id, listener)
+            return unsubscribe, r.bus.seq(self.show_id), r.load_room(self.show_id)
+
+        self._unsubscribe, self.seq, loaded = await asyncio.to_thread(setup)
+        self.slow_mode = loaded["slow_mode"]
+        for user_id, kind, until in loaded["sanctions"]:
+            self.sanctions[(user_id, kind)] = until
+        self.recent_chat.extend(loaded["chat"])
+        self._task = loop.create_task(self._run())
+        self.opened.set()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        if self._unsubscribe is not None:
+            await asyncio.to_thread(self._unsubscribe)
+        for c in list(self.conns):
+            c.cut(1001)
+        try:  # take this node's viewers out of the room's number now
+            await self._counters(0, 0, 0.0)
+        except Exception:
+            log.warning("room counters unavailable at close", show_id=self.show_id)
+
+    # -- connections ---------------------------------------------------------------------
+
+    def join(self, conn: Connection) -> None:
+        self.conns.add(conn)
+        self._empty_since = None
+
+    def leave(self, conn: Connection) -> None:
+        self.conns.discard(conn)
+        conn.finish()
+        if not self.conns:
+            self._empty_since = time.monotonic()
+
+    def banned(self, user_id: str | None) -> bool:
+        return user_id is not None and (user_id, "ban") in self.sanctions
+
+    def muted_until(self, user_id: str) -> float | None:
+        if (user_id, "mute") not in self.sanctions:
+            return None
+        until = self.sanctions[(user_id, "mute")]
+        if until is not None and until <= time.time():
+            del self.sanctions[(user_id, "mute")]
+            return None
+        return until if until is not None else float("inf")
+
+    # -- frames from the bus (loop thread) -----------------------------------------------
+
+    def on_frame(self, frame: Frame) -> None:
+        t = frame.t
+        if frame.critical:
+            self._critical(frame)
+        elif t in STREAM_TYPES:
+            items = frame.d.get(STREAM_TYPES[t], [])
+            if t == "chat":
+                self._buf.chat.extend(items)
+                self.recent_chat.extend(items)
+            else:
+                self._buf.purchase.extend(items)
+        elif t == "stock":
+            self._buf.stock.update(frame.d)
+            self.version += 1
+        elif t == "sale":
+            self._buf.sales[str(frame.d.get("id"))] = frame.d
+            self.version += 1
+        elif t == "slow_mode":
+            self.slow_mode = int(frame.d.get("seconds", 0))
+            self._buf.state[t] = frame.d
+            self.version += 1
+        elif t in STATE_TYPES:
+            self._buf.state[t] = frame.d
+            self.version += 1
+        elif t == "mod":
+            self._mod(frame.d)
+
+    def _mod(self, d: dict[str, Any]) -> None:
+        user_id, kind = str(d["user_id"]), str(d["kind"])
+        if d.get("lifted"):
+            self.sanctions.pop((user_id, kind), None)
+            return
+        until = d.get("until")
+        self.sanctions[(user_id, kind)] = (
+            datetime.fromisoformat(until).timestamp() if isinstance(until, str) else None
+        )
+        if kind == "ban":
+            for c in list(self.conns):
+                if c.viewer.user_id == user_id:
+                    c.cut(4403)
+
+    def _critical(self, frame: Frame) -> None:
+        if frame.seq <= self.seq:
+            return  # a duplicate (a refill raced the live frame)
+        if frame.seq > self.seq + 1:
+            self._ahead[frame.seq] = frame
+            if not self._filling:
+                self._filling = True
+                asyncio.get_running_loop().create_task(self._fill())
+            return
+        self._send_critical(frame)
+        while self.seq + 1 in self._ahead:
+            self._send_critical(self._ahead.pop(self.seq + 1))
+
+    def _send_critical(self, frame: Frame) -> None:
+        self.seq = frame.seq
+        self.version += 1
+        self.fanout(Encoded.of(frame))
+
+    async def _fill(self) -> None:
+        """Frames arrived past a hole (two publishers' threads raced, or a pub/sub
+        message was lost): take the missing ones from the bus's history, in order."""
+        try:
+            missed = await asyncio.to_thread(self.rooms.bus.since, self.show_id, self.seq)
+            for f in missed or []:
+                if f.seq > self.seq:
+                    self._ahead.setdefault(f.seq, f)
+            while self._ahead:
+                nxt = min(self._ahead)
+                if nxt > self.seq + 1 and missed is not None:
+                    break
+                self._send_critical(self._ahead.pop(nxt))
+        finally:
+            self._filling = False
+
+    def fanout(self, enc: Encoded) -> None:
+        self.sent_frames += 1
+        for c in list(self.conns):
+            c.offer(enc)
+
+    # -- the tick ------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        tick = self.rooms.tick_s
+        last = time.monotonic()
+        while True:
+            started = time.monotonic()
+            try:
+                await self._tick(started - last)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("room tick failed", show_id=self.show_id)
+            last = started
+            if self._empty_since is not None and started - self._empty_since > IDLE_CLOSE_S:
+                self.rooms.retire(self)
+                return
+            await asyncio.sleep(max(0.0, tick - (time.monotonic() - started)))
+
+    async def _counters(self, viewers: int, likes: int, dt: float) -> Totals:
+        r = self.rooms
+        if r.counters.blocking:
+            return await asyncio.to_thread(
+                r.counters.tick, self.show_id, r.node, viewers, likes, dt
+            )
+        return r.counters.tick(self.show_id, r.node, viewers, likes, dt)
+
+    async def _tick(self, dt: float) -> None:
+        likes, self._likes = self._likes, 0
+        viewers = sum(1 for c in self.conns if c.state is not ConnState.CLOSED)
+        totals = await self._counters(viewers, likes, dt)
+        buf, self._buf = self._buf, _Buffers()
+        seq = self.seq
+        if (totals.viewers, totals.peak) != (self.totals.viewers, self.totals.peak):
+            self.fanout(Encoded.build("viewers", seq, {"now": totals.viewers, "peak": totals.peak}))
+        if totals.likes != self.totals.likes:
+            self.fanout(Encoded.build("likes", seq, {"total": totals.likes}))
+        self.totals = totals
+        if buf.stock:
+            self.fanout(Encoded.build("stock", seq, buf.stock))
+        for d in buf.sales.values():
+            self.fanout(Encoded.build("sale", seq, d))
+        for t, d in buf.state.items():
+            self.fanout(Encoded.build(t, seq, d))
+        if buf.chat:
+            self.fanout(Encoded.build("chat", seq, {"lines": _pick(buf.chat, "chat")}))
+        if buf.purchase:
+            items = buf.purchase[-STREAM_PER_TICK["purchase"] :]
+            self.fanout(Encoded.build("purchase", seq, {"items": items}))
+        await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        """Drain raw backlogs; a connection that shed frames and caught up gets one
+        `state` frame with every latest value."""
+        owed = []
+        for c in list(self.conns):
+            empty = c.drain() if c.raw is not None else not c.backlog
+            if empty and c.stale and c.state is ConnState.LIVE:
+                owed.append(c)
+        if owed:
+            enc = Encoded.build("state", self.seq, await self.state_d())
+            for c in owed:
+                c.stale = False
+                c.offer(enc)
+
+    def like(self, n: int) -> None:
+        self._likes += n
+
+    # -- snapshots -----------------------------------------------------------------------
+
+    async def room_d(self) -> dict[str, Any]:
+        """The database part of the room as of now, read once for every viewer joining
+        within a tick of each other (a burst of 200 reads the database once)."""
+        cached = self._snap
+        now = time.monotonic()
+        if cached is not None and cached[0] == self.version and now - cached[1] < self.rooms.tick_s:
+            return cached[2]
+        if self._snap_task is None or self._snap_task.done():
+            version = self.version
+            self._snap_task = asyncio.get_running_loop().create_task(self._read(version))
+        return await asyncio.shield(self._snap_task)
+
+    async def _read(self, version: int) -> dict[str, Any]:
+        d = await asyncio.to_thread(self.rooms.read_room, self.show_id)
+        self._snap = (version, time.monotonic(), d)
+        return d
+
+    def live_d(self) -> dict[str, Any]:
+        t = self.totals
+        return {"viewers": {"now": t.viewers, "peak": t.peak}, "likes": {"total": t.likes}}
+
+    async def snapshot(self) -> tuple[Encoded, int]:
+        """A fresh snapshot and the seq it is good for."""
+        seq = await asyncio.to_thread(self.rooms.bus.seq, self.show_id)
+        d = dict(await self.room_d())
+        d.update(self.live_d())
+        d["chat"] = list(self.recent_chat)
+        return Encoded.build("snapshot", seq, d), seq
+
+    async def state_d(self) -> dict[str, Any]:
+        room = await self.room_d()
+        d = self.live_d()
+        d["stock"] = {line["sku_id"]: line["stock"] for line in room["shelf"]}
+        d["explaining"] = room["explaining"]
+        d["sales"] = [
+            {"id": s["id"], "status": s["status"], "remaining": s["remaining"]}
+            for s in room["sales"]
+        ]
+        d["slow_mode"] = room["slow_mode"]
+        d["show"] = {"status": room["show"]["status"]}
+        return d
+
+
+def _pick(lines: list[dict[str, Any]], t: str) -> list[dict[str, Any]]:
+    """The tick's lines: all of the staff's, then the newest others up to the cap."""
+    cap = STREAM_PER_TICK[t]
+    if len(lines) <= cap:
+        return lines
+    staff = [x for x in lines if x.get("role") in ("host", "assistant", "moderator")]
+    others = [x for x in lines if x.get("role") not in ("host", "assistant", "moderator")]
+    keep = staff[-cap:] + others[-max(0, cap - len(staff)) :] if cap > len(staff) else staff[-cap:]
+    keep_ids = {id(x) for x in keep}
+    return [x for x in lines if id(x) in keep_ids]
+
+
+class Rooms:
+    """This node's hubs, made on the first viewer of a room and retired when idle."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        counters: Counters,
+        read_room: SnapshotReader,
+        load_room: SnapshotReader,
+        *,
+        tick_s: float,
+        queue: int,
+        write_buffer: int,
+    ) -> None:
+        self.bus = bus
+        self.counters = counters
+        self.read_room = read_room
+        self.load_room = load_room
+        self.tick_s = tick_s
+        self.queue = queue
+        self.write_buffer = write_buffer
+        self.node = uuid.uuid4().hex[:12]
+        self.hubs: dict[str, Hub] = {}
+        self._lock = asyncio.Lock()
+
+    async def hub(self, show_id: str) -> Hub:
+        hub = self.hubs.get(show_id)
+        if hub is None:
+            async with self._lock:
+                hub = self.hubs.get(show_id)
+                if hub is None:
+                    hub = Hub(self, show_id)
+                    await hub.open()
+                    self.hubs[show_id] = hub
+        return hub
+
+    def retire(self, hub: Hub) -> None:
+        if self.hubs.get(hub.show_id) is hub and not hub.conns:
+            del self.hubs[hub.show_id]
+            asyncio.get_running_loop().create_task(hub.close())
+
+    async def close(self) -> None:
+        hubs, self.hubs = list(self.hubs.values()), {}
+        for hub in hubs:
+            await hub.close()
