@@ -61,7 +61,7 @@ TICK_PER_S = 10  # every server packs chat into one frame per 100 ms tick
 
 
 def _nofile(limit: int = 20000) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(limit, hard), hard))
 
 
@@ -235,7 +235,11 @@ class Servers:
                 cmd = [PY, str(BENCH / "fanout_raw.py"), str(port), REDIS, self.channel]
                 env = dict(os.environ)
             p = subprocess.Popen(
-                pin + cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                pin + cmd,
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 preexec_fn=_nofile,
             )
             self.procs.append(p)
@@ -258,8 +262,19 @@ class Servers:
             "raw": ("raw", self.channel, ""),
         }[self.kind]
         return subprocess.Popen(
-            ["taskset", "-c", "1", PY, str(BENCH / "fanout_pub.py"), mode, REDIS, room,
-             str(rate), str(seconds), prefix],
+            [
+                "taskset",
+                "-c",
+                "1",
+                PY,
+                str(BENCH / "fanout_pub.py"),
+                mode,
+                REDIS,
+                room,
+                str(rate),
+                str(seconds),
+                prefix,
+            ],
             stdout=subprocess.PIPE,
         )
 
@@ -334,7 +349,11 @@ def _pub_result(p: subprocess.Popen[bytes]) -> dict[str, Any]:
 
 
 def run(
-    kind: str, world: World, n: int, args: argparse.Namespace, nodes: int = 1,
+    kind: str,
+    world: World,
+    n: int,
+    args: argparse.Namespace,
+    nodes: int = 1,
     resume: bool = False,
 ) -> dict[str, Any]:
     srv = Servers(kind, world, nodes)
@@ -378,10 +397,14 @@ def run(
         row["broadcast_delivered"] = round(notice / (connected * args.rate), 3)
         row["per_cpu_s"] = round(m["frames_s"] / max(sum(node_cpu), 1e-6), 0)
         if resume:
-            pub = srv.publisher(args.rate, args.resume_wait + 4)
+            # Broadcasts go on while half the clients drop and come back with since;
+            # then the publisher stops and every client's critical seqs are checked.
+            pub = srv.publisher(args.rate, args.resume_wait)
             time.sleep(1.0)
-            row["resume"] = gen.ask(f"reconnect 0.5 {args.resume_wait}")
-            _pub_result(pub)
+            res = gen.ask("reconnect 0.5")
+            pr = _pub_result(pub)
+            res.update(gen.ask(f"verify {pr['last_seq']} 30"))
+            row["resume"] = res
         row["load_after"] = _load()
         gen.quit()
     finally:
@@ -399,16 +422,39 @@ def _fmt(x: Any, nd: int = 0) -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> None:
-    head = ("server", "nodes", "N", "deliv/s", "bcast%", "per CPU-s", "p50 ms", "p99 ms",
-            "KiB/idle", "srv CPU", "gen CPU", "redis", "load", "valid")
+    head = (
+        "server",
+        "nodes",
+        "N",
+        "deliv/s",
+        "bcast%",
+        "per CPU-s",
+        "p50 ms",
+        "p99 ms",
+        "KiB/idle",
+        "srv CPU",
+        "gen CPU",
+        "redis",
+        "load",
+        "valid",
+    )
     print("  ".join(f"{h:>10}" for h in head))
     for r in rows:
         cells = (
-            r["server"], r["nodes"], r["n"], _fmt(r["frames_s"]),
-            _fmt(100 * r["broadcast_delivered"], 1), _fmt(r["per_cpu_s"]),
-            _fmt(r["p50_ms"], 1), _fmt(r["p99_ms"], 1), _fmt(r["rss_idle_kib_per_conn"], 1),
-            _fmt(r["server_cpu"], 2), _fmt(r["gen_cpu"], 2), _fmt(r["redis_cpu"], 2),
-            r["load_after"], "yes" if r["valid"] else "INVALID",
+            r["server"],
+            r["nodes"],
+            r["n"],
+            _fmt(r["frames_s"]),
+            _fmt(100 * r["broadcast_delivered"], 1),
+            _fmt(r["per_cpu_s"]),
+            _fmt(r["p50_ms"], 1),
+            _fmt(r["p99_ms"], 1),
+            _fmt(r["rss_idle_kib_per_conn"], 1),
+            _fmt(r["server_cpu"], 2),
+            _fmt(r["gen_cpu"], 2),
+            _fmt(r["redis_cpu"], 2),
+            r["load_after"],
+            "yes" if r["valid"] else "INVALID",
         )
         print("  ".join(f"{c:>10}" for c in cells))
 
@@ -417,36 +463,65 @@ def verdicts(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
 
     def pick(kind: str, n: int | None = None, nodes: int = 1) -> list[dict[str, Any]]:
-        return [r for r in rows if r["server"] == kind and r["nodes"] == nodes
-                and (n is None or r["n"] == n)]
+        return [
+            r
+            for r in rows
+            if r["server"] == kind and r["nodes"] == nodes and (n is None or r["n"] == n)
+        ]
 
     for n in sorted({r["n"] for r in rows if r["nodes"] == 1}):
         lb, sio, raw = pick("livebase", n), pick("socketio", n), pick("raw", n)
         if lb and sio:
             ratio = lb[0]["per_cpu_s"] / max(sio[0]["per_cpu_s"], 1)
-            out.append((f"N={n:,}: deliveries per CPU-s ≥ 6 × python-socketio",
-                        f"{ratio:.1f} ×", "PASS" if ratio >= 6 else "FALL SHORT"))
+            out.append(
+                (
+                    f"N={n:,}: deliveries per CPU-s ≥ 6 × python-socketio",
+                    f"{ratio:.1f} ×",
+                    "PASS" if ratio >= 6 else "FALL SHORT",
+                )
+            )
         if lb and raw:
             ratio = lb[0]["per_cpu_s"] / max(raw[0]["per_cpu_s"], 1)
-            out.append((f"N={n:,}: deliveries per CPU-s ≥ 0.6 × raw ceiling",
-                        f"{ratio:.2f} ×", "PASS" if ratio >= 0.6 else "FALL SHORT"))
+            out.append(
+                (
+                    f"N={n:,}: deliveries per CPU-s ≥ 0.6 × raw ceiling",
+                    f"{ratio:.2f} ×",
+                    "PASS" if ratio >= 0.6 else "FALL SHORT",
+                )
+            )
         if lb:
             kib = lb[0]["rss_idle_kib_per_conn"]
-            out.append((f"N={n:,}: ≤ 15 KiB RSS per idle connection", f"{kib:.1f} KiB",
-                        "PASS" if kib <= 15 else "FALL SHORT"))
+            out.append(
+                (
+                    f"N={n:,}: ≤ 15 KiB RSS per idle connection",
+                    f"{kib:.1f} KiB",
+                    "PASS" if kib <= 15 else "FALL SHORT",
+                )
+            )
             if n == 5000:
                 p99 = lb[0]["p99_ms"]
-                out.append(("N=5,000: p99 ≤ 100 ms", f"{p99} ms",
-                            "PASS" if p99 is not None and p99 <= 100 else "FALL SHORT"))
+                out.append(
+                    (
+                        "N=5,000: p99 ≤ 100 ms",
+                        f"{p99} ms",
+                        "PASS" if p99 is not None and p99 <= 100 else "FALL SHORT",
+                    )
+                )
             res = lb[0].get("resume")
             if res:
-                ok = res["critical_lost"] == 0 and res["reconnect_failed"] == 0
-                out.append((
-                    f"N={n:,}: 0 critical frames lost, half reconnect with since",
-                    f"{res['critical_lost']} lost, {res['critical_dup']} dup, "
-                    f"{res['reconnected']:,} reconnected, {res['gaps']} gap",
-                    "PASS" if ok else "FALL SHORT",
-                ))
+                ok = (
+                    res["critical_lost"] == 0
+                    and res["reconnect_failed"] == 0
+                    and res["clients_cut"] == 0
+                )
+                out.append(
+                    (
+                        f"N={n:,}: 0 critical frames lost, half reconnect with since",
+                        f"{res['critical_lost']} lost, {res['critical_dup']} dup, "
+                        f"{res['reconnected']:,} reconnected, {res['gaps']} gap",
+                        "PASS" if ok else "FALL SHORT",
+                    )
+                )
     one = [r for r in rows if r["server"] == "livebase" and r["nodes"] == 1]
     two = [r for r in rows if r["server"] == "livebase" and r["nodes"] == 2]
     if one and two:
@@ -455,16 +530,31 @@ def verdicts(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         cap1 = o["per_cpu_s"]
         cap2 = sum(two[0]["frames_s"] / 2 / max(c, 1e-6) for c in two[0]["node_cpu"])
         ratio = cap2 / max(cap1, 1)
-        out.append(("two nodes through Redis ≥ 1.6 × one node (CPU-normalised)",
-                    f"{ratio:.2f} ×", "PASS" if ratio >= 1.6 else "FALL SHORT"))
+        out.append(
+            (
+                "two nodes through Redis ≥ 1.6 × one node (CPU-normalised)",
+                f"{ratio:.2f} ×",
+                "PASS" if ratio >= 1.6 else "FALL SHORT",
+            )
+        )
     for r in rows:
         if not r["valid"]:
-            out.append((f"{r['server']} N={r['n']:,} nodes={r['nodes']}", "generator "
-                        f"{r['gen_cpu']:.0%} or failed connects", "INVALID"))
+            out.append(
+                (
+                    f"{r['server']} N={r['n']:,} nodes={r['nodes']}",
+                    f"generator {r['gen_cpu']:.0%} or failed connects",
+                    "INVALID",
+                )
+            )
         if r["server"] == "livebase" and r["nodes"] == 1:
             lost = r["n"] - r["live_after"]
-            out.append((f"invariant: livebase N={r['n']:,} no client cut on the fixed load",
-                        f"{lost} cut {r['closed_codes']}", "PASS" if lost == 0 else "FAIL"))
+            out.append(
+                (
+                    f"invariant: livebase N={r['n']:,} no client cut on the fixed load",
+                    f"{lost} cut {r['closed_codes']}",
+                    "PASS" if lost == 0 else "FAIL",
+                )
+            )
     return out
 
 
@@ -490,7 +580,8 @@ def main() -> None:
     elif args.two_nodes is None and not args.sim:
         args.two_nodes = 5000
     _nofile()
-    print(f"# fanout bench, load {_load()}, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}")
+    now = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    print(f"# fanout bench, load {_load()}, {now}")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         world = World(args.db, Path(tmp))
@@ -510,9 +601,12 @@ def main() -> None:
         print(f"{what:<62} {figure:>34}  {verdict}")
     sims = [r for r in rows if r["nodes"] > 2]
     for r in sims:
-        print(f"\nsimulation {r['nodes']} nodes × {r['n'] // r['nodes']:,} clients: per node CPU "
-              f"{r['node_cpu']}, Redis CPU {r['redis_cpu']:.3f}, deliveries/s {r['frames_s']:,.0f}, "
-              f"frame bytes {r['frame_bytes']}, bytes/s {r['bytes_s']:,.0f}")
+        print(
+            f"\nsimulation {r['nodes']} nodes × {r['n'] // r['nodes']:,} clients: per node CPU "
+            f"{r['node_cpu']}, Redis CPU {r['redis_cpu']:.3f}, "
+            f"deliveries/s {r['frames_s']:,.0f}, "
+            f"frame bytes {r['frame_bytes']}, bytes/s {r['bytes_s']:,.0f}"
+        )
     if args.json:
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
 

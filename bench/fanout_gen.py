@@ -19,17 +19,17 @@ same way), so a chat line costs one ``write``.
 
 Commands come on stdin, one a line, answers go to stdout as one JSON line each:
 ``measure S`` (reset the counters, wait S seconds, report), ``chat RATE`` (the chatter
-connections send RATE lines/s in all), ``reconnect FRACTION S`` (close that share of the
-clients at once, reopen them with ``since`` = the last critical ``seq`` each had seen, wait
-S seconds, report critical frames lost or duplicated), ``close`` (close all, report),
-``quit``.
+connections send RATE lines/s in all), ``reconnect FRACTION`` (close that share of the
+clients at once, reopen them with ``since`` = the last critical ``seq`` each had seen),
+``verify LAST T`` (once the publisher stopped at seq LAST: wait up to T s for every client
+to have it, report critical frames lost or duplicated across the break, per client),
+``close`` (close all, report), ``quit``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import resource
 import sys
@@ -239,6 +239,8 @@ class Generator:
         self.paused: list[Client] = []
         self.chat_task: asyncio.Task[None] | None = None
         self.failed: list[str] = []
+        self.check_from: dict[int, int] = {}
+        self.gaps0 = 0
 
     def path_for(self, i: int, since: int | None = None) -> str:
         path: str = self.spec["path"]
@@ -324,22 +326,23 @@ class Generator:
             if delay > 0:
                 await asyncio.sleep(delay)
 
-    async def reconnect(self, fraction: float, wait: float) -> dict[str, Any]:
-        """Close ``fraction`` of the clients at once and reopen each with ``since``; then
-        compare the critical seqs each saw across the break with what the room published."""
+    async def reconnect(self, fraction: float) -> dict[str, Any]:
+        """Close ``fraction`` of the clients at once and reopen each with ``since`` = the
+        last critical seq it had seen; from here every client records the critical seqs
+        it gets (``verify`` checks them)."""
+        self.check_from = {}
+        for c in self.clients:
+            if c is not None and c in self.live:
+                c.record = True
+                c.seen = []
+                self.check_from[c.idx] = c.seq
         picked = [c for c in self.clients if c is not None and c in self.live]
         random.Random(1).shuffle(picked)
         picked = picked[: int(len(picked) * fraction)]
-        for c in self.clients:
-            if c is not None:
-                c.record = True
-                c.seen = []
-        start_seq = {c.idx: c.seq for c in self.clients if c is not None and c in self.live}
-        keep = {c.idx: c for c in self.clients if c is not None and c in self.live}
         for c in picked:
             c.transport.close()  # type: ignore[union-attr]
         await asyncio.gather(*(c.lost for c in picked))
-        gaps0 = self.gaps
+        self.gaps0 = self.gaps
         sem = asyncio.Semaphore(int(self.spec.get("concurrency", 200)))
         fails: list[str] = []
         t0 = time.monotonic()
@@ -352,44 +355,48 @@ class Generator:
                     nc.seen = list(c.seen)
                     nc.seq = c.seq
                     self.clients[c.idx] = nc
-                    keep[c.idx] = nc
                 except Exception as exc:
                     fails.append(repr(exc)[:200])
 
         await asyncio.gather(*(again(c) for c in picked))
-        reopen_s = time.monotonic() - t0
-        await asyncio.sleep(wait - 1.0)
-        # Every frame up to the newest one any client had a second ago must have arrived
-        # (the last second's frames may still be on their way).
-        latest = self.max_seq
-        await asyncio.sleep(1.0)
-        # Every client (reconnected or not) must have seen each critical seq from the one
-        # it held at the break up to the room's latest, exactly once and in order.
-        lost = dup = 0
-        bad_clients = 0
-        for idx, c in keep.items():
-            if c not in self.live:
-                bad_clients += 1  # closed by the server or never reopened
-                continue
-            want = list(range(start_seq[idx] + 1, latest + 1))
-            got = [s for s in c.seen if s <= latest]
-            if got != want:
-                bad_clients += 1
-                lost += len(set(want) - set(got))
-                dup += len(got) - len(set(got))
-        for c in self.clients:
-            if c is not None:
-                c.record = False
         return {
             "reconnected": len(picked) - len(fails),
             "reconnect_failed": len(fails),
             "first_errors": fails[:3],
-            "reopen_s": round(reopen_s, 2),
-            "latest_seq": latest,
+            "reopen_s": round(time.monotonic() - t0, 2),
+        }
+
+    async def verify(self, last: int, timeout: float) -> dict[str, Any]:
+        """After the publisher stopped at ``last``: wait (up to ``timeout``) until every
+        client has it, then check each one saw every critical seq from the one it held at
+        the break up to ``last``, once and in order. A loss here is a frame that never
+        came, not one still on its way."""
+        t0 = time.monotonic()
+        clients = [c for c in self.clients if c is not None and c.idx in self.check_from]
+        while time.monotonic() - t0 < timeout:
+            if all(c.seq >= last for c in clients if c in self.live):
+                break
+            await asyncio.sleep(0.2)
+        lost = dup = bad = cut = 0
+        for c in clients:
+            if c not in self.live:
+                cut += 1
+                continue
+            want = list(range(self.check_from[c.idx] + 1, last + 1))
+            got = [s for s in c.seen if s <= last]
+            if got != want:
+                bad += 1
+                lost += len(set(want) - set(got))
+                dup += len(got) - len(set(got))
+            c.record = False
+        return {
+            "latest_seq": last,
             "critical_lost": lost,
             "critical_dup": dup,
-            "clients_with_loss": bad_clients,
-            "gaps": self.gaps - gaps0,
+            "clients_with_loss": bad,
+            "clients_cut": cut,
+            "gaps": self.gaps - self.gaps0,
+            "settle_s": round(time.monotonic() - t0, 2),
         }
 
     async def sweep(self) -> None:
@@ -404,7 +411,7 @@ class Generator:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         if self.batch_s:
-            sweeper = asyncio.create_task(self.sweep())  # noqa: F841 (runs until quit)
+            self.sweeper = asyncio.create_task(self.sweep())  # runs until quit
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
         out = await self.connect_all()
@@ -424,7 +431,13 @@ class Generator:
                 self.chat_task = asyncio.create_task(self.chat(args[0]))
                 print(json.dumps({"chat": args[0]}), flush=True)
             elif cmd == "reconnect":
-                print(json.dumps(await self.reconnect(args[0], args[1])), flush=True)
+                res = await self.reconnect(args[0])
+                if len(args) > 1:  # reconnect F S: and verify S seconds later
+                    await asyncio.sleep(args[1])
+                    res.update(await self.verify(self.max_seq, 30))
+                print(json.dumps(res), flush=True)
+            elif cmd == "verify":
+                print(json.dumps(await self.verify(int(args[0]), args[1])), flush=True)
             elif cmd == "close":
                 if self.chat_task is not None:
                     self.chat_task.cancel()
@@ -435,7 +448,8 @@ class Generator:
 
 
 def main() -> None:
-    spec = json.loads(open(sys.argv[1]).read())
+    with open(sys.argv[1]) as f:
+        spec = json.load(f)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = min(hard, 20000) if hard != resource.RLIM_INFINITY else 20000
     if soft < want:

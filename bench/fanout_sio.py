@@ -44,9 +44,7 @@ def create_app() -> Any:
             await sio.sleep(TICK_S)
             if lines:
                 batch, lines = lines[-50:], []
-                await sio.emit(
-                    "chat", {"ts": int(time.time() * 1000), "lines": batch}, room=ROOM
-                )
+                await sio.emit("chat", {"ts": int(time.time() * 1000), "lines": batch}, room=ROOM)
 
     started: list[asyncio.Task[None]] = []
 
