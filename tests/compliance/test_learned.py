@@ -20,6 +20,11 @@ def tiny() -> learned.Model:
 
 
 @pytest.fixture(scope="module")
+def rules_only() -> Checker:
+    return Checker(watch_interval=None, model=None)
+
+
+@pytest.fixture(scope="module")
 def tiny_checker(tiny: learned.Model) -> Checker:
     return Checker(watch_interval=None, model=tiny)
 
@@ -97,9 +102,8 @@ def test_a_rule_mask_with_a_model_label_becomes_review(tiny_checker: Checker) ->
     assert {m.rule for m in v.matches if m.label == "abuse"} == {"model:abuse"}
 
 
-def test_no_model_means_rules_only(tiny: learned.Model) -> None:
-    rules = Checker(watch_interval=None, model=None)
-    assert rules.check("chat", "你这个人真是个大坏蛋啊我说").verdict == "allow"
+def test_no_model_means_rules_only(rules_only: Checker) -> None:
+    assert rules_only.check("chat", "你这个人真是个大坏蛋啊我说").verdict == "allow"
 
 
 def test_shipped_model_ranks_an_insult_above_everyday_talk() -> None:
@@ -119,3 +123,39 @@ def test_serving_imports_neither_numpy_nor_sklearn() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# --- evasions (wordlists/evasions.tsv and the emoji words of normalize.py) -----------
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("进裙领福利", "spam"),  # 裙 for 群
+        ("招刷手 佣金秒返", "spam"),
+        ("兼值日结 月入3w", "spam"),  # homophone, letters for digits
+        ("jian zhi ri jie", "spam"),  # pinyin
+        ("🧧群每天发", "spam"),  # emoji for 红包
+        ("撸口子 秒下款", "spam"),
+        ("飞🍃", "prohibited"),
+        ("收银行💳 高价", "prohibited"),
+        ("出售📱卡", "prohibited"),
+        ("菠菜担保 首充彩金", "prohibited"),
+        ("卡农收卡", "prohibited"),
+        ("dubo 平台", "prohibited"),
+        ("电子yan 批发", "prohibited"),
+    ],
+)
+def test_evasions_are_caught_by_the_rules(rules_only: Checker, text: str, label: str) -> None:
+    v = rules_only.check("chat", text)
+    assert not v.allowed
+    assert label in v.labels
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["床上四件套", "这个手机卡槽", "冬天❄️必备羽绒服", "🍃清新绿茶", "彩金项链是18k的吗",
+     "走水路发货吗", "跑分软件测手机", "对版型很满意", "奶茶有冰吗", "简直太好看了"],
+)  # fmt: skip
+def test_everyday_words_near_the_evasions_pass(rules_only: Checker, text: str) -> None:
+    assert rules_only.check("chat", text).allowed
