@@ -19,7 +19,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("product_images") as batch:
         batch.add_column(
-            sa.Column("ocr_status", sa.String(length=10), nullable=False, server_default="unchecked")
+            sa.Column(
+                "ocr_status", sa.String(length=10), nullable=False, server_default="unchecked"
+            )
         )
         batch.add_column(sa.Column("ocr_text", sa.Text(), nullable=True))
     with op.batch_alter_table("moderation_items") as batch:

@@ -98,7 +98,7 @@ def test_a_picture_with_contact_text_is_held_alone_and_queued_with_its_text(
 def test_a_rejected_picture_stays_hidden_and_a_clean_one_is_shown(
     client: TestClient, world: World, rt: Runtime
 ) -> None:
-    product_id, image_id = _upload(client, world, picture("加V: abc123"))
+    product_id, _held_id = _upload(client, world, picture("加V: abc123"))
     other_product, clean_id = _upload(client, world, picture("纯棉短袖 夏季新款"))
     jobs.run_due(rt.sessions, rt.jobs)
     queue = client.get("/api/v1/moderation/queue", headers=world["mod_a"].auth).json()["items"]

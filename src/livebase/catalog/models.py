@@ -79,5 +79,7 @@ class ProductImage(TimestampMixin, Base):
     # The text inside the picture (compliance.ocr): "unchecked" until the job ran, then
     # "ok" or "held" (waiting for a moderator), "rejected" by one. Only unchecked and ok
     # pictures are shown with the product.
-    ocr_status: Mapped[str] = mapped_column(String(10), default="unchecked", server_default="unchecked")
+    ocr_status: Mapped[str] = mapped_column(
+        String(10), default="unchecked", server_default="unchecked"
+    )
     ocr_text: Mapped[str | None] = mapped_column(Text)

@@ -19,12 +19,11 @@ from livebase.accounts.service import Principal
 from livebase.bases import service as bases
 from livebase.catalog import stock as stock_rows
 from livebase.catalog.models import Product, ProductImage, Sku
-from livebase.compliance import CheckContext, Verdict, check
-from livebase.compliance import ocr
+from livebase.compliance import CheckContext, Verdict, check, ocr
 from livebase.compliance import service as moderation
 from livebase.db import new_id
-from livebase.jobs import service as jobs
 from livebase.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from livebase.jobs import service as jobs
 from livebase.uploads.images import StoredImage
 
 if TYPE_CHECKING:  # only named as a type: catalog goes through bases' service
