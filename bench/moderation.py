@@ -18,10 +18,12 @@ and prints each target with PASS or FALL SHORT next to it.
 from __future__ import annotations
 
 import argparse
+import csv
 import gc
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -32,9 +34,15 @@ import ahocorasick
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from livebase.compliance import Checker, MemoryChatGuard, wordlist
+from livebase.compliance import Checker, MemoryChatGuard, learned, wordlist
 
-TARGET_LINES_PER_S = 50_000  # DESIGN.md §9
+TARGET_LINES_PER_S = 50_000  # issue 6
+TARGET_COMMAND_LINES_PER_S = 100_000  # DESIGN.md §9: `livebase moderate` with its cache
+TARGET_MODEL_SHARE = 1 / 3  # issue 17: the learned stage's share of the pipeline's time
+TARGET_COLD_ACCURACY = 0.75
+TARGET_COLD_SAFE_FLAGGED = 0.03
+TARGET_EVERYDAY_FLAGGED = 0.01
+ROOT = Path(__file__).resolve().parents[1]
 TARGET_PLAIN_RATIO = 0.5  # issue 6: at least half the plain scan's rate
 TARGET_RECALL = 0.95
 TARGET_FPR = 0.01
@@ -99,6 +107,13 @@ def generate_chat(n: int, seed: int = 2026) -> list[str]:
     return out
 
 
+def generate_everyday(n: int, seed: int = 7) -> list[str]:
+    """Everyday live-selling chat only (the common and templated lines, no evasions)."""
+    rng = random.Random(seed)
+    return [rng.choice(COMMON) if rng.random() < 0.5 else _fill(rng.choice(TEMPLATES), rng)
+            for _ in range(n)]  # fmt: skip
+
+
 # --- measurements --------------------------------------------------------------------
 
 
@@ -141,6 +156,123 @@ def plain_automaton() -> ahocorasick.Automaton:
             automaton.add_word(term.term, term.label)
     automaton.make_automaton()
     return automaton
+
+
+def model_share(lines: Sequence[str], rounds: int = 3) -> tuple[float, float, float, float]:
+    """The learned stage's share of the no-cache pipeline's time, two ways, on one core:
+    the rates with and without the model (best of interleaved rounds, so a disturbance
+    of the shared machine hits both), and the time spent in the model itself for the
+    lines that reach it over the time of the whole pipeline."""
+    rules = Checker(cache_size=0, watch_interval=None, model=None)
+    full = Checker(cache_size=0, watch_interval=None)
+    model = full.model
+    assert model is not None
+    best_rules = best_full = 0.0
+    for _ in range(rounds):
+        best_rules = max(best_rules, rate(lambda t: rules.check("chat", t), lines, repeat=1))
+        best_full = max(best_full, rate(lambda t: full.check("chat", t), lines, repeat=1))
+    by_rate = (1 / best_full - 1 / best_rules) / (1 / best_full)
+    reach = [t for t in lines if rules.check("chat", t).verdict in ("allow", "mask")]
+    best_direct = 1.0
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for t in reach:
+            model.hits(t)
+        spent = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for t in lines:
+            full.check("chat", t)
+        best_direct = min(best_direct, spent / (time.perf_counter() - t0))
+    scored = sum(len(t) >= learned.MIN_CHARS for t in reach) / len(lines)
+    return by_rate, best_direct, scored, best_full
+
+
+def command_rate(lines: Sequence[str], cpu: int) -> tuple[float, float]:
+    """Lines/s of a real `livebase moderate` process (its start-up time taken out), and
+    its first-answer latency in ms while the input stays open."""
+    import tempfile
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    cmd = [sys.executable, "-m", "livebase.cli", "moderate"]
+
+    def pinned() -> None:
+        if hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, {cpu})
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.txt"
+        src.write_text("".join(f"{t}\n" for t in lines), "utf-8")
+        empty = Path(tmp) / "empty.txt"
+        empty.write_text("好看\n", "utf-8")
+        best = 0.0
+        for _ in range(3):
+            with empty.open("rb") as f:
+                t0 = time.perf_counter()
+                subprocess.run(cmd, stdin=f, stdout=subprocess.DEVNULL, env=env, check=True,
+                               preexec_fn=pinned)  # fmt: skip
+                startup = time.perf_counter() - t0
+            with src.open("rb") as f:
+                t0 = time.perf_counter()
+                subprocess.run(cmd, stdin=f, stdout=subprocess.DEVNULL, env=env, check=True,
+                               preexec_fn=pinned)  # fmt: skip
+                total = time.perf_counter() - t0
+            best = max(best, len(lines) / max(total - startup, 1e-9))
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                preexec_fn=pinned)  # fmt: skip
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write("好看\n".encode())
+        proc.stdin.flush()
+        proc.stdout.readline()  # start-up
+        t0 = time.perf_counter()
+        proc.stdin.write("私聊我\n".encode())
+        proc.stdin.flush()
+        proc.stdout.readline()
+        first_ms = (time.perf_counter() - t0) * 1000
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    return best, first_ms
+
+
+def stream_baseline(lines: Sequence[str]) -> float:
+    """The old per-line loop in-process (stdlib json, a flush per line) into memory."""
+    import io
+
+    from livebase.compliance.cli import moderate_stream
+
+    checker = Checker(watch_interval=None)
+    t0 = time.perf_counter()
+    moderate_stream([f"{t}\n" for t in lines], io.StringIO(), checker=checker)
+    return len(lines) / (time.perf_counter() - t0)
+
+
+def cold_figures(split: str, checker: Checker) -> tuple[float, float, float] | None:
+    """(accuracy, offensive recall, safe flagged) on a COLD split, if it was brought."""
+    path = ROOT / "data" / "cold" / f"{split}.csv"
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = [(r["TEXT"], r["label"] == "1") for r in csv.DictReader(f)]
+    flagged = [(not checker.check("chat", t).allowed, y) for t, y in rows]
+    correct = sum(p == y for p, y in flagged) / len(flagged)
+    pos = [p for p, y in flagged if y]
+    neg = [p for p, y in flagged if not y]
+    return correct, sum(pos) / len(pos), sum(neg) / len(neg)
+
+
+def own_training_lines() -> dict[str, list[str]]:
+    """The hand-written training lines, each slot filled with its first value."""
+    folder = ROOT / "scripts" / "compliance_training"
+    slots = {}
+    for raw in (folder / "slots.tsv").read_text("utf-8").splitlines():
+        if raw and not raw.startswith("#"):
+            name, values = raw.split("\t")
+            slots[name] = values.split("|")[0]
+    out: dict[str, list[str]] = {}
+    for raw in (folder / "lines.tsv").read_text("utf-8").splitlines():
+        if raw and not raw.startswith("#"):
+            label, text = raw.split("\t")
+            out.setdefault(label, []).append(text.format(**slots))
+    return out
 
 
 def verdict(ok: bool) -> str:
@@ -219,6 +351,25 @@ def main() -> None:
     print("  (guard: 20,000 users, simulated 200 lines/s room; see with_guard)")
     print()
 
+    share_rate, share_direct, scored, _ = model_share(lines[:50_000])
+    print(f"learned stage: scores {scored:.1%} of the stream's lines (rules leave them at "
+          f"allow/mask and they have >= {learned.MIN_CHARS} characters); share of the "
+          f"no-cache pipeline's time {share_rate:.1%} (rates with/without, interleaved), "
+          f"{share_direct:.1%} (time inside the model)")  # fmt: skip
+    model_worst = max(share_rate, share_direct)
+    cmd_rate, first_ms = command_rate(lines, args.cpu)
+    old_rate = stream_baseline(lines[:50_000])
+    print(f"livebase moderate (real process, stdin file -> /dev/null): {cmd_rate:,.0f} lines/s; "
+          f"first answer with the input still open {first_ms:.1f} ms")  # fmt: skip
+    print(f"  baseline: moderate_stream in-process, stdlib json, flush per line: "
+          f"{old_rate:,.0f} lines/s")  # fmt: skip
+    everyday = generate_everyday(20_000)
+    everyday_flagged = sum(not cached.check("chat", t).allowed for t in everyday) / len(everyday)
+    print(f"everyday live-selling chat (generated, no evasions): {everyday_flagged:.2%} flagged")
+    print()
+    cold_rows = _cold(uncached)
+    _own(uncached)
+    print()
     ev_ok = _evaluation()
     print("\ntargets")
     rows = [
@@ -230,10 +381,48 @@ def main() -> None:
          f"{nocache_rate / plain_rate:.2f} x"),
         ("rate >= 0.5 x plain scan (cache)", cache_rate >= TARGET_PLAIN_RATIO * plain_rate,
          f"{cache_rate / plain_rate:.2f} x"),
+        (f"livebase moderate >= {TARGET_COMMAND_LINES_PER_S:,}/s (cache)",
+         cmd_rate >= TARGET_COMMAND_LINES_PER_S, f"{cmd_rate:,.0f}"),
+        ("learned stage <= 1/3 of pipeline time", model_worst <= TARGET_MODEL_SHARE,
+         f"{model_worst:.1%}"),
+        (f"everyday chat flagged <= {TARGET_EVERYDAY_FLAGGED:.0%}",
+         everyday_flagged <= TARGET_EVERYDAY_FLAGGED, f"{everyday_flagged:.2%}"),
+        *cold_rows,
         *ev_ok,
     ]  # fmt: skip
     for name, ok, figure in rows:
         print(f"  {name:<44}{figure:>14}  {verdict(ok)}")
+
+
+def _cold(checker: Checker) -> list[tuple[str, bool, str]]:
+    rules = Checker(cache_size=0, watch_interval=None, model=None)
+    rows: list[tuple[str, bool, str]] = []
+    for split in ("train", "dev", "test"):
+        for name, c in (("rules", rules), ("rules+model", checker)):
+            got = cold_figures(split, c)
+            if got is None:
+                print(f"COLD {split}: data/cold/{split}.csv absent (docs/compliance-model.md)")
+                break
+            acc, recall, flagged = got
+            note = "  (trained on)" if split == "train" else ""
+            print(f"COLD {split:<5} {name:<12} accuracy {acc:.3f}  offensive recall {recall:.3f}  "
+                  f"safe flagged {flagged:.3f}{note}")  # fmt: skip
+            if split == "test" and c is checker:
+                rows += [
+                    (f"COLD test accuracy >= {TARGET_COLD_ACCURACY}", acc >= TARGET_COLD_ACCURACY,
+                     f"{acc:.3f}"),
+                    (f"COLD test safe flagged <= {TARGET_COLD_SAFE_FLAGGED:.0%}",
+                     flagged <= TARGET_COLD_SAFE_FLAGGED, f"{flagged:.2%}"),
+                ]  # fmt: skip
+    return rows
+
+
+def _own(checker: Checker) -> None:
+    for label, texts in sorted(own_training_lines().items()):
+        flagged = sum(not checker.check("chat", t).allowed for t in texts) / len(texts)
+        print(
+            f"own training lines ({label}, trained on): {len(texts)} lines, {flagged:.1%} flagged"
+        )
 
 
 def _evaluation() -> list[tuple[str, bool, str]]:
@@ -245,8 +434,9 @@ def _evaluation() -> list[tuple[str, bool, str]]:
     print(report.format(limit=20))
     holdout_path = Path(__file__).resolve().parents[1] / "tests/compliance/eval/holdout_set.jsonl"
     held = evaluate(load_eval_set(holdout_path), checker.check)
-    print("\nblind hold-out set (never tuned on: how the engine meets evasions it has not seen)")
-    print(held.format(limit=20))
+    print("\nblind hold-out set (never tuned on: how the engine meets evasions it has not seen;")
+    print("its items are not printed, so that nobody tunes on them)")
+    print(held.format(limit=0))
     return [
         (f"recall >= {TARGET_RECALL}", report.recall.ratio >= TARGET_RECALL,
          f"{report.recall.ratio:.3f}"),

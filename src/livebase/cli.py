@@ -129,12 +129,12 @@ def worker() -> None:
 def moderate(kind: Annotated[str, typer.Option(help="chat | listing | script")] = "chat") -> None:
     """Check texts from standard input, one JSON verdict a line (DESIGN §6)."""
     from livebase.compliance import KINDS
-    from livebase.compliance.cli import moderate_stream
+    from livebase.compliance.cli import moderate_binary
 
     if kind not in KINDS:
         _fail(f"--kind must be one of {', '.join(KINDS)}")
     # Bytes, so a line that is not UTF-8 gets {"error", "line"} instead of ending the run.
-    moderate_stream(sys.stdin.buffer, sys.stdout, default_kind=kind)
+    moderate_binary(sys.stdin.buffer, sys.stdout.buffer, default_kind=kind)
 
 
 @bases_app.command("create")

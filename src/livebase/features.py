@@ -107,6 +107,9 @@ FEATURES: tuple[Feature, ...] = (
         pages="livebase.compliance.pages:router",
         parts=("livebase.compliance.parts:CHAT_GUARD",),
         services=("livebase.compliance.parts:term_sync",),
+        # The text inside an uploaded picture (Tesseract, timed out after 30 s), checked
+        # as a listing; enqueued by the feature that stored the image.
+        jobs=(JobSpec("compliance.ocr_image", "livebase.compliance.ocr:ocr_image"),),
     ),
     Feature("jobs", models="livebase.jobs.models"),
     # Who changed what (users and system actors); written by the other features' do_*.

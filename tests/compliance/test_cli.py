@@ -104,3 +104,89 @@ def test_it_streams_the_first_answer_before_the_input_ends(checker: Checker) -> 
     moderate_stream(lines(), out, checker=checker)
     assert seen_before_second[0].count("\n") == 1
     assert json.loads(seen_before_second[0])["verdict"] == "allow"
+
+
+# --- moderate_binary: what `livebase moderate` runs ---------------------------------
+
+
+class _Chunks(io.RawIOBase):
+    """A binary input that hands out fixed chunks, as a pipe would."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = list(chunks)
+
+    def readable(self) -> bool:
+        return True
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.chunks.pop(0) if self.chunks else b""
+
+
+def run_binary(
+    chunks: list[bytes], checker: Checker, kind: str = "chat"
+) -> list[dict[str, object]]:
+    from livebase.compliance.cli import moderate_binary
+
+    out = io.BytesIO()
+    n = moderate_binary(_Chunks(chunks), out, default_kind=kind, checker=checker)  # type: ignore[arg-type]
+    rows = [json.loads(line) for line in out.getvalue().decode("utf-8").splitlines()]
+    assert n == len(rows)
+    return rows
+
+
+def test_binary_lines_split_across_chunks_and_a_last_line_without_newline(
+    checker: Checker,
+) -> None:
+    text = "好看\n私聊我\n操你妈\n".encode()
+    # cut inside a multi-byte character and inside a line
+    rows = run_binary([text[:4], text[4:11], text[11:], "全网最低价".encode()], checker)
+    assert [r["verdict"] for r in rows] == ["allow", "mask", "block", "allow"]
+    assert rows[1]["masked"] == "**我"
+
+
+def test_binary_answers_repeats_from_its_cache_the_same_as_fresh(checker: Checker) -> None:
+    rows = run_binary(
+        [b"\xe7\xa7\x81\xe8\x81\x8a\xe6\x88\x91\n" * 3, b'{"text": "x", "id": 1}\n'], checker
+    )
+    assert rows[0] == rows[1] == rows[2]
+    assert rows[3]["id"] == 1
+
+
+def test_binary_errors_keep_their_line_numbers(checker: Checker) -> None:
+    rows = run_binary([b"ok\n{bad\n\xff\n", b'{"text": "a", "kind": "x"}\n', b"{bad\n"], checker)
+    assert [r.get("line") for r in rows] == [None, 2, 3, 4, 5]
+    assert "bad JSON" in str(rows[1]["error"])
+    assert "UTF-8" in str(rows[2]["error"])
+    assert "unknown kind" in str(rows[3]["error"])
+
+
+def test_binary_kind_option_and_contract_fields(checker: Checker) -> None:
+    (row,) = run_binary(["全网最低价\n".encode()], checker, kind="listing")
+    assert set(row) == {"verdict", "labels", "masked", "matches", "kind"}
+    assert (row["verdict"], row["kind"]) == ("review", "listing")
+
+
+def test_the_command_streams_before_its_input_ends(tmp_path: object) -> None:
+    """A real `livebase moderate` process answers a line while its stdin stays open."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "livebase.cli", "moderate"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ},
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write("私聊我\n".encode())
+        proc.stdin.flush()
+        first = json.loads(proc.stdout.readline())
+        assert first["verdict"] == "mask"
+        proc.stdin.write(b"666\n")
+        proc.stdin.close()
+        assert json.loads(proc.stdout.readline())["verdict"] == "allow"
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()

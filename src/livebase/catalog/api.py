@@ -63,7 +63,7 @@ def product_out(p: Product) -> dict[str, Any]:
         "description": p.description,
         "status": p.status,
         "skus": [sku_out(s) for s in p.skus],
-        "images": [image_out(i) for i in p.images],
+        "images": [image_out(i) for i in service.shown_images(p)],
         "cross_border": None,
         "created_at": rfc3339(p.created_at),
         "updated_at": rfc3339(p.updated_at),
@@ -191,7 +191,9 @@ async def upload_image(
             image_id,
             rt.settings.upload_limit,
         )
-        image = service.do_add_image(db, me, product, stored, image_id)
+        image = service.do_add_image(
+            db, me, product, stored, image_id, uploads_dir=rt.settings.uploads_dir
+        )
         db.commit()
         return image
 

@@ -39,6 +39,12 @@ class Product(TimestampMixin, Base):
         order_by="ProductImage.position", cascade="all, delete-orphan"
     )
 
+    @property
+    def shown_images(self) -> list[ProductImage]:
+        """The pictures shown with the product: not those held or rejected for the text
+        inside them (compliance.ocr)."""
+        return [i for i in self.images if i.ocr_status in ("unchecked", "ok")]
+
 
 class Sku(TimestampMixin, Base):
     __tablename__ = "skus"
@@ -70,3 +76,10 @@ class ProductImage(TimestampMixin, Base):
     height: Mapped[int] = mapped_column(Integer)
     size_bytes: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The text inside the picture (compliance.ocr): "unchecked" until the job ran, then
+    # "ok" or "held" (waiting for a moderator), "rejected" by one. Only unchecked and ok
+    # pictures are shown with the product.
+    ocr_status: Mapped[str] = mapped_column(
+        String(10), default="unchecked", server_default="unchecked"
+    )
+    ocr_text: Mapped[str | None] = mapped_column(Text)

@@ -360,7 +360,7 @@ def _store_pictures(
             )
         except ApiError as exc:  # not an image, too large, too many pixels
             raise FieldError(exc.detail, loc="images", key="form.err.images") from exc
-        catalog.do_add_image(db, me, product, stored, image_id)
+        catalog.do_add_image(db, me, product, stored, image_id, uploads_dir=settings.uploads_dir)
 
 
 @router.get("/merchant/products/new", response_class=HTMLResponse)

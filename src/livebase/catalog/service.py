@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -18,10 +19,11 @@ from livebase.accounts.service import Principal
 from livebase.bases import service as bases
 from livebase.catalog import stock as stock_rows
 from livebase.catalog.models import Product, ProductImage, Sku
-from livebase.compliance import CheckContext, Verdict, check
+from livebase.compliance import CheckContext, Verdict, check, ocr
 from livebase.compliance import service as moderation
 from livebase.db import new_id
 from livebase.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from livebase.jobs import service as jobs
 from livebase.uploads.images import StoredImage
 
 if TYPE_CHECKING:  # only named as a type: catalog goes through bases' service
@@ -256,6 +258,31 @@ def _release_listing(db: Session, product_id: str, approve: bool, reason: str | 
 moderation.register_resolver("product", _release_listing)
 
 
+def _image_checked(db: Session, image_id: str, status: str, text: str) -> None:
+    """compliance.ocr read the picture: ``ok`` shows it, ``held`` hides it until a
+    moderator decides (the product itself stays as it is)."""
+    image = db.get(ProductImage, image_id)
+    if image is not None:
+        image.ocr_status, image.ocr_text = status, text
+        db.flush()
+
+
+def _release_image(db: Session, image_id: str, approve: bool, reason: str | None) -> None:
+    image = db.get(ProductImage, image_id)
+    if image is not None and image.ocr_status == "held":
+        image.ocr_status = "ok" if approve else "rejected"
+        db.flush()
+
+
+ocr.register_image_handler("product_image", _image_checked)
+moderation.register_resolver("product_image", _release_image)
+
+
+def shown_images(product: Product) -> list[ProductImage]:
+    """The pictures shown with a product: not those held or rejected for their text."""
+    return product.shown_images
+
+
 def list_products(
     db: Session,
     principal: Principal | None,
@@ -433,8 +460,15 @@ def do_update_sku(
 
 
 def do_add_image(
-    db: Session, actor: Actor, product: Product, stored: StoredImage, image_id: str
+    db: Session,
+    actor: Actor,
+    product: Product,
+    stored: StoredImage,
+    image_id: str,
+    uploads_dir: Path | None = None,
 ) -> ProductImage:
+    """Add a stored picture; with ``uploads_dir`` the text inside it is checked by the
+    ``compliance.ocr_image`` job once this transaction commits."""
     image = ProductImage(
         id=image_id,
         product_id=product.id,
@@ -448,4 +482,17 @@ def do_add_image(
     )
     db.add(image)
     db.flush()
+    if uploads_dir is not None:
+        jobs.do_enqueue(
+            db,
+            ocr.OCR_JOB,
+            {
+                "subject_type": "product_image",
+                "subject_id": image.id,
+                "path": str(uploads_dir / stored.path),
+                "image_url": f"/uploads/{stored.path}",
+                "base_id": product.base_id,
+                "author_id": actor_user_id(actor),
+            },
+        )
     return image

@@ -30,6 +30,7 @@ def item_out(item: ModerationItem) -> dict[str, Any]:
         "show_id": item.show_id,
         "author_id": item.author_id,
         "text": item.text,
+        "image_url": item.image_path,  # a picture held for the text inside it
         "verdict": item.verdict,
         "labels": [x for x in item.labels.split(",") if x],
         "status": item.status,

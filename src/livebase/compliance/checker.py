@@ -8,8 +8,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
-from livebase.compliance import rules, wordlist
+from livebase.compliance import learned, rules, wordlist
 from livebase.compliance.matchers import Compiled
 from livebase.compliance.verdict import (
     ALLOW,
@@ -46,8 +47,9 @@ class _Snapshot:
     """
 
     def __init__(self, compiled: Compiled, signature: tuple[tuple[str, int, int], ...],
-                 cache_size: int) -> None:  # fmt: skip
+                 cache_size: int, model: learned.Model | None = None) -> None:  # fmt: skip
         self.compiled = compiled
+        self.model = model
         self.signature = signature
         self._actions: dict[tuple[str, str], str | None] | None = None
         self.judge: Callable[[str, str], Verdict] = self._judge
@@ -64,8 +66,12 @@ class _Snapshot:
     def _judge(self, kind: str, text: str) -> Verdict:
         hits = self.compiled.scan(kind, text)
         if hits is None or hits.only_benign():
-            return ALLOW
-        return rules.judge(self.compiled, kind, text, hits)
+            verdict = ALLOW
+        else:
+            verdict = rules.judge(self.compiled, kind, text, hits)
+        if self.model is None or SEVERITY[verdict.verdict] >= _REVIEW:
+            return verdict  # the rules settled it: a model could only say review
+        return _with_model(self.model, kind, text, verdict)
 
 
 class _BaseTerms:
@@ -124,6 +130,27 @@ class _BaseTerms:
         return _verdict(kind, text, [*verdict.matches, *new], [verdict.verdict, *actions])
 
 
+_REVIEW = SEVERITY["review"]
+
+
+def _with_model(model: learned.Model, kind: str, text: str, verdict: Verdict) -> Verdict:
+    """The rules' verdict with the learned stage's findings for labels the rules did not
+    find: each covers the whole line and asks for review (a model never blocks)."""
+    found = model.hits(text)
+    if not found:
+        return verdict
+    present = set(verdict.labels)
+    new = [
+        Match(f"model:{s.label}", s.label, 0, len(text), s.top)
+        for s in found
+        if s.label not in present
+    ]
+    if not new:
+        return verdict
+    actions: list[Action] = [verdict.verdict, *(["review"] * len(new))]  # type: ignore[list-item]
+    return _verdict(kind, text, [*verdict.matches, *new], actions)
+
+
 def _verdict(kind: str, text: str, matches: list[Match], actions: list[Action]) -> Verdict:
     """A verdict from findings and their actions: the strictest action wins."""
     action: Action = max(actions, key=SEVERITY.__getitem__)
@@ -152,6 +179,7 @@ class Checker:
         cache_size: int = DEFAULT_CACHE_SIZE,
         watch_interval: float | None = DEFAULT_WATCH_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
+        model: learned.Model | Literal["shipped"] | None = "shipped",
     ) -> None:
         dirs = [Path(package_dir)]
         if override_dir is not None:
@@ -160,6 +188,8 @@ class Checker:
         self.cache_size = cache_size
         self.watch_interval = watch_interval
         self._clock = clock
+        # The learned stage: the shipped weights unless a model (or None: rules only) is given.
+        self.model: learned.Model | None = learned.shipped() if model == "shipped" else model
         self._reload_lock = threading.Lock()
         self._snapshot = self._build()
         self._last_poll = clock()
@@ -170,12 +200,17 @@ class Checker:
     def _build(self) -> _Snapshot:
         signature = wordlist.signature(self.dirs)
         compiled = Compiled(wordlist.load(self.dirs))
-        return _Snapshot(compiled, signature, self.cache_size)
+        return _Snapshot(compiled, signature, self.cache_size, self.model)
 
     @property
     def problems(self) -> list[str]:
         """Lines of the word lists that could not be used, with file and line number."""
         return list(self._snapshot.compiled.problems)
+
+    @property
+    def generation(self) -> object:
+        """Changes whenever a reload swaps the word lists (for caches kept outside)."""
+        return self._snapshot
 
     @property
     def term_count(self) -> int:

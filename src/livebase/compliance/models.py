@@ -24,6 +24,8 @@ class ModerationItem(TimestampMixin, Base):
     show_id: Mapped[str | None] = mapped_column(String(40), index=True)
     author_id: Mapped[str | None] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
+    # An image held for the text inside it: its URL, shown beside the recognised text.
+    image_path: Mapped[str | None] = mapped_column(String(255))
     verdict: Mapped[dict[str, Any]] = mapped_column(JSON)
     labels: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)

@@ -46,11 +46,14 @@ _CN_DIGITS = {
 # other words they only turn up next to clothing sizes (腰围2尺3), never in 11-digit runs.
 
 # Emoji used as words to dodge filters: ➕ for 加, 🐧 for QQ (企鹅), 🐴 for 马/妈, 🍑 for
-# 淘 (桃), ❤ for 信 (心). Mapped to the character they stand for.
+# 淘 (桃), ❤ for 信 (心), 🧧 for 红包, 💳 for a (bank) card, 🍃 for 叶子 (cannabis).
+# Mapped to the word they stand for.
 _EMOJI_WORDS = {
     "➕": "+", "🐧": "企鹅", "🐴": "马", "🐎": "马", "🐶": "狗", "🐕": "狗", "🍑": "桃",
     "🐟": "鱼", "🐠": "鱼", "❤": "心", "♥": "心", "💗": "心", "💕": "心", "❄": "冰",
     "🎲": "赌", "🔫": "枪", "💊": "药", "🚬": "烟", "🐷": "猪", "💩": "屎",
+    "🧧": "红包", "🔪": "刀", "💳": "卡", "📱": "手机", "🎰": "老虎机", "🧨": "炮",
+    "🔞": "成人", "🍃": "叶子",
 }  # fmt: skip
 
 # Capital look-alikes are mapped BEFORE case folding, because folding turns Greek Ν (looks

@@ -79,8 +79,10 @@ def do_submit_for_review(
     base_id: str | None,
     show_id: str | None = None,
     author_id: str | None = None,
+    image_path: str | None = None,
 ) -> ModerationItem:
-    """Queue a held text; an older pending item for the same subject is superseded."""
+    """Queue a held text (for an image: the text inside it, and ``image_path`` its URL);
+    an older pending item for the same subject is superseded."""
     do_withdraw(db, subject_type, subject_id)
     item = ModerationItem(
         base_id=base_id,
@@ -90,6 +92,7 @@ def do_submit_for_review(
         show_id=show_id,
         author_id=author_id,
         text=text,
+        image_path=image_path,
         verdict=verdict.to_dict(),
         labels=",".join(verdict.labels),
     )
