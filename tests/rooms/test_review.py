@@ -5,6 +5,7 @@ move only the demo's own live show."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -55,8 +56,28 @@ def test_an_ended_show_keeps_its_room_figures_for_the_review(rt: Runtime, world:
             assert word in page.text and 'data-testid="likes">7<' in page.text
 
 
-def test_the_demo_viewers_leave_other_shows_alone(rt: Runtime, world: World) -> None:
-    room = make_room(rt, world)
+def test_the_demo_viewers_move_the_demo_room_and_leave_other_shows_alone(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    import random
+
+    from livebase.demo import load_demo
+    from livebase.rooms.parts import ROOM_KIT
+
     demo = RoomDemo(rt)
     assert demo._live() is None  # no demo data: nothing to move
-    del room
+    with rt.sessions() as db, db.begin():
+        load_demo(db, tmp_path)
+    info = demo._live()
+    assert info is not None
+    fans = demo.fans()
+    rng = random.Random(1)
+    for n in range(4):
+        assert demo.step(fans, n, rng)
+    kit = rt.part(ROOM_KIT)
+    kit.batcher.flush()
+    lines = kit.counters.recent_chat(info.show_id)
+    assert [x["text"] for x in lines] == ["主播好！", "这个颜色好看"]
+    assert kit.counters.totals(info.show_id).likes >= 4
+    # Every line is a scripted viewer's, through the normal chat path.
+    assert all(x["user_id"] in {f.user_id for f in fans} for x in lines)

@@ -80,27 +80,35 @@ class RoomDemo:
                 return None
             return RoomInfo(s.id, s.base_id, s.org_id, s.host_id, s.status)
 
-    def _run(self) -> None:
+    def step(self, fans: list[Viewer], n: int, rng: random.Random) -> bool:
+        """One scripted moment of the demo's live room; False when it is not live."""
         kit = self._rt.part(ROOM_KIT)
+        info = self._live()
+        if info is None:
+            return False
+        kit.counters.tick(info.show_id, "demo", len(fans), rng.randint(1, 12), STEP_S)
+        if n % 2 == 0:
+            fan = fans[(n // 2) % len(fans)]
+            # Refused like anyone's line (rate limit, guard): fine.
+            with suppress(ApiError):
+                chat.take_line(kit, info, fan, LINES[(n // 2) % len(LINES)], 0)
+        return True
+
+    def fans(self) -> list[Viewer]:
+        return self._fans()
+
+    def _run(self) -> None:
         rng = random.Random()
         try:
             fans = self._fans()
         except Exception:
             log.exception("room demo could not make its viewers")
             return
-        step = 0
+        n = 0
         while not self._stop.wait(STEP_S):
             try:
-                info = self._live()
-                if info is None:
-                    continue
-                kit.counters.tick(info.show_id, "demo", len(fans), rng.randint(1, 12), STEP_S)
-                if step % 2 == 0:
-                    fan = fans[(step // 2) % len(fans)]
-                    # Refused like anyone's line (rate limit, guard): fine.
-                    with suppress(ApiError):
-                        chat.take_line(kit, info, fan, rng.choice(LINES), 0)
-                step += 1
+                self.step(fans, n, rng)
+                n += 1
             except Exception:
                 log.exception("room demo step failed")
 
