@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from livebase.bases import service as bases
 from livebase.errors import ValidationFailed
 from livebase.http import DB, get_runtime
-from livebase.orders import api, idempotency, refunds, service
+from livebase.orders import api, hooks, idempotency, refunds, service
 from livebase.orders.schemas import AddressIn
 from livebase.shows import service as shows
 from livebase.web.render import PageRoute, SignedIn, check_form_csrf, redirect, render
@@ -99,6 +99,10 @@ def buy_sheet(request: Request, show_id: str, sku: str, db: DB, me: SignedIn) ->
     line = next((x for x in shows.shelf_lines(db, show) if x.sku_id == sku), None)
     if line is None:
         raise ValidationFailed("That item is not on this show's shelf.", loc="sku")
+    for hook in hooks.hooks_of(db):  # imported goods: the bonded buy sheet
+        other = hook.buy_page(db, show_id, sku)
+        if other is not None:
+            return redirect(other)
     return render(
         request,
         "orders/buy.html",
