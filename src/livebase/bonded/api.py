@@ -14,11 +14,17 @@ from fastapi.responses import StreamingResponse
 from livebase.bases import service as bases
 from livebase.bonded import identities, listing, pickup, report, states
 from livebase.bonded import orders as bonded_orders
-from livebase.bonded.schemas import CodeIn, HandoverIn, IdentityIn, QuoteIn, ReasonIn
+from livebase.bonded.schemas import (
+    CodeIn,
+    HandoverIn,
+    IdentityIn,
+    PositiveListIn,
+    QuoteIn,
+    ReasonIn,
+)
 from livebase.errors import Conflict, NotFound
 from livebase.http import DB, Me, RuntimeDep, require_json
 from livebase.orders import service as orders
-from livebase.schemas import Body
 
 router = APIRouter(prefix="/api/v1", tags=["bonded"], dependencies=[Depends(require_json)])
 
@@ -54,18 +60,9 @@ def create_quote(body: QuoteIn, me: Me, db: DB) -> dict[str, Any]:
     )
 
 
-class PositiveListIn(Body):
-    csv: str
-    mode: str = "extend"
-
-
 @router.post("/bases/{base_id}/positive-list", status_code=201)
 def import_positive_list(base_id: str, body: PositiveListIn, me: Me, db: DB) -> dict[str, Any]:
     bases.check_base_operator(db, me, base_id)
-    if body.mode not in ("extend", "replace"):
-        from livebase.errors import ValidationFailed
-
-        raise ValidationFailed("mode is extend or replace.", loc="body.mode")
     out = listing.do_import_list(db, me, base_id, body.csv, replace=body.mode == "replace")
     db.commit()
     return out

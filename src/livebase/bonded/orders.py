@@ -147,6 +147,13 @@ def _basket(db: Session, items: Sequence[tuple[str, int, int]]) -> Basket | None
     return Basket(goods, base_ids.pop(), wh.id, wh.customs_code, wh.ems_no)
 
 
+def basket_of(db: Session, sku_id: str) -> Basket | None:
+    """The warehouse and district of one imported SKU (None for domestic goods)."""
+    views = catalog.sku_views(db, [sku_id])
+    view = views.get(sku_id)
+    return _basket(db, [(sku_id, 1, view.price_fen)]) if view is not None else None
+
+
 def _check_list(db: Session, basket: Basket) -> tuple[Code, str] | None:
     for g in basket.goods:
         line = line_for(db, basket.base_id, g.hs_code)
@@ -352,6 +359,15 @@ class BondedOrderHooks:
         if ident is None or ident.user_id != order.buyer_id:
             raise ValidationFailed("No such identity of yours.", loc="payer_identity_id")
         return Payer(ident.name, ident.id_hash)
+
+    def buy_page(self, db: Session, show_id: str, sku_id: str) -> str | None:
+        listing = catalog.sku_listings(db, [sku_id]).get(sku_id)
+        if listing is None:
+            return None
+        product = catalog.get_product(db, None, listing.product_id)
+        if product.hs_code is None:
+            return None
+        return f"/shows/{show_id}/buy-bonded?sku={sku_id}"
 
 
 def do_release_quota(db: Session, order_id: str) -> bool:

@@ -4,6 +4,8 @@ code, the order and the masked ID, then the last four characters of the ID card)
 
 from __future__ import annotations
 
+import json
+import secrets
 from typing import Annotated, Any
 
 import segno
@@ -15,9 +17,9 @@ from livebase.bases import service as bases
 from livebase.bonded import orders as bonded_orders
 from livebase.bonded import pickup, pickup_codes
 from livebase.errors import ApiError, NotFound
-from livebase.http import DB, RuntimeDep
+from livebase.http import DB, RuntimeDep, get_runtime
 from livebase.orders import service as orders
-from livebase.web.render import PageRoute, SignedIn, check_form_csrf, render
+from livebase.web.render import PageRoute, SignedIn, check_form_csrf, redirect, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 FormText = Annotated[str, Form(max_length=40)]
@@ -140,3 +142,131 @@ def _status(exc: ApiError) -> int:
     from livebase.http_errors import HTTP_STATUS
 
     return HTTP_STATUS.get(exc.code, 400)
+
+
+# --- the in-show buy sheet of imported goods ---------------------------------------------
+
+
+def _sheet(
+    request: Request, db: DB, me: SignedIn, show_id: str, sku: str, **extra: Any
+) -> Response:
+    from livebase.bonded import identities
+    from livebase.shows import service as shows
+
+    show = shows.get_show(db, show_id)
+    lines = shows.shelf_lines(db, show)
+    line = next((x for x in lines if x.sku_id == sku), None)
+    if line is None:
+        raise NotFound("That item is not on this show's shelf.")
+    mine = identities.list_identities(db, me)
+    chosen = extra.pop("identity_id", None) or (mine[0].id if mine else None)
+    quote = None
+    if chosen is not None:
+        quote = bonded_orders.check_quote(db, me, chosen, [(sku, 1)], 0)
+    basket = bonded_orders.basket_of(db, sku)
+    counters = [
+        c
+        for c in bases.list_pickup_counters(db, show.base_id)
+        if basket is not None and c.warehouse_id == basket.warehouse_id
+    ]
+    return render(
+        request,
+        "bonded/buy.html",
+        me,
+        show=show,
+        lines=lines,
+        org=bases.get_org(db, show.org_id),
+        can_manage=shows.can_manage(me, show),
+        line=line,
+        identities=mine,
+        chosen=chosen,
+        quote=quote,
+        counters=counters,
+        addresses=orders.list_addresses(db, me),
+        key=secrets.token_urlsafe(16),
+        **extra,
+    )
+
+
+@router.get("/shows/{show_id}/buy-bonded", response_class=HTMLResponse)
+def bonded_buy_sheet(
+    request: Request, show_id: str, sku: str, db: DB, me: SignedIn, identity: str = ""
+) -> Response:
+    return _sheet(request, db, me, show_id, sku, identity_id=identity or None)
+
+
+@router.post("/shows/{show_id}/buy-bonded/identity", response_class=HTMLResponse)
+def bonded_buy_identity(
+    request: Request,
+    show_id: str,
+    db: DB,
+    me: SignedIn,
+    sku_id: FormText,
+    name: FormText,
+    id_number: FormText,
+    csrf_token: FormText = "",
+) -> Response:
+    """The identity is asked once: kept for every later imported order."""
+    from livebase.bonded import identities
+
+    check_form_csrf(request, me, csrf_token)
+    try:
+        row = identities.do_create_identity(db, me, name, id_number)
+    except ApiError as exc:
+        db.rollback()
+        return _sheet(request, db, me, show_id, sku_id, error_text=exc.detail)
+    db.commit()
+    return redirect(f"/shows/{show_id}/buy-bonded?sku={sku_id}&identity={row.id}")
+
+
+@router.post("/shows/{show_id}/buy-bonded")
+def bonded_buy(
+    request: Request,
+    show_id: str,
+    db: DB,
+    me: SignedIn,
+    sku_id: FormText,
+    identity_id: FormText,
+    destination: FormText,
+    key: FormText,
+    quantity: Annotated[int, Form(ge=1, le=999)] = 1,
+    csrf_token: FormText = "",
+) -> Response:
+    from livebase.orders import api as orders_api
+    from livebase.orders import idempotency
+
+    check_form_csrf(request, me, csrf_token)
+    kind, _, dest_id = destination.partition(":")
+    address_id = dest_id if kind == "address" else None
+    counter_id = dest_id if kind == "counter" else None
+    body: dict[str, object] = {
+        "show_id": show_id,
+        "lines": [{"sku_id": sku_id, "quantity": quantity}],
+        "identity_id": identity_id,
+        **({"address_id": address_id} if address_id else {"pickup_counter_id": counter_id}),
+    }
+
+    def create() -> dict[str, object]:
+        dest = orders.check_destination(db, me, address_id, counter_id)
+        order = orders.do_checkout(
+            db,
+            me,
+            show_id=show_id,
+            lines=[orders.LineSpec(sku_id, quantity)],
+            destination=dest,
+            pay_window=get_runtime(request).settings.pay_window,
+            identity_id=identity_id,
+        )
+        return orders.order_view(order)
+
+    try:
+        answer = orders_api.idempotent(
+            db, me.id, idempotency.scope_of("POST", "/api/v1/orders"), key, body, create
+        )
+    except ApiError as exc:
+        db.rollback()
+        return _sheet(
+            request, db, me, show_id, sku_id, error_text=exc.detail, identity_id=identity_id
+        )
+    order_id = json.loads(bytes(answer.body))["id"]
+    return redirect(f"/me/orders/{order_id}")

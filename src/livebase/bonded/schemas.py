@@ -1,16 +1,21 @@
+"""Request bodies of the bonded API: unknown fields are refused (422), every text field is
+held to the text rules (``livebase.schemas``)."""
+
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import Field
 
-from livebase.schemas import Body, Text
+from livebase.schemas import Body, Name, Prose, Text
 
 Id = Text
 
 
 class IdentityIn(Body):
-    name: str = Field(min_length=1, max_length=40)
-    id_number: str = Field(min_length=1, max_length=40)
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{6,20}$")
+    name: Name = Field(min_length=1, max_length=40)
+    id_number: Text = Field(min_length=1, max_length=40)
+    phone: Text | None = Field(default=None, pattern=r"^\+?[0-9]{6,20}$")
 
 
 class QuoteLineIn(Body):
@@ -25,13 +30,19 @@ class QuoteIn(Body):
 
 
 class CodeIn(Body):
-    code: str = Field(min_length=1, max_length=32)
+    code: Text = Field(min_length=1, max_length=32)
 
 
 class HandoverIn(Body):
-    code: str = Field(min_length=1, max_length=32)
-    id_last4: str = Field(min_length=4, max_length=4, pattern=r"^[0-9]{3}[0-9Xx]$")
+    code: Text = Field(min_length=1, max_length=32)
+    id_last4: Text = Field(min_length=4, max_length=4, pattern=r"^[0-9]{3}[0-9Xx]$")
 
 
 class ReasonIn(Body):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Prose = Field(min_length=1, max_length=500)
+
+
+class PositiveListIn(Body):
+    # The CSV file's text (≤ 1 MiB, the JSON body limit); lines are checked one by one.
+    csv: Prose = Field(min_length=1)
+    mode: Literal["extend", "replace"] = "extend"

@@ -40,6 +40,10 @@ class OrderHooks(Protocol):
 
     def payer_of(self, db: Session, order: Any, identity_id: str | None) -> Payer | None: ...
 
+    def buy_page(self, db: Session, show_id: str, sku_id: str) -> str | None:
+        """Another buy sheet for this SKU (imported goods ask for an identity), or None."""
+        ...
+
 
 def install(sessions: sessionmaker[Session], hooks: OrderHooks) -> None:
     info: dict[Any, Any] = dict(sessions.kw.get("info") or {})

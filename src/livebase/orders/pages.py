@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from livebase.bases import service as bases
 from livebase.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from livebase.http import DB, get_runtime
-from livebase.orders import api, idempotency, refunds, sales, service
+from livebase.orders import api, hooks, idempotency, refunds, sales, service
 from livebase.orders.models import ORDER_STATUSES
 from livebase.orders.schemas import AddressIn, RejectIn, ShipIn
 from livebase.shows import service as shows
@@ -116,6 +116,10 @@ def buy_sheet(request: Request, show_id: str, sku: str, db: DB, me: SignedIn) ->
     line = next((x for x in shows.shelf_lines(db, show) if x.sku_id == sku), None)
     if line is None:
         raise ValidationFailed("That item is not on this show's shelf.", loc="sku")
+    for hook in hooks.hooks_of(db):  # imported goods: the bonded buy sheet
+        other = hook.buy_page(db, show_id, sku)
+        if other is not None:
+            return redirect(other)
     return render(
         request,
         "orders/buy.html",
