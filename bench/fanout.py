@@ -547,7 +547,7 @@ def verdicts(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
                 )
             )
         if r["server"] == "livebase" and r["nodes"] == 1:
-            lost = r["n"] - r["live_after"]
+            lost = r["connect"]["connected"] - r["live_after"]
             out.append(
                 (
                     f"invariant: livebase N={r['n']:,} no client cut on the fixed load",
