@@ -401,6 +401,7 @@ class Generator:
             "clients_cut": cut,
             "gaps": self.gaps - self.gaps0,
             "settle_s": round(time.monotonic() - t0, 2),
+            "closed_codes": {str(k): v for k, v in self.stats.closed_codes.items()},
         }
 
     async def sweep(self) -> None:
