@@ -126,10 +126,14 @@ class Client(asyncio.Protocol):
                 self.buf = buf
                 return
             if buf[9:12] != b"101":
-                self.ready.set_exception(ConnectionError(buf[:end].decode("latin-1")))
+                if not self.ready.done():
+                    self.ready.set_exception(ConnectionError(buf[:end].decode("latin-1")))
                 self.transport.close()  # type: ignore[union-attr]
                 return
             self.upgraded = True
+            if self.ready.done():  # timed out meanwhile: counted as failed
+                self.transport.close()  # type: ignore[union-attr]
+                return
             self.ready.set_result(None)
             buf = buf[end + 4 :]
         pos, n = 0, len(buf)
@@ -259,7 +263,7 @@ class Generator:
         port = self.ports[i % len(self.ports)]
         c = Client(self, i, self.path_for(i, since))
         await loop.create_connection(lambda: c, self.host, port)
-        await asyncio.wait_for(c.ready, 30)
+        await asyncio.wait_for(c.ready, 120)
         self.live.add(c)
         return c
 
@@ -397,6 +401,7 @@ class Generator:
             "clients_cut": cut,
             "gaps": self.gaps - self.gaps0,
             "settle_s": round(time.monotonic() - t0, 2),
+            "closed_codes": {str(k): v for k, v in self.stats.closed_codes.items()},
         }
 
     async def sweep(self) -> None:
