@@ -129,7 +129,7 @@ def build_vocab(texts: list[str], min_df: int = 2) -> dict[str, int]:
 
 
 def fit(x: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray, c: float) -> LogisticRegression:
-    clf = LogisticRegression(C=c, solver="liblinear", max_iter=2000)
+    clf = LogisticRegression(C=c, solver="liblinear", max_iter=2000, random_state=0)
     clf.fit(x, y, sample_weight=weight)
     return clf
 

@@ -1,4 +1,4 @@
-"""compliance: text inside pictures (OCR status per product image, image on a queue item)
+"""compliance: text inside pictures (OCR status of product images and show covers, image on a queue item)
 
 Revision ID: 0007_compliance
 Revises: 0006_payments
@@ -26,9 +26,17 @@ def upgrade() -> None:
         batch.add_column(sa.Column("ocr_text", sa.Text(), nullable=True))
     with op.batch_alter_table("moderation_items") as batch:
         batch.add_column(sa.Column("image_path", sa.String(length=255), nullable=True))
+    with op.batch_alter_table("shows") as batch:
+        batch.add_column(
+            sa.Column(
+                "cover_ocr_status", sa.String(length=10), nullable=False, server_default="unchecked"
+            )
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("shows") as batch:
+        batch.drop_column("cover_ocr_status")
     with op.batch_alter_table("moderation_items") as batch:
         batch.drop_column("image_path")
     with op.batch_alter_table("product_images") as batch:

@@ -113,3 +113,37 @@ def test_a_rejected_picture_stays_hidden_and_a_clean_one_is_shown(
     assert [i["id"] for i in client.get(f"/api/v1/products/{other_product}").json()["images"]] == [
         clean_id
     ]
+
+
+def test_a_cover_with_contact_text_is_held_and_the_show_keeps_going(
+    client: TestClient, world: World, rt: Runtime
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    host = world["host_a1"].auth
+    when = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    r = client.post(
+        "/api/v1/shows",
+        headers=host,
+        json={"org_id": world.brand_a1, "title": "夏装专场", "scheduled_at": when},
+    )
+    assert r.status_code == 201, r.text
+    show_id = r.json()["id"]
+    r = client.post(
+        f"/api/v1/shows/{show_id}/cover",
+        headers=host,
+        files={"file": ("c.png", picture("加V: abc123"), "image/png")},
+    )
+    assert r.status_code == 201, r.text
+    assert client.get(f"/api/v1/shows/{show_id}").json()["cover_url"] is not None  # unchecked
+    jobs.run_due(rt.sessions, rt.jobs)
+    show = client.get(f"/api/v1/shows/{show_id}").json()
+    assert show["cover_url"] is None and show["status"] == "scheduled"
+    queue = client.get("/api/v1/moderation/queue", headers=world["mod_a"].auth).json()["items"]
+    [item] = [i for i in queue if i["subject_type"] == "show_cover"]
+    assert item["subject_id"] == show_id and item["image_url"].startswith(
+        f"/uploads/shows/{show_id}/"
+    )
+    r = client.post(f"/api/v1/moderation/items/{item['id']}/approve", headers=world["mod_a"].auth)
+    assert r.status_code == 200, r.text
+    assert client.get(f"/api/v1/shows/{show_id}").json()["cover_url"] == item["image_url"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -258,10 +258,10 @@ def _release_listing(db: Session, product_id: str, approve: bool, reason: str | 
 moderation.register_resolver("product", _release_listing)
 
 
-def _image_checked(db: Session, image_id: str, status: str, text: str) -> None:
+def _image_checked(db: Session, payload: dict[str, Any], status: str, text: str) -> None:
     """compliance.ocr read the picture: ``ok`` shows it, ``held`` hides it until a
     moderator decides (the product itself stays as it is)."""
-    image = db.get(ProductImage, image_id)
+    image = db.get(ProductImage, str(payload["subject_id"]))
     if image is not None:
         image.ocr_status, image.ocr_text = status, text
         db.flush()

@@ -9,7 +9,8 @@ and tells the owning feature the outcome through the handler it registered
 (`register_image_handler`): ``ok`` or ``held``. A held image goes to the review queue as
 an item of its own (subject ``product_image``, with ``image_path`` so the queue page shows
 the picture beside the recognised text); the product itself stays as it is. The
-moderator's decision goes back through the resolver of the same subject type.
+moderator's decision goes back through the resolver of the same subject type. Catalog
+registers ``product_image``, shows ``show_cover``.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ LANGUAGES: Final = "chi_sim+eng"
 TIMEOUT_S: Final = 30.0
 MAX_TEXT: Final = 4000
 
-# (db, subject_id, status "ok" | "held", recognised text) -> None
-ImageHandler = Callable[[Session, str, str, str], None]
+# (db, the job's payload, status "ok" | "held", recognised text) -> None; the payload
+# names the subject and the picture's URL, so a handler can ignore a stale picture.
+ImageHandler = Callable[[Session, dict[str, Any], str, str], None]
 _HANDLERS: dict[str, ImageHandler] = {}
 
 
@@ -95,7 +97,7 @@ def ocr_image(db: Session, payload: dict[str, Any]) -> None:
     verdict = check("listing", text, CheckContext(base_id=base_id)) if text else None
     status = "held" if verdict is not None and not verdict.allowed else "ok"
     if handler is not None:
-        handler(db, subject_id, status, text)
+        handler(db, payload, status, text)
     if verdict is not None and status == "held":
         do_submit_for_review(
             db,

@@ -45,7 +45,7 @@ def show_out(db: DB, settings: Settings, show: Show, *, shelf: bool = True) -> d
         "base_id": show.base_id,
         "host_id": show.host_id,
         "title": show.title,
-        "cover_url": f"/uploads/{show.cover_path}" if show.cover_path else None,
+        "cover_url": f"/uploads/{show.shown_cover_path}" if show.shown_cover_path else None,
         "scheduled_at": rfc3339(show.scheduled_at),
         "status": show.status,
         "hls_url": hls_url(settings, show),
@@ -203,7 +203,9 @@ async def upload_cover(
             new_id("cov"),
             rt.settings.upload_limit,
         )
-        updated = service.do_set_cover(db, me, show, stored.path)
+        updated = service.do_set_cover(
+            db, me, show, stored.path, uploads_dir=rt.settings.uploads_dir
+        )
         db.commit()
         return {"id": updated.id, "cover_url": f"/uploads/{stored.path}"}
 

@@ -20,6 +20,10 @@ class Show(TimestampMixin, Base):
     host_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     title: Mapped[str] = mapped_column(String(100))
     cover_path: Mapped[str | None] = mapped_column(String(255))
+    # The text inside the cover (compliance.ocr): "unchecked", "ok", "held", "rejected".
+    cover_ocr_status: Mapped[str] = mapped_column(
+        String(10), default="unchecked", server_default="unchecked"
+    )
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     status: Mapped[str] = mapped_column(String(10), default="scheduled", index=True)
     # The stream name viewers' URLs carry; the key is separate and never leaves the host.
@@ -32,6 +36,11 @@ class Show(TimestampMixin, Base):
     shelf: Mapped[list[ShelfItem]] = relationship(
         order_by="ShelfItem.no", cascade="all, delete-orphan"
     )
+
+    @property
+    def shown_cover_path(self) -> str | None:
+        """The cover, unless it is held or rejected for the text inside it."""
+        return self.cover_path if self.cover_ocr_status in ("unchecked", "ok") else None
 
 
 class ShelfItem(Base):

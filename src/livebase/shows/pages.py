@@ -177,7 +177,7 @@ def _store_cover(db: DB, me: Principal, show: Show, data: bytes, settings: Setti
         )
     except ApiError as exc:  # not an image, too large, too many pixels
         raise FieldError(exc.detail, loc="cover", key="form.err.cover") from exc
-    shows.do_set_cover(db, me, show, stored.path)
+    shows.do_set_cover(db, me, show, stored.path, uploads_dir=settings.uploads_dir)
 
 
 @dataclass

@@ -5,20 +5,22 @@ from __future__ import annotations
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from livebase.accounts.actors import Actor
+from livebase.accounts.actors import Actor, actor_user_id
 from livebase.accounts.service import Principal, grants_of
 from livebase.audit.service import do_record, records_of
 from livebase.bases import service as bases
 from livebase.catalog import service as catalog
-from livebase.compliance import CheckContext, check
+from livebase.compliance import CheckContext, check, ocr
 from livebase.compliance import service as moderation
 from livebase.db import utcnow
 from livebase.errors import ApiError, Code, Forbidden, NotFound, ValidationFailed
+from livebase.jobs import service as jobs
 from livebase.paging import keyset
 from livebase.shows import events
 from livebase.shows.models import ShelfItem, Show, ShowScript
@@ -128,10 +130,48 @@ def do_update_show(
     return show
 
 
-def do_set_cover(db: Session, actor: Actor, show: Show, path: str) -> Show:
+def do_set_cover(
+    db: Session, actor: Actor, show: Show, path: str, uploads_dir: Path | None = None
+) -> Show:
+    """Set the cover; with ``uploads_dir`` the text inside it is checked by the
+    ``compliance.ocr_image`` job once this transaction commits."""
     show.cover_path = path
+    show.cover_ocr_status = "unchecked"
     db.flush()
+    if uploads_dir is not None:
+        jobs.do_enqueue(
+            db,
+            ocr.OCR_JOB,
+            {
+                "subject_type": "show_cover",
+                "subject_id": show.id,
+                "path": str(uploads_dir / path),
+                "image_url": f"/uploads/{path}",
+                "base_id": show.base_id,
+                "author_id": actor_user_id(actor),
+            },
+        )
     return show
+
+
+def _cover_checked(db: Session, payload: dict[str, Any], status: str, text: str) -> None:
+    """compliance.ocr read a cover: hold it (not the show) when its text fails; a job for
+    a cover since replaced changes nothing."""
+    show = db.get(Show, str(payload["subject_id"]))
+    if show is not None and f"/uploads/{show.cover_path}" == payload.get("image_url"):
+        show.cover_ocr_status = status
+        db.flush()
+
+
+def _release_cover(db: Session, show_id: str, approve: bool, reason: str | None) -> None:
+    show = db.get(Show, show_id)
+    if show is not None and show.cover_ocr_status == "held":
+        show.cover_ocr_status = "ok" if approve else "rejected"
+        db.flush()
+
+
+ocr.register_image_handler("show_cover", _cover_checked)
+moderation.register_resolver("show_cover", _release_cover)
 
 
 def list_shows(
