@@ -42,6 +42,7 @@ def test_an_ended_show_keeps_its_room_figures_for_the_review(rt: Runtime, world:
         assert f["final"] is True
         assert (f["peak_viewers"], f["likes"], f["chat_lines"], f["blocked_lines"]) == (1, 7, 1, 1)
         assert f["watch_seconds"] > 0
+        assert f["timeline"] and max(n for _, n in f["timeline"]) == 1
         for who in ("viewer", "merchant_a2", "op_b"):
             r = client.get(f"/api/v1/shows/{room.show}/room/figures", headers=world[who].auth)
             assert r.status_code == 403, who
@@ -54,6 +55,7 @@ def test_an_ended_show_keeps_its_room_figures_for_the_review(rt: Runtime, world:
             page = client.get(f"/shows/{room.show}/review", headers={"Accept-Language": lang})
             assert page.status_code == 200, page.text[:300]
             assert word in page.text and 'data-testid="likes">7<' in page.text
+            assert 'data-testid="timeline"' in page.text
 
 
 def test_the_demo_viewers_move_the_demo_room_and_leave_other_shows_alone(

@@ -287,6 +287,8 @@ class Hub:
         self.version = 0  # bumped by anything a snapshot shows besides counters
         self._buf = _Buffers()
         self._likes = 0
+        self._sampled = 0
+        self._sampled_n = 0
         self._ahead: dict[int, Frame] = {}
         self._filling = False
         self._unsubscribe: Callable[[], None] | None = None
@@ -465,6 +467,13 @@ class Hub:
             )
         return r.counters.tick(self.show_id, r.node, viewers, likes, dt)
 
+    async def _sample(self, minute: int, viewers: int) -> None:
+        c = self.rooms.counters
+        if c.blocking:
+            await asyncio.to_thread(c.sample, self.show_id, minute, viewers)
+        else:
+            c.sample(self.show_id, minute, viewers)
+
     async def _tick(self, dt: float) -> None:
         likes, self._likes = self._likes, 0
         viewers = sum(1 for c in self.conns if c.state is not ConnState.CLOSED)
@@ -476,6 +485,12 @@ class Hub:
         if totals.likes != self.totals.likes:
             self.fanout(Encoded.build("likes", seq, {"total": totals.likes}))
         self.totals = totals
+        minute = int(time.time() // 60)
+        # Viewers per minute (the minute's peak) for the post-show review's chart: written
+        # when the minute turns or its figure rises, not every tick.
+        if minute != self._sampled or totals.viewers > self._sampled_n:
+            self._sampled, self._sampled_n = minute, totals.viewers
+            await self._sample(minute, totals.viewers)
         if buf.stock:
             self.fanout(Encoded.build("stock", seq, buf.stock))
         for d in buf.sales.values():

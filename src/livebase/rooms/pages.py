@@ -30,5 +30,7 @@ def review(request: Request, show_id: str, db: DB, me: SignedIn) -> Response:
             chat_lines=fig.chat_lines,
             held_lines=fig.held_lines,
             blocked_lines=fig.blocked_lines,
+            timeline=[[m * 60, n] for m, n in kit.counters.timeline(show.id)],
         )
-    return render(request, "rooms/review.html", me, show=show, f=figures)
+    peak = max((n for _, n in figures["timeline"]), default=0)
+    return render(request, "rooms/review.html", me, show=show, f=figures, peak=peak)

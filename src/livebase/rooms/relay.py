@@ -55,6 +55,7 @@ def install(kit: RoomKit) -> None:
 
 def store_figures(kit: RoomKit, show_id: str, *, final: bool) -> None:
     fig = kit.counters.figures(show_id)
+    timeline = kit.counters.timeline(show_id)
     with kit.rt.sessions() as db, db.begin():
         show = shows.get_show(db, show_id)
-        service.do_store_figures(db, show, fig, final=final)
+        service.do_store_figures(db, show, fig, final=final, timeline=timeline)

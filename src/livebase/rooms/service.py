@@ -386,6 +386,7 @@ def figures_view(row: RoomFigures | None, show: Show) -> dict[str, Any]:
         "chat_lines": 0,
         "held_lines": 0,
         "blocked_lines": 0,
+        "timeline": [],
         "final": False,
     }
     if row is not None:
@@ -395,7 +396,14 @@ def figures_view(row: RoomFigures | None, show: Show) -> dict[str, Any]:
     return base
 
 
-def do_store_figures(db: Session, show: Show, fig: Figures, *, final: bool) -> RoomFigures:
+def do_store_figures(
+    db: Session,
+    show: Show,
+    fig: Figures,
+    *,
+    final: bool,
+    timeline: list[tuple[int, int]] | None = None,
+) -> RoomFigures:
     """Write the room's figures onto the show's row of ``room_figures``; the average is
     the watch time over the time the show was live."""
     row = db.get(RoomFigures, show.id)
@@ -413,6 +421,8 @@ def do_store_figures(db: Session, show: Show, fig: Figures, *, final: bool) -> R
     row.held_lines = fig.held_lines
     row.blocked_lines = fig.blocked_lines
     row.final = final
+    if timeline is not None:
+        row.timeline = [[minute * 60, n] for minute, n in timeline]
     row.updated_at = utcnow()
     db.flush()
     return row
