@@ -4,6 +4,7 @@ pickup at a counter), the counter page for clerks only."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,10 +24,10 @@ def shop(rt: Runtime, world: World, client: TestClient) -> BondedShop:
 
 
 @pytest.fixture
-def browser(rt: Runtime) -> Browser:
-    c = TestClient(create_app(runtime=rt), follow_redirects=False, client=("203.0.113.9", 5000))
-    c.__enter__()
-    return Browser(c, rt)
+def browser(rt: Runtime) -> Iterator[Browser]:
+    app = create_app(runtime=rt)
+    with TestClient(app, follow_redirects=False, client=("203.0.113.9", 5000)) as c:
+        yield Browser(c, rt)
 
 
 def test_the_buyers_page_shows_the_code_qr_and_masked_id_only(
