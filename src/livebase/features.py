@@ -136,7 +136,10 @@ FEATURES: tuple[Feature, ...] = (
         "rooms",
         models="livebase.rooms.models",
         api=("livebase.rooms.api:router", "livebase.rooms.socket:router"),
+        pages="livebase.rooms.pages:router",
         parts=("livebase.rooms.parts:BUS", "livebase.rooms.parts:ROOM_KIT"),
+        # Demo mode only (a no-op otherwise): scripted viewers make the live room move.
+        services=("livebase.rooms.demo:room_demo",),
     ),
     # A viewer follows a host (关注); the lucky bag's "follow" condition reads it.
     Feature(

@@ -9,6 +9,7 @@ imports a feature.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
@@ -82,10 +83,9 @@ class Runtime:
         for value in reversed(list(self.parts.values())):
             close = getattr(value, "close", None)
             if callable(close):
-                try:
+                # Closing the rest matters more than this one's error.
+                with suppress(Exception):
                     close()
-                except Exception:  # closing the rest matters more than this one's error
-                    pass
         self.engine.dispose()
         if self.redis is not None:
             self.redis.close()

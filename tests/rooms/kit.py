@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -123,7 +123,13 @@ def apply(room: dict[str, Any], frame: dict[str, Any]) -> None:
     elif t in ("sale_open", "sale_close", "sold_out", "sale"):
         sales = {s["id"]: s for s in room["sales"]}
         sale = sales.setdefault(d["id"], {})
-        sale.update({k: v for k, v in d.items() if k in ("id", "sku_id", "status", "remaining", "price_fen")})
+        sale.update(
+            {
+                k: v
+                for k, v in d.items()
+                if k in ("id", "sku_id", "status", "remaining", "price_fen")
+            }
+        )
         room["sales"] = [s for s in sales.values() if s.get("status") != "closed"]
     elif t == "coupon":
         room["coupons"] = [c for c in room["coupons"] if c["id"] != d["id"]] + [d]
@@ -178,10 +184,8 @@ class Client:
             if left <= 0:
                 raise AssertionError(f"no {what} in {timeout} s; got {self.types()}")
             self._event.clear()
-            try:
+            with suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), left)
-            except TimeoutError:
-                pass
 
     async def wait_type(self, t: str, **match: Any) -> dict[str, Any]:
         return await self.wait_for(
@@ -196,10 +200,8 @@ class Client:
             if left <= 0:
                 raise AssertionError("still open")
             self._event.clear()
-            try:
+            with suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), left)
-            except TimeoutError:
-                pass
         return self.closed
 
     def types(self) -> list[str]:
@@ -215,12 +217,21 @@ class Client:
 
 
 CRITICAL_TYPES = {
-    "show", "sale_open", "sale_close", "sold_out", "price", "coupon", "bag_start", "bag_draw",
+    "show",
+    "sale_open",
+    "sale_close",
+    "sold_out",
+    "price",
+    "coupon",
+    "bag_start",
+    "bag_draw",
     "notice",
 }
 
 
-async def join(addr: str, show: str, *, token: str | None = None, since: int | None = None) -> Client:
+async def join(
+    addr: str, show: str, *, token: str | None = None, since: int | None = None
+) -> Client:
     q = []
     if token:
         q.append(f"token={token}")
@@ -231,3 +242,47 @@ async def join(addr: str, show: str, *, token: str | None = None, since: int | N
     c = Client(ws)
     c.start()
     return c
+
+
+@contextmanager
+def nodes(rt: Runtime, count: int, **env: str) -> Iterator[list[str]]:
+    """``count`` real ``livebase serve`` processes over ``rt``'s database with ``env``
+    added (the nodes of one room), started together; yields their host:port."""
+    import os
+    import signal
+    import subprocess
+    from pathlib import Path
+
+    from tests.jobs.helpers import child_env
+    from tests.live_server import _livebase, free_port
+    from tests.orders.flashkit import _wait_ready
+
+    procs: list[tuple[str, subprocess.Popen[bytes], Path]] = []
+    try:
+        for i in range(count):
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            e = child_env(rt)
+            e.update(LIVEBASE_RUN_JOBS_IN_PROCESS="0", LIVEBASE_PUBLIC_URL=url, **env)
+            log_path = Path(rt.settings.data_dir) / f"node-{i}.log"
+            with log_path.open("ab") as log:
+                proc = subprocess.Popen(
+                    [*_livebase(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                    env=e,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            procs.append((url, proc, log_path))
+        for url, proc, log_path in procs:
+            _wait_ready(url, proc, log_path)
+        yield [url.removeprefix("http://") for url, _, _ in procs]
+    finally:
+        for _, proc, _ in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for _, proc, _ in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)

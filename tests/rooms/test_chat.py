@@ -17,7 +17,11 @@ from tests.rooms.kit import join, make_room, room_server
 
 def _api(addr: str, world: World, who: str, method: str, path: str, **kw: object) -> httpx.Response:
     return httpx.request(
-        method, f"http://{addr}{path}", headers=world[who].auth, timeout=10, **kw  # type: ignore[arg-type]
+        method,
+        f"http://{addr}{path}",
+        headers=world[who].auth,
+        timeout=10,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -34,7 +38,12 @@ def test_refusals_are_close_codes_after_the_handshake(rt: Runtime, world: World)
             inside = await join(addr, room.show, token=world["viewer"].token)
             await inside.wait_type("you")
             r = await asyncio.to_thread(
-                _api, addr, world, "host_a1", "POST", f"/api/v1/shows/{room.show}/room/bans",
+                _api,
+                addr,
+                world,
+                "host_a1",
+                "POST",
+                f"/api/v1/shows/{room.show}/room/bans",
                 json={"user_id": world["viewer"].id},
             )
             assert r.status_code == 201, r.text
@@ -49,9 +58,7 @@ def test_refusals_are_close_codes_after_the_handshake(rt: Runtime, world: World)
         asyncio.run(go())
 
 
-def test_bad_input_frames_get_an_error_and_the_socket_stays_open(
-    rt: Runtime, world: World
-) -> None:
+def test_bad_input_frames_get_an_error_and_the_socket_stays_open(rt: Runtime, world: World) -> None:
     room = make_room(rt, world)
     with room_server(rt) as addr:
 
@@ -128,7 +135,12 @@ def test_rate_limit_mute_slow_mode_masked_and_blocked_lines(rt: Runtime, world: 
             # Muted by an assistant of the brand: refused with `muted`; unmuted: speaks.
             world.add_user("helper_a1", "assistant", base_id=world.base_a, org_id=world.brand_a1)
             r = await asyncio.to_thread(
-                _api, addr, world, "helper_a1", "POST", f"{base}/mutes",
+                _api,
+                addr,
+                world,
+                "helper_a1",
+                "POST",
+                f"{base}/mutes",
                 json={"user_id": viewer.id, "minutes": 5},
             )
             assert r.status_code == 201, r.text
@@ -161,7 +173,9 @@ def test_rate_limit_mute_slow_mode_masked_and_blocked_lines(rt: Runtime, world: 
             await host.send({"t": "chat", "text": "欢迎大家"})
             await host.send({"t": "chat", "text": "三号链接上了"})
             line = await watcher.wait_for(
-                lambda f: f["t"] == "chat" and any(x["text"] == "三号链接上了" for x in f["d"]["lines"])
+                lambda f: (
+                    f["t"] == "chat" and any(x["text"] == "三号链接上了" for x in f["d"]["lines"])
+                )
             )
             assert line["d"]["lines"][-1]["role"] == "host"
             for c in (watcher, me, host):
@@ -207,7 +221,10 @@ def test_a_held_line_waits_and_a_decision_publishes_it_once(rt: Runtime, world: 
             items = r.json()["items"]
             assert [i["text"] for i in items] == ["傻逼主播"]
             assert not any(
-                x["text"] == "傻逼主播" for f in watcher.frames if f["t"] == "chat" for x in f["d"]["lines"]
+                x["text"] == "傻逼主播"
+                for f in watcher.frames
+                if f["t"] == "chat"
+                for x in f["d"]["lines"]
             )
             line_id = items[0]["id"]
             r = await asyncio.to_thread(
@@ -220,7 +237,12 @@ def test_a_held_line_waits_and_a_decision_publishes_it_once(rt: Runtime, world: 
             )
             assert got["d"]["lines"][0]["released"] is True
             r = await asyncio.to_thread(
-                _api, addr, world, "host_a1", "POST", f"{base}/held/{line_id}/reject",
+                _api,
+                addr,
+                world,
+                "host_a1",
+                "POST",
+                f"{base}/held/{line_id}/reject",
                 json={"reason": "不文明"},
             )
             assert r.status_code == 409
@@ -234,8 +256,17 @@ def test_a_held_line_waits_and_a_decision_publishes_it_once(rt: Runtime, world: 
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("host_a1", 200), ("merchant_a1", 200), ("mod_a", 200), ("admin", 200),
-     ("viewer", 403), ("merchant_a2", 403), ("host_ag", 403), ("op_b", 403), (None, 401)],
+    [
+        ("host_a1", 200),
+        ("merchant_a1", 200),
+        ("mod_a", 200),
+        ("admin", 200),
+        ("viewer", 403),
+        ("merchant_a2", 403),
+        ("host_ag", 403),
+        ("op_b", 403),
+        (None, 401),
+    ],
 )
 def test_who_runs_a_room(rt: Runtime, world: World, who: str | None, status: int) -> None:
     from fastapi.testclient import TestClient
@@ -254,7 +285,8 @@ def test_who_runs_a_room(rt: Runtime, world: World, who: str | None, status: int
             r = client.get(f"/api/v1/shows/{room.show}/room")
             assert r.json()["slow_mode"] == 0  # nothing changed
         bad = client.put(
-            f"/api/v1/shows/{room.show}/room/slow-mode", json={"seconds": -1},
+            f"/api/v1/shows/{room.show}/room/slow-mode",
+            json={"seconds": -1},
             headers=world["host_a1"].auth,
         )
         assert bad.status_code == 422 and bad.json()["error"] == "validation_failed"

@@ -61,9 +61,7 @@ class Batcher:
             else:
                 self._pending[key] = dict(d)  # latest wins
             if self._thread is None and not self._stopped:
-                self._thread = threading.Thread(
-                    target=self._run, name="rooms-batch", daemon=True
-                )
+                self._thread = threading.Thread(target=self._run, name="rooms-batch", daemon=True)
                 self._thread.start()
         self._wake.set()
 

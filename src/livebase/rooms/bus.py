@@ -24,7 +24,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -93,7 +93,7 @@ class Bus(Protocol):
         """Send a frame to every subscriber of ``room`` (on every node); returns it."""
         ...
 
-    def publish_many(self, items: list[tuple[str, str, Mapping[str, Any]]]) -> list[Frame]:
+    def publish_many(self, items: Sequence[tuple[str, str, Mapping[str, Any]]]) -> list[Frame]:
         """Publish ``(room, t, d)`` items in order, in one round trip where the bus has
         one (a tick's batch: Redis pipelines it)."""
         ...
@@ -165,7 +165,7 @@ class MemoryBus:
         _deliver(listeners, room, frame)
         return frame
 
-    def publish_many(self, items: list[tuple[str, str, Mapping[str, Any]]]) -> list[Frame]:
+    def publish_many(self, items: Sequence[tuple[str, str, Mapping[str, Any]]]) -> list[Frame]:
         return [self.publish(room, t, d) for room, t, d in items]
 
     def subscribe(self, room: str, listener: Listener) -> Callable[[], None]:
@@ -244,7 +244,7 @@ class RedisBus:
         keys, args = self._call(room, t, d)
         return Frame.decode(self._script(keys=keys, args=args))
 
-    def publish_many(self, items: list[tuple[str, str, Mapping[str, Any]]]) -> list[Frame]:
+    def publish_many(self, items: Sequence[tuple[str, str, Mapping[str, Any]]]) -> list[Frame]:
         if not items:
             return []
         # One round trip for the tick's batch: pipelined, the server runs the scripts in

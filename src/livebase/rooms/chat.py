@@ -13,14 +13,13 @@ from typing import Any
 from livebase.compliance import CheckContext, check
 from livebase.compliance import service as moderation
 from livebase.compliance.parts import CHAT_GUARD
-from livebase.errors import ApiError, Code, RateLimited, ValidationFailed
-from livebase.db import new_id
+from livebase.db import new_id, utcnow
+from livebase.errors import ApiError, Code, RateLimited, Unauthenticated, ValidationFailed
 from livebase.rooms import service
 from livebase.rooms.events import ChatAccepted
 from livebase.rooms.hub import Viewer, now_ms
 from livebase.rooms.parts import RoomKit
 from livebase.rooms.service import RoomInfo
-from livebase.db import utcnow
 
 
 class HeldForReview(ApiError):
@@ -50,7 +49,8 @@ def take_line(
     """The line as the room shows it, or an ApiError telling the author why not."""
     rt = kit.rt
     s = rt.settings
-    assert viewer.user_id is not None  # the socket refuses anonymous chat before this
+    if viewer.user_id is None:  # the socket refuses anonymous chat before this
+        raise Unauthenticated("Sign in to chat.")
     user_id = viewer.user_id
     n, ttl = rt.limiter.hit(f"room-chat:{info.show_id}:{user_id}", s.room_chat_window)
     if n > s.room_chat_rate:

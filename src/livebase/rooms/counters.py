@@ -58,6 +58,8 @@ class Counters(Protocol):
     def push_chat(self, room: str, lines: list[dict[str, Any]]) -> None: ...
     def recent_chat(self, room: str) -> list[dict[str, Any]]: ...
     def figures(self, room: str) -> Figures: ...
+    def sample(self, room: str, minute: int, viewers: int) -> None: ...
+    def timeline(self, room: str) -> list[tuple[int, int]]: ...
 
 
 @dataclass
@@ -67,6 +69,7 @@ class _Room:
     likes: int = 0
     watch: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
+    minutes: dict[int, int] = field(default_factory=dict)
     chat: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECENT_CHAT))
 
 
@@ -119,6 +122,15 @@ class MemoryCounters:
         with self._lock:
             r = self._room(room)
             return Figures(r.peak, r.watch, r.likes, *(r.counts.get(k, 0) for k in FIGURES))
+
+    def sample(self, room: str, minute: int, viewers: int) -> None:
+        with self._lock:
+            m = self._room(room).minutes
+            m[minute] = max(m.get(minute, 0), viewers)
+
+    def timeline(self, room: str) -> list[tuple[int, int]]:
+        with self._lock:
+            return sorted(self._room(room).minutes.items())
 
 
 # KEYS: nodes hash, likes, peak, watch. ARGV: node, viewers, now_ms, ttl_ms, likes delta,
@@ -197,3 +209,18 @@ class RedisCounters:
         watch, counts = pipe.execute()
         c = {k.decode() if isinstance(k, bytes) else k: int(v) for k, v in counts.items()}
         return Figures(t.peak, float(watch or 0), t.likes, *(c.get(k, 0) for k in FIGURES))
+
+    def sample(self, room: str, minute: int, viewers: int) -> None:
+        # Every node samples the room's total; the largest figure of a minute stays.
+        key = self._key(room, "minutes")
+        field_ = str(minute)
+        pipe = self._client.pipeline(transaction=False)
+        pipe.hget(key, field_)
+        have = pipe.execute()[0]
+        if have is None or int(have) < viewers:
+            self._client.hset(key, field_, viewers)
+            self._client.expire(key, KEY_TTL_S)
+
+    def timeline(self, room: str) -> list[tuple[int, int]]:
+        raw = self._client.hgetall(self._key(room, "minutes"))
+        return sorted((int(k), int(v)) for k, v in raw.items())

@@ -67,4 +67,9 @@ class ChatReleased(RoomEvent):
     lines: list[dict[str, Any]]
 
 
-HOST_EVENTS: tuple[type[RoomEvent], ...] = (NoticePinned, SlowModeSet, SanctionChanged, ChatReleased)
+HOST_EVENTS: tuple[type[RoomEvent], ...] = (
+    NoticePinned,
+    SlowModeSet,
+    SanctionChanged,
+    ChatReleased,
+)

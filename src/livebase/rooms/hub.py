@@ -27,6 +27,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,7 +54,9 @@ CLOSE_TOO_SLOW = 4408
 
 
 def encode_json(t: str, seq: int, ts: int, d: Any) -> str:
-    return json.dumps({"t": t, "seq": seq, "ts": ts, "d": d}, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        {"t": t, "seq": seq, "ts": ts, "d": d}, ensure_ascii=False, separators=(",", ":")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +287,8 @@ class Hub:
         self.version = 0  # bumped by anything a snapshot shows besides counters
         self._buf = _Buffers()
         self._likes = 0
+        self._sampled = 0
+        self._sampled_n = 0
         self._ahead: dict[int, Frame] = {}
         self._filling = False
         self._unsubscribe: Callable[[], None] | None = None
@@ -302,10 +307,8 @@ class Hub:
 
         def listener(room: str, frame: Frame) -> None:
             # Any thread: the bus's listener thread (Redis) or a publisher (memory).
-            try:
+            with suppress(RuntimeError):  # the loop closed under us at shutdown
                 loop.call_soon_threadsafe(self.on_frame, frame)
-            except RuntimeError:  # the loop closed under us at shutdown
-                pass
 
         def setup() -> tuple[Callable[[], None], int, dict[str, Any]]:
             unsubscribe = r.bus.subscribe(self.show_id, listener)
@@ -464,6 +467,13 @@ class Hub:
             )
         return r.counters.tick(self.show_id, r.node, viewers, likes, dt)
 
+    async def _sample(self, minute: int, viewers: int) -> None:
+        c = self.rooms.counters
+        if c.blocking:
+            await asyncio.to_thread(c.sample, self.show_id, minute, viewers)
+        else:
+            c.sample(self.show_id, minute, viewers)
+
     async def _tick(self, dt: float) -> None:
         likes, self._likes = self._likes, 0
         viewers = sum(1 for c in self.conns if c.state is not ConnState.CLOSED)
@@ -475,6 +485,12 @@ class Hub:
         if totals.likes != self.totals.likes:
             self.fanout(Encoded.build("likes", seq, {"total": totals.likes}))
         self.totals = totals
+        minute = int(time.time() // 60)
+        # Viewers per minute (the minute's peak) for the post-show review's chart: written
+        # when the minute turns or its figure rises, not every tick.
+        if minute != self._sampled or totals.viewers > self._sampled_n:
+            self._sampled, self._sampled_n = minute, totals.viewers
+            await self._sample(minute, totals.viewers)
         if buf.stock:
             self.fanout(Encoded.build("stock", seq, buf.stock))
         for d in buf.sales.values():

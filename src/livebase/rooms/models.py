@@ -17,7 +17,9 @@ class RoomSettings(Base):
 
     __tablename__ = "room_settings"
 
-    show_id: Mapped[str] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), primary_key=True)
+    show_id: Mapped[str] = mapped_column(
+        ForeignKey("shows.id", ondelete="CASCADE"), primary_key=True
+    )
     slow_mode_seconds: Mapped[int] = mapped_column(Integer, default=0)
     notice: Mapped[str | None] = mapped_column(Text)
     notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -61,7 +63,9 @@ class RoomFigures(Base):
 
     __tablename__ = "room_figures"
 
-    show_id: Mapped[str] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), primary_key=True)
+    show_id: Mapped[str] = mapped_column(
+        ForeignKey("shows.id", ondelete="CASCADE"), primary_key=True
+    )
     peak_viewers: Mapped[int] = mapped_column(Integer, default=0)
     avg_viewers: Mapped[float] = mapped_column(Float, default=0.0)
     watch_seconds: Mapped[float] = mapped_column(Float, default=0.0)

@@ -40,7 +40,9 @@ def install(kit: RoomKit) -> None:
         with rt.sessions() as db:
             lines = service.shelf_link(db, event.show_id, skus) if skus else {}
         items = [
-            lines.get(i.sku_id, {"no": i.no, "sku_id": i.sku_id, "live_price_fen": i.live_price_fen})
+            lines.get(
+                i.sku_id, {"no": i.no, "sku_id": i.sku_id, "live_price_fen": i.live_price_fen}
+            )
             for i in event.items
         ]
         kit.bus.publish(event.show_id, "price", {"items": items, "removed": list(event.removed)})
@@ -53,6 +55,7 @@ def install(kit: RoomKit) -> None:
 
 def store_figures(kit: RoomKit, show_id: str, *, final: bool) -> None:
     fig = kit.counters.figures(show_id)
+    timeline = kit.counters.timeline(show_id)
     with kit.rt.sessions() as db, db.begin():
         show = shows.get_show(db, show_id)
-        service.do_store_figures(db, show, fig, final=final)
+        service.do_store_figures(db, show, fig, final=final, timeline=timeline)

@@ -72,8 +72,10 @@ def role_in_room(principal: Principal | None, show: Show) -> str:
 def check_run_room(db: Session, principal: Principal, show_id: str) -> Show:
     show = shows.get_show(db, show_id)
     if not is_room_staff(principal, show):
-        raise Forbidden("Only the show's host, its organisation's staff and assistants, and "
-                        "the base's moderators run its room.")
+        raise Forbidden(
+            "Only the show's host, its organisation's staff and assistants, and "
+            "the base's moderators run its room."
+        )
     return show
 
 
@@ -166,11 +168,7 @@ class Sanction:
 def sanctions_of(db: Session, show_id: str) -> list[Sanction]:
     now = utcnow()
     rows = db.scalars(select(RoomSanction).where(RoomSanction.show_id == show_id))
-    return [
-        Sanction(r.user_id, r.kind, r.until)
-        for r in rows
-        if r.until is None or r.until > now
-    ]
+    return [Sanction(r.user_id, r.kind, r.until) for r in rows if r.until is None or r.until > now]
 
 
 def do_sanction(
@@ -193,7 +191,8 @@ def do_sanction(
         until = utcnow() + timedelta(minutes=m)
     db.execute(
         delete(RoomSanction).where(
-            RoomSanction.show_id == show.id, RoomSanction.user_id == user_id,
+            RoomSanction.show_id == show.id,
+            RoomSanction.user_id == user_id,
             RoomSanction.kind == kind,
         )
     )
@@ -222,7 +221,8 @@ def _is_staff_user(db: Session, user_id: str, show: Show) -> bool:
 def do_lift(db: Session, actor: Actor, show: Show, user_id: str, kind: str) -> bool:
     result = db.execute(
         delete(RoomSanction).where(
-            RoomSanction.show_id == show.id, RoomSanction.user_id == user_id,
+            RoomSanction.show_id == show.id,
+            RoomSanction.user_id == user_id,
             RoomSanction.kind == kind,
         )
     )
@@ -386,6 +386,7 @@ def figures_view(row: RoomFigures | None, show: Show) -> dict[str, Any]:
         "chat_lines": 0,
         "held_lines": 0,
         "blocked_lines": 0,
+        "timeline": [],
         "final": False,
     }
     if row is not None:
@@ -395,7 +396,14 @@ def figures_view(row: RoomFigures | None, show: Show) -> dict[str, Any]:
     return base
 
 
-def do_store_figures(db: Session, show: Show, fig: Figures, *, final: bool) -> RoomFigures:
+def do_store_figures(
+    db: Session,
+    show: Show,
+    fig: Figures,
+    *,
+    final: bool,
+    timeline: list[tuple[int, int]] | None = None,
+) -> RoomFigures:
     """Write the room's figures onto the show's row of ``room_figures``; the average is
     the watch time over the time the show was live."""
     row = db.get(RoomFigures, show.id)
@@ -413,6 +421,8 @@ def do_store_figures(db: Session, show: Show, fig: Figures, *, final: bool) -> R
     row.held_lines = fig.held_lines
     row.blocked_lines = fig.blocked_lines
     row.final = final
+    if timeline is not None:
+        row.timeline = [[minute * 60, n] for minute, n in timeline]
     row.updated_at = utcnow()
     db.flush()
     return row

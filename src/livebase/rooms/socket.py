@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import MutableMapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -123,10 +125,8 @@ def _who(rt: Runtime, ws: WebSocket, show_id: str) -> _Who:
 
 
 async def _close(ws: WebSocket, code: int, reason: str = "") -> None:
-    try:
+    with suppress(Exception):  # already gone
         await ws.close(code, reason)
-    except Exception:  # already gone
-        pass
 
 
 @router.websocket("/ws/shows/{show_id}")
@@ -248,7 +248,7 @@ async def _handle(
     info: RoomInfo,
     hub: Hub,
     conn: Connection,
-    msg: dict[str, Any],
+    msg: MutableMapping[str, Any],
     likes_window: tuple[float, int],
 ) -> tuple[float, int]:
     text = msg.get("text")
@@ -289,5 +289,7 @@ async def _handle(
     if muted is not None:
         raise ApiError("You are muted in this room.", code=Code.MUTED)
     line = await asyncio.to_thread(chat.take_line, kit, info, viewer, line_text, hub.slow_mode)
-    conn.send_direct({"t": "ack", "seq": hub.seq, "ts": now_ms(), "d": {"id": line["id"], "text": line["text"]}})
+    conn.send_direct(
+        {"t": "ack", "seq": hub.seq, "ts": now_ms(), "d": {"id": line["id"], "text": line["text"]}}
+    )
     return likes_window

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from collections.abc import MutableMapping
 from typing import Any, Protocol
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -67,7 +68,7 @@ class RoomWebSocketProtocol(WebSocketsSansIOProtocol):
         return transport
 
 
-def raw_socket_of(scope: dict[str, Any]) -> RoomWebSocketProtocol | None:
+def raw_socket_of(scope: MutableMapping[str, Any]) -> RoomWebSocketProtocol | None:
     ext = (scope.get("extensions") or {}).get(EXTENSION)
     proto = ext.get("protocol") if isinstance(ext, dict) else None
     return proto if isinstance(proto, RoomWebSocketProtocol) else None
