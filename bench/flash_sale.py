@@ -4,11 +4,11 @@
         [--units 10000] [--buyers 50000] [--variants bare b0 b1 livebase]
 
 (``-P``: bench/http.py, another benchmark, would otherwise shadow the standard library's
-``http`` package.) Starts the real ``livebase serve`` (with ``LIVEBASE_BENCH_ROUTES=1``) pinned with taskset
-to core 0 and a load generator in a separate process pinned to core 1 (raw HTTP/1.1 on
-keep-alive connections, one per client, so the generator stays far from saturation; its
-CPU is reported and a run where it exceeds 90% of its core is marked INVALID). Side by
-side on one server:
+``http`` package.) Starts the real ``livebase serve`` (with ``LIVEBASE_BENCH_ROUTES=1``)
+pinned with taskset to core 0 and a load generator in a separate process pinned to core 1
+(raw HTTP/1.1 on keep-alive connections, one per client, so the generator stays far from
+saturation; its CPU is reported and a run where it exceeds 90% of its core is marked
+INVALID). Side by side on one server:
 
 - bare: ``POST /api/v1/bench/noop`` (same middleware, body parsing, cached auth, key
   check; writes nothing): the ceiling of the HTTP layer;
