@@ -66,3 +66,57 @@ def test_the_demo_has_a_live_show_explaining_and_an_upcoming_one_not(
         assert products and all(p.images for p in products)
         total = sum((tmp_path / i.path).stat().st_size for p in products for i in p.images)
         assert total < 20 * 200_000  # JPEG shots of a few tens of kB each
+
+
+def test_the_demo_live_show_has_an_open_flash_sale_and_a_coupon_once(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from livebase.accounts.service import do_issue_token, user_by_username
+    from livebase.app import create_app
+    from livebase.demo import COUPON_UNITS, SALE_UNITS
+    from livebase.orders.models import Coupon, FlashSale
+
+    for _ in range(2):  # idempotent: a second run adds nothing
+        with rt.sessions() as db, db.begin():
+            summary = load_demo(db)
+    with rt.sessions() as db:
+        live = db.scalar(select(Show).where(Show.title == LIVE_TITLE))
+        assert live is not None
+        (sale,) = db.scalars(select(FlashSale).where(FlashSale.show_id == live.id)).all()
+        (coupon,) = db.scalars(select(Coupon).where(Coupon.show_id == live.id)).all()
+        assert sale.status == "open" and sale.remaining == sale.quantity == SALE_UNITS
+        assert sale.sku_id == min(live.shelf, key=lambda i: i.no).sku_id
+        assert coupon.remaining == COUPON_UNITS and coupon.kind == "amount"
+        assert f"flash sale {sale.id} (open)" in summary
+        viewer = user_by_username(db, "viewer")
+        assert viewer is not None
+    with rt.sessions() as db, db.begin():
+        token, _ = do_issue_token(db, viewer, kind="api", ttl_seconds=600)
+    auth = {"Authorization": f"Bearer {token}"}
+    # The newcomer's try, as the `viewer` account: an address, a claim, an order.
+    with TestClient(create_app(runtime=rt)) as client:
+        r = client.post(
+            "/api/v1/addresses",
+            json={
+                "name": "小林",
+                "phone": "13800000000",
+                "province": "北京市",
+                "city": "北京市",
+                "district": "朝阳区",
+                "detail": "建国路 88 号",
+            },
+            headers=auth,
+        )
+        assert r.status_code == 201, r.text
+        r = client.post(
+            f"/api/v1/flash-sales/{sale.id}/orders",
+            json={"quantity": 1, "address_id": r.json()["id"]},
+            headers={**auth, "Idempotency-Key": "demo-try"},
+        )
+        assert r.status_code == 201, r.text
+        r = client.post(
+            f"/api/v1/coupons/{coupon.id}/claims", headers={**auth, "Idempotency-Key": "demo-c"}
+        )
+        assert r.status_code == 201, r.text

@@ -20,6 +20,8 @@ from livebase.catalog import service as catalog
 from livebase.catalog.models import Product
 from livebase.db import new_id, utcnow
 from livebase.demo_pictures import product_picture, show_cover
+from livebase.orders import coupons, flash
+from livebase.orders.models import Coupon, FlashSale
 from livebase.shows import service as shows
 from livebase.shows.models import Show
 from livebase.uploads.images import store_image
@@ -211,6 +213,15 @@ PRODUCTS: list[tuple[str, str, str, list[tuple[dict[str, str], int, int]], bool]
 
 SHOW_TITLE = "双十二 京味好物与冬季穿搭专场"
 LIVE_TITLE = "颐和美妆 冬季护肤直播间"
+# The live show's flash sale (秒杀) and coupon, so a newcomer signed in as `viewer` has
+# something to grab: a long window and a few hundred units; opened at once.
+SALE_UNITS = 300
+SALE_PER_BUYER = 2
+SALE_PRICE_FEN = 4900
+DEMO_WINDOW = timedelta(days=30)
+COUPON_UNITS = 500
+COUPON_OFF_FEN = 1000
+COUPON_MIN_SPEND_FEN = 5000
 
 
 def _tomorrow_evening() -> datetime:
@@ -369,13 +380,62 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
         if uploads_dir is not None:
             _cover_for_show(db, live, list(own[:4]), uploads_dir)
 
+    sale_id, coupon_id = _live_offers(db, live)
+
     held = db.scalars(select(Product.title).where(Product.status == "held")).all()
     lines = [
         f"base {base.id} {BASE_NAME}",
         f"accounts (password {DEMO_PASSWORD}): " + ", ".join(u for u, *_ in ACCOUNTS),
         f"products: {db.scalar(select(Product.id).limit(1)) and len(PRODUCTS)}; "
         f"show {show.id} (upcoming), {live.id} (live)",
+        f"flash sale {sale_id} (open) and coupon {coupon_id} in the live show",
     ]
     if held:
         lines.append("held by compliance (check the word lists): " + "; ".join(held))
     return "\n".join(lines)
+
+
+def _live_offers(db: Session, live: Show) -> tuple[str, str]:
+    """An open flash sale of the explained item and a coupon in the live show, through
+    the flash-sale and coupon services (as the host's buttons would); a run finds the
+    ones still on offer and makes new ones only when they have closed or expired."""
+    now = utcnow()
+    sale = db.scalar(
+        select(FlashSale)
+        .where(FlashSale.show_id == live.id, FlashSale.status.in_(("scheduled", "open")))
+        .order_by(FlashSale.id)
+    )
+    if sale is None and live.status != "ended" and live.shelf:
+        first = min(live.shelf, key=lambda item: item.no)
+        spec = flash.SaleSpec(
+            first.sku_id,
+            SALE_PRICE_FEN,
+            SALE_UNITS,
+            SALE_PER_BUYER,
+            now,
+            now + DEMO_WINDOW,
+        )
+        sale = flash.do_create_sale(db, SYSTEM_DEMO, live, spec)
+    if sale is not None and sale.status == "scheduled":
+        flash.do_open(db, SYSTEM_DEMO, sale)
+    coupon = db.scalar(
+        select(Coupon)
+        .where(Coupon.show_id == live.id, Coupon.expires_at > now, Coupon.remaining > 0)
+        .order_by(Coupon.id)
+    )
+    if coupon is None and live.status != "ended":
+        coupon = coupons.do_create_coupon(
+            db,
+            SYSTEM_DEMO,
+            live,
+            coupons.CouponSpec(
+                COUPON_UNITS,
+                "amount",
+                COUPON_OFF_FEN,
+                None,
+                None,
+                COUPON_MIN_SPEND_FEN,
+                now + DEMO_WINDOW,
+            ),
+        )
+    return (sale.id if sale else "-"), (coupon.id if coupon else "-")
