@@ -88,6 +88,7 @@ def upgrade() -> None:
         sa.Column("bag_id", sa.String(length=40), nullable=False),
         sa.Column("rank", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=40), nullable=False),
         sa.ForeignKeyConstraint(
             ["bag_id"], ["lucky_bags.id"], name=op.f("fk_lucky_bag_winners_bag_id_lucky_bags")
         ),

@@ -136,6 +136,16 @@ def test_a_follow_bag_on_the_live_server_verifies_in_the_browser_and_the_cli(
     assert en.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     shot(en, "luckybag-verified-en")
 
+    # Outside a secure context (plain http on a LAN address) there is no Web Crypto: the
+    # page's own SHA-256 must reach the same verdict.
+    plain = phone.open("en")
+    plain.add_init_script(
+        "Object.defineProperty(Crypto.prototype, 'subtle', {get: () => undefined});"
+    )
+    plain.goto(f"/lucky-bags/{bag['id']}?lang=en")
+    assert plain.evaluate("window.crypto.subtle === undefined")
+    expect(plain.get_by_test_id("verify-result")).to_have_attribute("data-ok", "1")
+
     # A server that swapped the entrants after the fact: the page says so.
     forged = phone.open("en")
 

@@ -100,20 +100,12 @@ def check_manage_bag(db: Session, principal: Principal, bag_id: str) -> LuckyBag
 
 
 def winners_of(db: Session, bag: LuckyBag) -> list[frames.BagWinner]:
-    rows = db.scalars(
-        select(LuckyBagWinner.user_id)
+    rows = db.execute(
+        select(LuckyBagWinner.user_id, LuckyBagWinner.name)
         .where(LuckyBagWinner.bag_id == bag.id)
         .order_by(LuckyBagWinner.rank)
     ).all()
-    out = []
-    for user_id in rows:
-        user = get_user(db, user_id)
-        out.append(
-            frames.BagWinner(
-                user_id=user_id, name=frames.mask_name(user.display_name if user else "")
-            )
-        )
-    return out
+    return [frames.BagWinner(user_id=user_id, name=name) for user_id, name in rows]
 
 
 def bag_view(db: Session, bag: LuckyBag) -> dict[str, Any]:
@@ -363,7 +355,9 @@ def do_draw(db: Session, actor: Actor, bag: LuckyBag, cutoff: datetime) -> bool:
     seed = bytes.fromhex(bag.seed)
     picked = drawing.draw(seed, ids, bag.winners_count)
     for rank, user_id in enumerate(picked, start=1):
-        db.add(LuckyBagWinner(bag_id=bag.id, rank=rank, user_id=user_id))
+        user = get_user(db, user_id)
+        name = frames.mask_name(user.display_name if user is not None else "")
+        db.add(LuckyBagWinner(bag_id=bag.id, rank=rank, user_id=user_id, name=name))
     bag.entrants_count = len(ids)
     bag.entrants_digest = drawing.entrants_digest(ids)
     db.flush()

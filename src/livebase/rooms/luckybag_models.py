@@ -72,3 +72,6 @@ class LuckyBagWinner(Base):
     bag_id: Mapped[str] = mapped_column(ForeignKey("lucky_bags.id"), primary_key=True)
     rank: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1 = drawn first
     user_id: Mapped[str] = mapped_column(String(40))
+    # The masked name as published with the draw ("张**"): the record stays as announced
+    # even if the winner renames, and listing bags needs no user look-ups.
+    name: Mapped[str] = mapped_column(String(40))
