@@ -32,6 +32,7 @@ run: $(STAMP)
 	@echo "    jingwei / yanshan / yihe (merchants), xinghe (agency), xiaoya / ajie (hosts),"
 	@echo "    clerk (pickup counter), viewer"
 	@echo ""
+	@bash scripts/media-run.sh $(VENV)/bin/livebase $(DATA) $(HOST) $(PORT) "$(DEMO_ENV)"
 	$(DEMO_ENV) $(VENV)/bin/livebase serve --host $(HOST) --port $(PORT)
 
 system-deps:

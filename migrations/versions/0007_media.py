@@ -18,7 +18,9 @@ depends_on = None
 TZ = sa.DateTime(timezone=True)
 
 
-def _fk(table: str, col: str, target: str, ondelete: str | None = "CASCADE") -> sa.ForeignKeyConstraint:
+def _fk(
+    table: str, col: str, target: str, ondelete: str | None = "CASCADE"
+) -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
         [col],
         [f"{target}.id"],

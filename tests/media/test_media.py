@@ -71,7 +71,9 @@ def _status(api: httpx.Client, show_id: str) -> str:
     return status
 
 
-def _until(what: str, check: Callable[[], Any], timeout: float = 20.0, jobs: Runtime | None = None) -> Any:
+def _until(
+    what: str, check: Callable[[], Any], timeout: float = 20.0, jobs: Runtime | None = None
+) -> Any:
     """Wait for ``check()`` to be truthy (running due jobs meanwhile, if given)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -155,11 +157,21 @@ def test_a_stream_goes_live_to_hls_and_its_end_makes_a_replay_with_chapters_and_
     assert not (stale / "7.ts").exists()
     # Explaining link 1, then link 2, while on air.
     time.sleep(0.5)
-    assert api.post(f"/api/v1/shows/{sid}/explaining", json={"no": 1}, headers=host).status_code == 200
+    assert (
+        api.post(f"/api/v1/shows/{sid}/explaining", json={"no": 1}, headers=host).status_code == 200
+    )
     playlist = _until(
         "an HLS playlist with a segment",
-        lambda: (r := httpx.get(show["hls_url"].replace(rt.settings.effective_hls_url, media_server.hls)))
-        .status_code == 200 and ".ts" in r.text and r,
+        lambda: (
+            (
+                r := httpx.get(
+                    show["hls_url"].replace(rt.settings.effective_hls_url, media_server.hls)
+                )
+            ).status_code
+            == 200
+            and ".ts" in r.text
+            and r
+        ),
     )
     assert playlist.headers["cache-control"].startswith("no-cache")
     assert playlist.headers["access-control-allow-origin"] == "*"
@@ -173,17 +185,21 @@ def test_a_stream_goes_live_to_hls_and_its_end_makes_a_replay_with_chapters_and_
     assert health["width"] == 640 and health["height"] == 360 and health["fps"] == 30
     assert health["bitrate_kbps"] > 100 and health["dropped_frames"] == 0
     time.sleep(1.5)
-    assert api.post(f"/api/v1/shows/{sid}/explaining", json={"no": 2}, headers=host).status_code == 200
+    assert (
+        api.post(f"/api/v1/shows/{sid}/explaining", json={"no": 2}, headers=host).status_code == 200
+    )
     assert proc.wait(timeout=30) == 0, proc.stderr.read() if proc.stderr else ""
     # The publish ended: after the grace period the show ends (the app says so: nginx
     # never writes #EXT-X-ENDLIST).
     _until("the show to end", lambda: _status(api, sid) == "ended", jobs=rt)
     replay = _until(
         "the replay with its clips",
-        lambda: (r := api.get(f"/api/v1/shows/{sid}/replay").json())["status"] == "ready"
-        and len(r["chapters"]) == 2
-        and _ready_clips(api, show) == 2
-        and r,
+        lambda: (
+            (r := api.get(f"/api/v1/shows/{sid}/replay").json())["status"] == "ready"
+            and len(r["chapters"]) == 2
+            and _ready_clips(api, show) == 2
+            and r
+        ),
         jobs=rt,
         timeout=40,
     )
@@ -191,7 +207,12 @@ def test_a_stream_goes_live_to_hls_and_its_end_makes_a_replay_with_chapters_and_
     mp4 = media_server.media_dir / "replays" / part["video_url"].split("/replays/")[1]
     assert abs(ffmpeg.duration(rt.settings, mp4) - 5.0) < 0.6
     assert abs(part["duration_s"] - 5.0) < 0.6
-    assert httpx.get(part["video_url"].replace(rt.settings.effective_hls_url[:-4], media_server.hls[:-4])).status_code == 200
+    assert (
+        httpx.get(
+            part["video_url"].replace(rt.settings.effective_hls_url[:-4], media_server.hls[:-4])
+        ).status_code
+        == 200
+    )
     poster = media_server.media_dir / "replays" / part["poster_url"].split("/replays/")[1]
     assert poster.read_bytes()[:2] == b"\xff\xd8"  # a JPEG
     one, two = replay["chapters"]
@@ -236,11 +257,16 @@ def test_a_reconnect_within_the_grace_continues_the_show(
         assert _push(rt, url, 1.5).wait(timeout=20) == 0  # the encoder came back
         run_due(rt.sessions, rt.jobs)
         assert _status(api, sid) == "live"
-        _until("the show to end after the last grace", lambda: _status(api, sid) == "ended", jobs=rt)
+        _until(
+            "the show to end after the last grace", lambda: _status(api, sid) == "ended", jobs=rt
+        )
         replay = _until(
             "both recordings",
-            lambda: len((r := api.get(f"/api/v1/shows/{sid}/replay").json())["parts"]) == 2
-            and r["status"] == "ready" and r,
+            lambda: (
+                len((r := api.get(f"/api/v1/shows/{sid}/replay").json())["parts"]) == 2
+                and r["status"] == "ready"
+                and r
+            ),
             jobs=rt,
         )
         assert all(p["duration_s"] > 1.0 for p in replay["parts"])
@@ -257,8 +283,13 @@ def test_the_stop_control_ends_the_show_and_drops_the_publisher(
     _until("the show to go live", lambda: _status(api, sid) == "live")
     # Only the show's host or its organisation's staff see or stop the stream.
     for who in ("viewer", "merchant_a2", "merchant_b1"):
-        assert api.get(f"/api/v1/shows/{sid}/stream", headers=world[who].auth).status_code in (403, 404)
-        assert api.post(f"/api/v1/shows/{sid}/stream/stop", headers=world[who].auth).status_code in (403, 404)
+        assert api.get(f"/api/v1/shows/{sid}/stream", headers=world[who].auth).status_code in (
+            403,
+            404,
+        )
+        assert api.post(
+            f"/api/v1/shows/{sid}/stream/stop", headers=world[who].auth
+        ).status_code in (403, 404)
     assert api.get(f"/api/v1/shows/{sid}/stream").status_code == 401
     assert _status(api, sid) == "live"
     r = api.post(f"/api/v1/shows/{sid}/stream/stop", headers=world["merchant_a1"].auth)

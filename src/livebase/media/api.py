@@ -75,9 +75,7 @@ async def on_publish(request: Request, db: DB, rt: RuntimeDep, secret: Secret = 
 
 
 @callbacks.post("/on_publish_done")
-async def on_publish_done(
-    request: Request, db: DB, rt: RuntimeDep, secret: Secret = None
-) -> Any:
+async def on_publish_done(request: Request, db: DB, rt: RuntimeDep, secret: Secret = None) -> Any:
     service.check_secret(rt.settings, secret)
     form = await _form(request)
     name = _need(form, "name")
@@ -173,5 +171,3 @@ def get_clips(product_id: str, db: DB, rt: RuntimeDep, user: MaybeMe) -> dict[st
     catalog.get_product(db, user, product_id)  # 404 for a listing the caller may not see
     clips = service.clips_of_product(db, rt.settings, product_id)
     return {"items": [asdict(c) for c in clips], "next_cursor": None}
-
-

@@ -55,7 +55,9 @@ def obs_page(request: Request, show_id: str, db: DB, me: SignedIn) -> Response:
 
 
 @router.post("/host/shows/{show_id}/obs/rotate")
-def rotate(request: Request, show_id: str, db: DB, me: SignedIn, csrf_token: FormText = "") -> Response:
+def rotate(
+    request: Request, show_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
+) -> Response:
     check_form_csrf(request, me, csrf_token)
     show = shows.get_show(db, show_id)
     shows.check_host(me, show)
@@ -65,7 +67,9 @@ def rotate(request: Request, show_id: str, db: DB, me: SignedIn, csrf_token: For
 
 
 @router.post("/host/shows/{show_id}/obs/stop")
-def stop(request: Request, show_id: str, db: DB, me: SignedIn, csrf_token: FormText = "") -> Response:
+def stop(
+    request: Request, show_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
+) -> Response:
     check_form_csrf(request, me, csrf_token)
     show = shows.check_manage_show(db, me, show_id)
     if show.status != "ended":

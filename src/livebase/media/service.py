@@ -97,9 +97,7 @@ def do_publish(
     if show.status == "scheduled":
         clear_stale_segments(settings, show)
     shows.do_start(db, SYSTEM_MEDIA, show)
-    pub = Publish(
-        show_id=show.id, client_id=client_id[:40], addr=addr[:64], started_at=utcnow()
-    )
+    pub = Publish(show_id=show.id, client_id=client_id[:40], addr=addr[:64], started_at=utcnow())
     db.add(pub)
     db.flush()
     return pub
@@ -241,6 +239,8 @@ def explaining_periods(db: Session, show: Show) -> list[Period]:
     out: list[Period] = []
     current: shows.ExplainMark | None = None
     for mark in shows.explain_marks(db, show.id):
+        if current is not None and (mark.no, mark.sku_id) == (current.no, current.sku_id):
+            continue  # the same link again: one period goes on
         if current is not None and current.no is not None and current.sku_id:
             out.append(Period(current.at, mark.at, current.no, current.sku_id))
         current = mark
@@ -310,9 +310,7 @@ def build_replay(db: Session, show: Show) -> list[Chapter]:
 
 
 def _chapters(db: Session, show_id: str) -> list[Chapter]:
-    return list(
-        db.scalars(select(Chapter).where(Chapter.show_id == show_id).order_by(Chapter.id))
-    )
+    return list(db.scalars(select(Chapter).where(Chapter.show_id == show_id).order_by(Chapter.id)))
 
 
 def cut_clip(db: Session, payload: dict[str, Any]) -> None:
@@ -413,9 +411,18 @@ def replay_of(db: Session, settings: Settings, show: Show) -> Replay:
             continue
         out.append(
             ReplayChapter(
-                c.id, c.recording_id, round(c.start_s, 3), round(c.end_s, 3), c.no, c.sku_id,
-                c.product_id, v.title, v.attrs, v.price_fen, v.thumb_url,
-            )  # fmt: skip
+                c.id,
+                c.recording_id,
+                round(c.start_s, 3),
+                round(c.end_s, 3),
+                c.no,
+                c.sku_id,
+                c.product_id,
+                v.title,
+                v.attrs,
+                v.price_fen,
+                v.thumb_url,
+            )
         )
     if not recs:
         status = "none"
