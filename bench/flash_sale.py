@@ -1,13 +1,14 @@
 """Flash-sale benchmark (issue 12). A script, not a test.
 
-    .venv/bin/python bench/flash_sale.py [--db postgresql|sqlite] [--clients 64 256]
+    .venv/bin/python -P bench/flash_sale.py [--db postgresql|sqlite] [--clients 64 256]
         [--units 10000] [--buyers 50000] [--variants bare b0 b1 livebase]
 
-Starts the real ``livebase serve`` (with ``LIVEBASE_BENCH_ROUTES=1``) pinned with taskset
-to core 0 and a load generator in a separate process pinned to core 1 (raw HTTP/1.1 on
-keep-alive connections, one per client, so the generator stays far from saturation; its
-CPU is reported and a run where it exceeds 90% of its core is marked INVALID). Side by
-side on one server:
+(``-P``: bench/http.py, another benchmark, would otherwise shadow the standard library's
+``http`` package.) Starts the real ``livebase serve`` (with ``LIVEBASE_BENCH_ROUTES=1``)
+pinned with taskset to core 0 and a load generator in a separate process pinned to core 1
+(raw HTTP/1.1 on keep-alive connections, one per client, so the generator stays far from
+saturation; its CPU is reported and a run where it exceeds 90% of its core is marked
+INVALID). Side by side on one server:
 
 - bare: ``POST /api/v1/bench/noop`` (same middleware, body parsing, cached auth, key
   check; writes nothing): the ceiling of the HTTP layer;
@@ -340,7 +341,7 @@ def _run(
     with tempfile.TemporaryDirectory() as tmp:
         spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "out.json"
         spec_path.write_text(json.dumps(spec))
-        gen = ["taskset", "-c", "1", sys.executable, __file__, "--gen"]
+        gen = ["taskset", "-c", "1", sys.executable, "-P", __file__, "--gen"]
         subprocess.run([*gen, str(spec_path), str(out_path)], check=True)
         srv_cpu = (_cpu_of(server.pid) - cpu0) / (time.monotonic() - w0)
         r = json.loads(out_path.read_text())

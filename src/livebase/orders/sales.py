@@ -73,6 +73,8 @@ def sales_series(
         q = q.where(Order.show_id == show_id)
     orders, gmv = [0] * n, [0] * n
     for paid_at, total in db.execute(q):
+        if paid_at is None:  # excluded by the query; typed as optional
+            continue
         at = paid_at if paid_at.tzinfo else paid_at.replace(tzinfo=UTC)
         i = int((_floor(at, bucket) - first) / step)
         if 0 <= i < n:

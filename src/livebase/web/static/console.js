@@ -119,7 +119,7 @@
     R.api("POST", PATHS.sales, body).then(function (r) {
       if (!r.ok) { return done("flash")(r); }
       return R.api("POST", PATHS.sale(r.data.id, "open")).then(done("flash")).then(function (o) {
-        if (o.ok) { setSale(Object.assign({}, r.data, o.data)); }
+        if (o.ok) { R.console.lastOpened = r.data.id; setSale(Object.assign({}, r.data, o.data)); }
       });
     });
   });
@@ -328,6 +328,7 @@
       if (s) {
         var line = shelf[s.sku_id] || {};
         box.dataset.status = s.status;
+        box.dataset.saleId = s.id;
         box.querySelector('[data-bind="flash-current"]').textContent =
           (line.title || s.sku_id) + " · " + R.yuan(s.price_fen) + " · " + s.status + " · " + t("room.sale.left", { n: s.remaining });
       }

@@ -522,6 +522,6 @@
       conn.textContent = t("room.conn." + s);
     }
   });
-  R.viewer = { client: client, state: state, critical: critical };
+  R.viewer = { client: client, state: state, critical: critical, sales: function () { return sales; } };
   client.connect();
 })();
