@@ -243,8 +243,12 @@ class Servers:
                 preexec_fn=_nofile,
             )
             self.procs.append(p)
-        for port, p in zip(self.ports, self.procs, strict=True):
-            _wait_port(port, p, kind, "/readyz" if kind == "livebase" else "")
+        try:
+            for port, p in zip(self.ports, self.procs, strict=True):
+                _wait_port(port, p, kind, "/readyz" if kind == "livebase" else "")
+        except BaseException:
+            self.stop()  # no node left behind when another did not come up
+            raise
         time.sleep(1.0)
 
     @property
