@@ -69,8 +69,12 @@ class _Snapshot:
             verdict = ALLOW
         else:
             verdict = rules.judge(self.compiled, kind, text, hits)
-        if self.model is None or SEVERITY[verdict.verdict] >= _REVIEW:
-            return verdict  # the rules settled it: a model could only say review
+        if (
+            self.model is None
+            or len(text) < learned.MIN_CHARS  # short chat is the word lists' job
+            or SEVERITY[verdict.verdict] >= _REVIEW  # settled: a model could only say review
+        ):
+            return verdict
         return _with_model(self.model, kind, text, verdict)
 
 
