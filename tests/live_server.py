@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -35,11 +36,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def in_thread(app: FastAPI) -> Iterator[str]:
+def in_thread(app: FastAPI, **options: Any) -> Iterator[str]:
+    """uvicorn on a free port in a thread of this process; ``options`` go to its Config."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, **options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + READY_TIMEOUT_S
@@ -51,7 +53,7 @@ def in_thread(app: FastAPI) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=15)
         sock.close()
 
 

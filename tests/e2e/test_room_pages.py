@@ -24,6 +24,7 @@ import pytest
 import websockets
 from playwright.sync_api import Page, expect
 
+from livebase.rooms.bus import CRITICAL
 from tests.e2e.conftest import DEMO_PASSWORD, Phone, Server, shot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -163,19 +164,6 @@ class Scripted:
 
     def critical(self) -> list[tuple[str, int]]:
         return [(f["t"], f["seq"]) for f in self.frames if f["t"] in CRITICAL]
-
-
-CRITICAL = {
-    "show",
-    "sale_open",
-    "sale_close",
-    "sold_out",
-    "price",
-    "coupon",
-    "bag_start",
-    "bag_draw",
-    "notice",
-}
 
 
 class Swarm:

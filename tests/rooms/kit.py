@@ -6,25 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
 from livebase.accounts.actors import SystemActor
 from livebase.app import create_app
 from livebase.catalog import service as catalog
+from livebase.rooms.bus import CRITICAL
 from livebase.runtime import Runtime
 from livebase.shows import service as shows
 from tests.conftest import World
-from tests.live_server import READY_TIMEOUT_S
+from tests.live_server import in_thread
 
 SYSTEM_TESTS = SystemActor("system:tests")
 WAIT_S = 10.0
@@ -34,27 +31,9 @@ WAIT_S = 10.0
 def room_server(rt: Runtime, *, raw: bool = True) -> Iterator[str]:
     """uvicorn on a free port serving the app over ``rt``; ``raw``: with the room's
     protocol (pre-built frames to transports), else uvicorn's own (the ASGI path)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     kw: dict[str, Any] = {"ws": "livebase.rooms.wire:RoomWebSocketProtocol"} if raw else {}
-    config = uvicorn.Config(
-        create_app(runtime=rt), log_config=None, access_log=False, backlog=1024, **kw
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    with in_thread(create_app(runtime=rt), backlog=1024, **kw) as url:
+        yield url.removeprefix("http://")
 
 
 @dataclass
@@ -216,17 +195,7 @@ class Client:
             await self._task
 
 
-CRITICAL_TYPES = {
-    "show",
-    "sale_open",
-    "sale_close",
-    "sold_out",
-    "price",
-    "coupon",
-    "bag_start",
-    "bag_draw",
-    "notice",
-}
+CRITICAL_TYPES = CRITICAL
 
 
 async def join(

@@ -99,14 +99,16 @@ class RoomDemo:
 
     def _run(self) -> None:
         rng = random.Random()
-        try:
-            fans = self._fans()
-        except Exception:
-            log.exception("room demo could not make its viewers")
-            return
+        fans: list[Viewer] | None = None
         n = 0
         while not self._stop.wait(STEP_S):
             try:
+                # The scripted viewers are made only once the demo's live show exists:
+                # a database without the demo data (a test's, a real base's) gets nothing.
+                if fans is None:
+                    if self._live() is None:
+                        continue
+                    fans = self._fans()
                 self.step(fans, n, rng)
                 n += 1
             except Exception:
