@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import secrets
 
 import pytest
@@ -145,7 +146,8 @@ def test_host_sets_explaining_and_the_public_page_highlights_it(phone: Phone) ->
         page.get_by_test_id("start").click()
     page.get_by_test_id("public-link").click()
     expect(page.get_by_test_id("public-show")).to_be_visible()
-    expect(page.locator("img.cover")).to_be_visible()
+    # The cover is the player's poster until the video plays (the room page, issue 13/14).
+    expect(page.get_by_test_id("video")).to_have_attribute("poster", re.compile(r"^/uploads/"))
     public2 = page.locator('[data-testid=shelf-item][data-no="2"]')
     expect(public2).to_have_class("shelf-item explaining")
     expect(public2).to_contain_text("2号链接")
