@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA ?= $(CURDIR)/var
-# Test processes: one per core (each has its own PostgreSQL database and Redis prefix).
+# Test processes: one per core (each has its own PostgreSQL database and Redis prefix). The
+# browser tests run in a session of their own: Playwright's sync API keeps an event loop
+# running in its process, and a later test of that process calling asyncio.run() fails.
 PYTEST_WORKERS ?= $(shell nproc)
 DEMO_ENV := LIVEBASE_DEMO=1 LIVEBASE_DATA_DIR=$(DATA) LIVEBASE_PUBLIC_URL=http://$(HOST):$(PORT) LIVEBASE_LOG_JSON=0
 
@@ -51,7 +53,8 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 pytest: $(STAMP)
-	$(PY) -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/e2e
+	$(PY) -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile tests/e2e
 
 test: $(STAMP) system-deps assets services lint typecheck pytest
 
