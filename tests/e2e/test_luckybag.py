@@ -12,6 +12,7 @@ import subprocess
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -84,10 +85,19 @@ def test_a_follow_bag_on_the_live_server_verifies_in_the_browser_and_the_cli(
     host_token = _call(
         server, "POST", "/api/v1/auth/tokens", {"username": "xiaoya", "password": DEMO_PASSWORD}
     )["access_token"]
-    host_id = _call(server, "GET", "/api/v1/me", token=host_token)["id"]
-    # The host's own scheduled show (other tests on this shared server add shows).
-    scheduled = _call(server, "GET", "/api/v1/shows?status=scheduled&limit=100")["items"]
-    show_id = next(s["id"] for s in scheduled if s["host_id"] == host_id)
+    me = _call(server, "GET", "/api/v1/me", token=host_token)
+    host_id = me["id"]
+    # A scheduled show of its own: other tests on this shared server start and end the
+    # demo's shows.
+    org_id = next(r["org_id"] for r in me["roles"] if r["role"] == "host")
+    when = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    show_id = _call(
+        server,
+        "POST",
+        "/api/v1/shows",
+        {"org_id": org_id, "title": "福袋验证专场", "scheduled_at": when},
+        token=host_token,
+    )["id"]
 
     # 200 follow requests at once from 40 viewers (five racing requests each).
     viewers = _viewer_tokens(server, VIEWERS)
