@@ -28,6 +28,30 @@ from fastapi import FastAPI
 READY_TIMEOUT_S = 90.0
 
 
+def wait_ready(
+    url: str,
+    proc: subprocess.Popen[bytes],
+    log: Path | None = None,
+    *,
+    path: str = "/readyz",
+    timeout: float = READY_TIMEOUT_S,
+) -> None:
+    """Return once ``livebase serve`` at ``url`` answers 200 on ``path`` (``/healthz`` for
+    a server that must stay cold); raise, with the tail of its ``log``, if it exits or
+    is not up within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}{path}", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    what = f"exited with {proc.returncode}" if proc.poll() is not None else "was not up in time"
+    tail = log.read_text("utf-8", "replace")[-3000:] if log is not None else ""
+    raise RuntimeError(f"livebase serve {what}\n--- serve log ---\n{tail}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -91,18 +115,7 @@ def cli_serve(env: dict[str, str], log: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + READY_TIMEOUT_S
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"livebase serve exited: {log.read_text('utf-8')[-2000:]}")
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("livebase serve was not ready in time")
-                time.sleep(0.1)
+            wait_ready(url, proc, log)
             yield url
         finally:
             proc.terminate()

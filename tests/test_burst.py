@@ -18,7 +18,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from livebase.demo import load_demo
 from livebase.runtime import Runtime
 from livebase.shows.models import Show
 from tests.conftest import REDIS_URL
+from tests.live_server import wait_ready
 
 # The frozen server answered nothing for 30 s (SQLAlchemy's pool timeout). A request that
 # takes 10 s to be answered or refused has stalled; a healthy server, even one shedding
@@ -68,22 +68,6 @@ def _livebase() -> list[str]:
     return [sys.executable, "-c", "from livebase.cli import main; main()"]
 
 
-def _wait_alive(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    # /healthz, not /readyz: the server must stay cold (no database connection yet).
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    tail = log.read_text("utf-8", "replace")[-3000:]
-    raise RuntimeError(f"livebase serve did not come up\n--- serve log ---\n{tail}")
-
-
 @pytest.fixture
 def cold_server(rt: Runtime, tmp_path: Path) -> Iterator[LiveServer]:
     with rt.sessions() as db, db.begin():
@@ -117,7 +101,8 @@ def cold_server(rt: Runtime, tmp_path: Path) -> Iterator[LiveServer]:
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait_alive(url, proc, log_path)
+            # /healthz, not /readyz: the server must stay cold (no database connection yet).
+            wait_ready(url, proc, log_path, path="/healthz")
             yield LiveServer(url, token, show_id, log_path)
         finally:
             proc.terminate()

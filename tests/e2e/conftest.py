@@ -9,12 +9,7 @@ download a browser: Playwright drives /usr/bin/chromium (apt package `chromium`)
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +18,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from tests.conftest import SCREENSHOTS
+from tests.live_server import _livebase, wait_ready
+from tests.live_server import free_port as _free_port
 
 CHROMIUM = os.environ.get("LIVEBASE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,35 +47,6 @@ class Server:
     data_dir: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _livebase() -> list[str]:
-    script = Path(sys.executable).parent / "livebase"
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from livebase.cli import main; main()"]
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"livebase serve exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"livebase serve was not ready within {READY_TIMEOUT_S:.0f} s")
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("e2e-data")
@@ -104,7 +72,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     try:
         try:
-            _wait_ready(url, proc)
+            wait_ready(url, proc, timeout=READY_TIMEOUT_S)
         except RuntimeError as exc:
             log.flush()
             tail = (data_dir / "serve.log").read_text("utf-8", "replace")[-3000:]

@@ -20,14 +20,15 @@ from playwright.sync_api import Browser
 
 from tests.e2e.conftest import (
     DEMO_PASSWORD,
+    READY_TIMEOUT_S,
     Phone,
     Server,
     _free_port,
     _livebase,
-    _wait_ready,
     shot,
     sign_in,
 )
+from tests.live_server import wait_ready
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def media_site() -> Iterator[Server]:
         ),
     ]
     try:
-        _wait_ready(url, procs[0])
+        wait_ready(url, procs[0], timeout=READY_TIMEOUT_S)
         site = Server(url, data_dir)
         site.env = env  # type: ignore[attr-defined]
         yield site

@@ -9,14 +9,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 from sqlalchemy import func, select
 
 from livebase.accounts.service import do_issue_token, do_register
@@ -30,7 +28,7 @@ from livebase.runtime import Runtime
 from livebase.shows import service as shows
 from tests.conftest import SYSTEM_TESTS, World
 from tests.jobs.helpers import child_env
-from tests.live_server import READY_TIMEOUT_S, _livebase, free_port
+from tests.live_server import _livebase, free_port, wait_ready
 
 
 @dataclass
@@ -164,21 +162,6 @@ def ledger(rt: Runtime, sale: Sale) -> Ledger:
         )
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"livebase serve exited: {log.read_text('utf-8')[-2000:]}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("livebase serve was not ready in time")
-        time.sleep(0.1)
-
-
 @contextmanager
 def server(
     rt: Runtime, log_name: str = "serve.log", **settings: str
@@ -199,7 +182,7 @@ def server(
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait_ready(url, proc, log_path)
+            wait_ready(url, proc, log_path)
             yield url, proc
         finally:
             if proc.poll() is None:

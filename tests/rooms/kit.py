@@ -223,8 +223,7 @@ def nodes(rt: Runtime, count: int, **env: str) -> Iterator[list[str]]:
     from pathlib import Path
 
     from tests.jobs.helpers import child_env
-    from tests.live_server import _livebase, free_port
-    from tests.orders.flashkit import _wait_ready
+    from tests.live_server import _livebase, free_port, wait_ready
 
     procs: list[tuple[str, subprocess.Popen[bytes], Path]] = []
     try:
@@ -243,7 +242,7 @@ def nodes(rt: Runtime, count: int, **env: str) -> Iterator[list[str]]:
                 )
             procs.append((url, proc, log_path))
         for url, proc, log_path in procs:
-            _wait_ready(url, proc, log_path)
+            wait_ready(url, proc, log_path)
         yield [url.removeprefix("http://") for url, _, _ in procs]
     finally:
         for _, proc, _ in procs:
