@@ -52,6 +52,28 @@ class Subscription:
 
 
 @dataclass(frozen=True)
+class MetricSpec:
+    """A figure a base's dashboard counts from the records (never typed in).
+
+    ``counter`` is "module:function" taking ``(db, base_id, start, end)`` with ``start`` and
+    ``end`` aware UTC datetimes of a half-open interval, returning an int. A flow (GMV,
+    shows held) counts what happened inside the interval; a ``cumulative`` figure (brands
+    incubated, scenes registered) counts what stands at ``end``. ``monthly`` is an optional
+    "module:function" with the same arguments returning ``{"YYYY-MM": int}`` for every
+    month of the interval in one query (the dashboard falls back to one counter call per
+    month without it).
+    """
+
+    name: str
+    counter: str
+    label_zh: str
+    label_en: str
+    unit: str = "count"  # "count" | "fen" | "hours"
+    cumulative: bool = False
+    monthly: str | None = None
+
+
+@dataclass(frozen=True)
 class Feature:
     name: str
     models: str | None = None  # module whose import defines the feature's tables
@@ -61,6 +83,7 @@ class Feature:
     subscribers: tuple[Subscription, ...] = ()
     parts: tuple[str, ...] = ()  # "module:PART", a runtime.Part the runtime builds
     services: tuple[str, ...] = ()  # "module:factory", Runtime -> Service
+    metrics: tuple[MetricSpec, ...] = ()  # figures the base dashboard counts (plan targets)
 
 
 # Order matters twice: API routers are included in this order, and page routers in this
@@ -236,6 +259,9 @@ class LoadedFeature:
     subscribers: list[tuple[type[Event], Callable[[Any], Any]]] = field(default_factory=list)
     parts: list[Part[Any]] = field(default_factory=list)
     services: list[Callable[[Runtime], Service]] = field(default_factory=list)
+    metrics: list[tuple[MetricSpec, Callable[..., Any], Callable[..., Any] | None]] = field(
+        default_factory=list
+    )
 
 
 def _resolve(feature: Feature, ref: str) -> Any:
@@ -294,7 +320,16 @@ def load(features: Sequence[Feature] = FEATURES) -> list[LoadedFeature]:
             out.parts.append(_typed(f, ref, _resolve(f, ref), _is_part, "a runtime.Part"))
         for ref in f.services:
             out.services.append(_typed(f, ref, _resolve(f, ref), callable, "callable"))
+        for m in f.metrics:
+            counter = _typed(f, m.counter, _resolve(f, m.counter), callable, "callable")
+            monthly = None
+            if m.monthly:
+                monthly = _typed(f, m.monthly, _resolve(f, m.monthly), callable, "callable")
+            out.metrics.append((m, counter, monthly))
         loaded.append(out)
+    metric_names = [m.name for lf in loaded for m, _, _ in lf.metrics]
+    if len(set(metric_names)) != len(metric_names):
+        raise FeatureError(f"metric names repeat: {metric_names}")
     return loaded
 
 

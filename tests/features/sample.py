@@ -39,6 +39,10 @@ def on_sample(event: SampleHappened) -> None:
     received.append(event.n)
 
 
+def count_sample(_db: Session, _base_id: str, _start: object, _end: object) -> int:
+    return 7
+
+
 def sample_job(_db: Session, payload: dict[str, Any]) -> None:
     received.append(int(payload["n"]))
 

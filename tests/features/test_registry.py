@@ -19,7 +19,15 @@ from livebase.compliance.guard import MemoryChatGuard, RedisChatGuard
 from livebase.compliance.parts import CHAT_GUARD
 from livebase.db import build_sessionmaker
 from livebase.events import notify_on_commit
-from livebase.features import FEATURES, Feature, FeatureError, JobSpec, Subscription, load
+from livebase.features import (
+    FEATURES,
+    Feature,
+    FeatureError,
+    JobSpec,
+    MetricSpec,
+    Subscription,
+    load,
+)
 from livebase.jobs import service as jobs
 from livebase.models import metadata
 from livebase.runtime import Part, Runtime, build_runtime
@@ -71,6 +79,7 @@ def _broken(**entry: object) -> Feature:
         ({"subscribers": (Subscription(f"{M}:ping", f"{M}:on_sample"),)}, "is not an Event"),
         ({"parts": (f"{M}:Counter",)}, "is not a runtime.Part"),
         ({"services": (f"{M}:not_a_router",)}, "is not callable"),
+        ({"metrics": (MetricSpec("sample_n", f"{M}:nope", "样例", "sample"),)}, "has no 'nope'"),
     ],
 )
 def test_a_broken_entry_stops_start_up_naming_the_feature(
@@ -87,6 +96,21 @@ def test_a_broken_entry_stops_start_up_naming_the_feature(
 def test_two_features_cannot_share_a_name(rt: Runtime) -> None:
     with pytest.raises(FeatureError, match="repeat"):
         load((*FEATURES, dataclasses.replace(sample.SAMPLE, name="shows")))
+
+
+def test_a_metric_entry_resolves_to_its_counter_and_names_cannot_repeat() -> None:
+    spec = MetricSpec("sample_n", f"{M}:count_sample", "样例", "sample")
+    (loaded,) = load((dataclasses.replace(sample.SAMPLE, metrics=(spec,)),))
+    ((got, counter, monthly),) = loaded.metrics
+    assert got is spec and counter is sample.count_sample and monthly is None
+    twice = dataclasses.replace(sample.SAMPLE, name="other", api=(), pages=None, jobs=())
+    with pytest.raises(FeatureError, match="metric names repeat"):
+        load(
+            (
+                dataclasses.replace(sample.SAMPLE, metrics=(spec,)),
+                dataclasses.replace(twice, metrics=(spec,), parts=(), services=()),
+            )
+        )
 
 
 def test_every_feature_table_is_on_the_alembic_metadata() -> None:
