@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from livebase import __version__
+from livebase import __version__, routing
 from livebase.features import FEATURES, Feature, LoadedFeature, install, load
 from livebase.http_errors import InternalErrorMiddleware, install_error_handlers
 from livebase.jobs.service import Runner
@@ -96,6 +96,7 @@ def create_app(
     )
     app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(RequestLogMiddleware)
+    routing.install(app)  # last: the routes are all there
     configure_logging(settings.log_level, settings.log_json)
     return app
 

@@ -601,7 +601,8 @@ def pg_attempt(
 ) -> tuple[dict[int, Code] | None, list[int]]:
     """:func:`_attempt` on PostgreSQL, in the session's transaction (its raw connection)."""
     raw = db.connection().connection.driver_connection
-    assert raw is not None
+    if raw is None:  # a pool connection always has its driver's; never seen
+        raise RuntimeError("no driver connection")
     with raw.cursor() as cur:
         # 1. The idempotency keys.
         cur.execute(
