@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import _IncludedRouter
+from fastapi.routing import APIWebSocketRoute, _IncludedRouter
 from starlette.routing import Match
 
 from livebase import routing
@@ -17,14 +17,26 @@ from livebase.runtime import Runtime
 
 
 def _leaf_paths(app: FastAPI) -> list[tuple[str, str]]:
-    out = []
+    """(method, path) of every route; websocket routes come as ("WEBSOCKET", path)."""
+    out: list[tuple[str, str]] = []
+
+    def leaves(candidates: Any) -> Any:
+        for c in candidates:
+            if isinstance(c, _IncludedRouter):
+                yield from leaves(c.effective_candidates())
+            else:
+                yield c
+
     for route in app.router.routes:
         if isinstance(route, _IncludedRouter):
-            for c in route.effective_candidates():
+            for c in leaves(route.effective_candidates()):
+                p = routing.route_path(c)
+                assert p is not None, c
+                if isinstance(getattr(c, "starlette_route", None), APIWebSocketRoute):
+                    out.append(("WEBSOCKET", p))
+                    continue
                 for method in sorted(getattr(c, "methods", None) or {"GET"}):
-                    p = getattr(c, "path", None)
-                    if isinstance(p, str):
-                        out.append((method, p))
+                    out.append((method, p))
     return out
 
 
@@ -33,12 +45,17 @@ def _concrete(path: str) -> str:
 
 
 def _resolve(app: FastAPI, method: str, path: str) -> Any:
-    scope = {"type": "http", "path": path, "method": method, "root_path": "", "headers": []}
+    scope: dict[str, Any] = {"type": "http", "path": path, "method": method}
+    if method == "WEBSOCKET":
+        scope = {"type": "websocket", "path": path}
+    scope |= {"root_path": "", "headers": []}
     for route in app.router.routes:
         match, child = route.matches(scope)
         if match == Match.FULL:
-            if isinstance(route, _IncludedRouter):
-                _, child, leaf, _ = route._match(scope)
+            leaf: Any = route
+            while isinstance(leaf, _IncludedRouter):  # routers may include routers
+                _, child, leaf, _ = leaf._match(scope)
+            if leaf is not route:
                 return getattr(leaf, "endpoint", leaf)
             return child.get("endpoint", route)
     return None
@@ -58,10 +75,15 @@ def test_every_route_resolves_to_the_same_endpoint_with_the_filter(
     filtered, plain = apps
     leaves = _leaf_paths(plain)
     assert len(leaves) > 150
+    assert ("WEBSOCKET", "/ws/shows/{show_id}") in leaves
     probes = [(m, _concrete(p)) for m, p in leaves]
     probes += [("GET", "/nowhere"), ("GET", "/api/v1/products/"), ("POST", "/healthz")]
+    probes += [("WEBSOCKET", "/ws/nowhere")]
     for method, path in probes:
-        assert _resolve(filtered, method, path) == _resolve(plain, method, path), (method, path)
+        found = _resolve(filtered, method, path)
+        assert found == _resolve(plain, method, path), (method, path)
+        if (method, path) == ("WEBSOCKET", "/ws/shows/x1"):
+            assert found is not None  # the room socket is found at all
 
 
 def test_most_routers_get_a_filter_and_unknown_paths_still_get_the_404(

@@ -28,15 +28,23 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
 
+def route_path(candidate: Any) -> str | None:
+    """The path a route matches. The route itself knows it best: FastAPI's effective
+    context of a websocket route carries an empty ``path`` (seen on 0.165), so an empty
+    string there is not trusted; None when no path can be found."""
+    inner = getattr(candidate, "starlette_route", None)
+    for path in (getattr(inner, "path", None), getattr(candidate, "path", None)):
+        if isinstance(path, str) and path:
+            return path
+    return None
+
+
 def _paths(candidates: Iterable[Any]) -> Iterable[str | None]:
     for c in candidates:
         if isinstance(c, _IncludedRouter):
             yield from _paths(c.effective_candidates())
             continue
-        path = getattr(c, "path", None)
-        if path is None and getattr(c, "starlette_route", None) is not None:
-            path = getattr(c.starlette_route, "path", None)
-        yield path if isinstance(path, str) else None
+        yield route_path(c)
 
 
 def literal_filter(router: _IncludedRouter) -> tuple[frozenset[str], tuple[str, ...]] | None:
