@@ -85,3 +85,15 @@ def test_a_drained_connection_pool_answers_503_overloaded_not_500(rt: Runtime) -
             assert c.get("/api/v1/products").status_code == 200
     finally:
         engine.dispose()
+
+
+def test_a_page_refused_for_load_is_an_html_503_that_says_when_to_come_back(
+    rt: Runtime,
+) -> None:
+    busy = _runtime(rt, db_concurrency=1, db_queue=0)
+    with TestClient(create_app(runtime=busy)) as c:
+        with c.portal.wrap_async_context_manager(busy.admission.slot()):
+            r = c.get("/", headers={"Accept": "text/html"})
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"].startswith("text/html")
+        assert r.headers["Retry-After"].isdigit() and int(r.headers["Retry-After"]) >= 1

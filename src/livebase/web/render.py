@@ -24,7 +24,7 @@ from livebase.accounts import web as signed_in_user
 from livebase.accounts.service import Principal
 from livebase.errors import ApiError, Unauthenticated, ValidationFailed
 from livebase.http import get_db, get_runtime
-from livebase.http_errors import http_status
+from livebase.http_errors import http_headers, http_status
 from livebase.web.formerrors import FormRenderer, FormValues, field_errors, renderer_of
 from livebase.web.forms import PAGE_TZ
 from livebase.web.i18n import COOKIE, pick_lang, translator
@@ -219,6 +219,9 @@ class PageRoute(APIRoute):
                     request, 422, "validation_failed", f"{where}: {first.get('msg', '')}"
                 )
             except ApiError as exc:
-                return render_error(request, http_status(exc), exc.code, exc.detail)
+                page = render_error(request, http_status(exc), exc.code, exc.detail)
+                # 503 overloaded and 429 rate_limited say when to come back, as the API does.
+                page.headers.update(http_headers(exc) or {})
+                return page
 
         return handler
