@@ -11,6 +11,7 @@ from livebase.campaigns import service
 from livebase.campaigns.figures import LivePeak
 from livebase.campaigns.models import Campaign
 from livebase.campaigns.schemas import CampaignIn, CampaignPatch, JoinIn, ShowIdsIn
+from livebase.errors import ValidationFailed
 from livebase.http import DB, NO_BODY, MaybeMe, Me, Page, RuntimeDep, page_of, paged, require_json
 from livebase.rooms.parts import ROOM_KIT
 from livebase.runtime import Runtime
@@ -106,6 +107,8 @@ def get_campaign(campaign_id: str, db: DB, me: MaybeMe, rt: RuntimeDep) -> dict[
 def update_campaign(
     campaign_id: str, body: CampaignPatch, me: Me, db: DB, rt: RuntimeDep
 ) -> dict[str, Any]:
+    if not body.model_fields_set:
+        raise ValidationFailed("Send at least one field to change.", loc="body")
     campaign = service.check_manage_campaign(db, me, campaign_id)
     service.do_update_campaign(db, me, campaign, **body.model_dump(exclude_unset=True))
     db.commit()

@@ -14,6 +14,7 @@ from livebase.campaigns.api import live_peak, show_out
 from livebase.campaigns.models import Scene
 from livebase.campaigns.schemas import SceneIn, ScenePatch
 from livebase.db import new_id
+from livebase.errors import ValidationFailed
 from livebase.http import (
     DB,
     Me,
@@ -84,6 +85,8 @@ def get_scene(scene_id: str, db: DB, rt: RuntimeDep) -> dict[str, Any]:
 
 @router.patch("/scenes/{scene_id}")
 def update_scene(scene_id: str, body: ScenePatch, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
+    if not body.model_fields_set:
+        raise ValidationFailed("Send at least one field to change.", loc="body")
     scene = scenes.check_manage_scene(db, me, scene_id)
     changes = body.model_dump(exclude_unset=True)
     show_ids = changes.pop("show_ids", None)
