@@ -354,3 +354,12 @@ def count_campaigns_held(db: Session, base_id: str, start: datetime, end: dateti
         )
     )
     return int(value or 0)
+
+
+def shows_in_campaigns(db: Session, show_ids: Sequence[str]) -> set[str]:
+    """Which of these shows are in a campaign (approved or asked)."""
+    if not show_ids:
+        return set()
+    return set(
+        db.scalars(select(CampaignShow.show_id).where(CampaignShow.show_id.in_(list(show_ids))))
+    )
