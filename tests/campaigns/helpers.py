@@ -4,8 +4,10 @@ needs (a test may set the clock; the services would take hours to get there)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
+from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from livebase.catalog import service as catalog
@@ -121,3 +123,24 @@ def _counter(rt: Runtime, base_id: str) -> str:
         return bases.do_create_pickup_counter(
             db, SYSTEM_TESTS, base_id, "柜台", wh[0].id, "0101"
         ).id
+
+
+def page_login(client: TestClient, username: str) -> str:
+    """Sign in through the page form; returns the CSRF token the next pages carry."""
+    page = client.get("/login").text
+    token = re.search(r'name="form_token" value="([^"]+)"', page)
+    assert token
+    r = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": "password-123",
+            "form_token": token.group(1),
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    found = re.search(r'name="csrf-token" content="([^"]*)"', client.get("/").text)
+    assert found
+    return found.group(1)

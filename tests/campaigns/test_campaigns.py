@@ -7,15 +7,18 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
+from livebase.campaigns import service
 from livebase.campaigns.models import Campaign, CampaignShow
 from livebase.campaigns.service import count_campaigns_held
 from livebase.runtime import Runtime
 from livebase.schemas import rfc3339
-from tests.campaigns.helpers import NOW, make_show, make_sku, seed_order
-from tests.conftest import World
+from tests.campaigns.helpers import NOW, make_show, make_sku, page_login, seed_order
+from tests.conftest import SYSTEM_TESTS, World
+from tests.race import interleave
 
 
 def _body(**over: Any) -> dict[str, Any]:
@@ -305,3 +308,53 @@ def test_a_burst_of_viewers_on_a_campaign_page_is_answered(
     assert set(statuses) <= {200, 503} and statuses.count(200) >= 1
     page = client.get(f"/campaigns/{camp['id']}")
     assert page.status_code == 200
+
+
+def test_two_campaigns_racing_for_one_show_give_one_200_and_one_409(
+    client: TestClient, world: World, rt: Runtime
+) -> None:
+    if rt.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers; the race is PostgreSQL's unique index's")
+    first = _create(client, world)
+    second = _create(client, world, name="618")
+    show = make_show(rt, world.brand_a1, world["host_a1"].id)
+
+    def claim_first() -> None:
+        with rt.sessions() as db, db.begin():
+            campaign = service.get_campaign(db, first["id"])
+            service.do_set_shows(db, SYSTEM_TESTS, campaign, [show])
+
+    # The second claim has checked that the show is free and is about to insert its row
+    # when the first one commits.
+    with interleave(rt.engine, "INSERT INTO campaign_shows", claim_first) as fired:
+        r = client.put(
+            f"/api/v1/campaigns/{second['id']}/shows",
+            json={"show_ids": [show]},
+            headers=world["op_a"].auth,
+        )
+    assert fired
+    assert r.status_code == 409 and r.json()["error"] == "conflict"
+    with rt.sessions() as db:
+        rows = db.scalars(select(CampaignShow).where(CampaignShow.show_id == show)).all()
+        assert [row.campaign_id for row in rows] == [first["id"]]
+
+
+def test_a_merchant_enters_a_show_from_the_campaign_page(
+    client: TestClient, world: World, rt: Runtime
+) -> None:
+    camp = _create(client, world)
+    show = make_show(rt, world.brand_a1, world["host_a1"].id, "甲的年货专场")
+    csrf = page_login(client, "merchant_a1")
+    page = client.get(f"/campaigns/{camp['id']}")
+    assert 'data-testid="join-form"' in page.text and "甲的年货专场" in page.text
+    r = client.post(
+        f"/campaigns/{camp['id']}/join",
+        data={"show_id": show, "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"].endswith("?asked=1")
+    with rt.sessions() as db:
+        link = db.scalar(select(CampaignShow).where(CampaignShow.show_id == show))
+        assert link is not None and link.status == "pending"
+    # Once asked, the show is no longer offered.
+    assert "甲的年货专场" not in client.get(f"/campaigns/{camp['id']}").text

@@ -4,7 +4,6 @@ operator and refuse everyone else."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -13,7 +12,7 @@ from sqlalchemy import func, select, text
 from livebase.campaigns.models import Scene
 from livebase.campaigns.scenes import count_scenes
 from livebase.runtime import Runtime
-from tests.campaigns.helpers import NOW, make_show, make_sku, seed_order
+from tests.campaigns.helpers import NOW, make_show, make_sku, page_login, seed_order
 from tests.conftest import World, png_bytes
 
 
@@ -158,36 +157,15 @@ def test_the_operations_pages_are_the_operators(
     for path in ("/ops/campaigns", "/ops/brands", "/ops/scenes"):
         anon = client.get(path, follow_redirects=False)
         assert anon.status_code == 303 and anon.headers["location"].startswith("/login"), path
-    _login(client, "merchant_a1")
+    page_login(client, "merchant_a1")
     for path in ("/ops/campaigns", "/ops/brands", "/ops/scenes"):
         assert client.get(path).status_code == 403, path
-
-
-def _login(client: TestClient, username: str) -> str:
-    """Sign in through the page form; returns the CSRF token the next pages carry."""
-    page = client.get("/login").text
-    token = re.search(r'name="form_token" value="([^"]+)"', page)
-    assert token
-    r = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": "password-123",
-            "form_token": token.group(1),
-            "next": "/",
-        },
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
-    found = re.search(r'name="csrf-token" content="([^"]*)"', client.get("/").text)
-    assert found
-    return found.group(1)
 
 
 def test_an_operator_registers_a_scene_and_a_campaign_from_the_pages(
     client: TestClient, world: World, rt: Runtime
 ) -> None:
-    csrf = _login(client, "op_a")
+    csrf = page_login(client, "op_a")
     page = client.get("/ops/scenes")
     assert page.status_code == 200 and "0/30" in page.text
     r = client.post(
