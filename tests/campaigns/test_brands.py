@@ -244,3 +244,12 @@ def test_launches_by_month_and_who_may_add_them(
         == 403
     )
     assert client.delete(f"/api/v1/launches/{launch_id}", headers=op).status_code == 204
+
+
+def test_a_month_at_the_end_of_the_calendar_is_refused_not_a_500(
+    client: TestClient, world: World
+) -> None:
+    for month in ("9999-12", "0000-01"):
+        r = client.get(f"/api/v1/bases/{world.base_a}/launches?month={month}")
+        assert r.status_code == 422, month
+    assert client.get(f"/bases/{world.base_a}/launches?month=9999-12").status_code == 200

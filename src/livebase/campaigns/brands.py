@@ -308,6 +308,8 @@ def month_range(month: str | None) -> tuple[date, date]:
         try:
             year, mon = (int(p) for p in month.split("-"))
             date(year, mon, 1)
+            if year > 9998:  # the month after must exist too
+                raise ValueError(month)
         except ValueError as exc:
             raise ValidationFailed("month is YYYY-MM, e.g. 2026-12.", loc="query.month") from exc
     first = date(year, mon, 1)
