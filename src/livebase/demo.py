@@ -16,6 +16,7 @@ from livebase.accounts.actors import SYSTEM_DEMO
 from livebase.accounts.service import do_grant, do_register, user_by_username
 from livebase.bases import service as bases
 from livebase.bases.models import LiveBase, Organisation
+from livebase.campaigns.demo import load_campaigns_demo
 from livebase.catalog import service as catalog
 from livebase.catalog.models import Product
 from livebase.db import new_id, utcnow
@@ -381,6 +382,7 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
             _cover_for_show(db, live, list(own[:4]), uploads_dir)
 
     sale_id, coupon_id = _live_offers(db, live)
+    load_campaigns_demo(db, base.id, live, show)  # campaign, brand tags, launches, scenes
 
     held = db.scalars(select(Product.title).where(Product.status == "held")).all()
     lines = [

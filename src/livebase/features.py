@@ -245,6 +245,42 @@ FEATURES: tuple[Feature, ...] = (
         ),
         parts=("livebase.bonded.parts:BONDED",),
     ),
+    # Campaigns (活动), the brand directory with tags, incubation and launches (首发), and
+    # demonstration scenes (直播示范场景): docs/campaigns.md.
+    Feature(
+        "campaigns",
+        models="livebase.campaigns.models",
+        api=(
+            "livebase.campaigns.api:router",
+            "livebase.campaigns.brands_api:router",
+            "livebase.campaigns.scenes_api:router",
+            "livebase.campaigns.scenes_api:uploads",
+        ),
+        pages="livebase.campaigns.pages:router",
+        jobs=(
+            # The incubation rule counts shows and paid GMV over months; hourly is plenty.
+            JobSpec(
+                "campaigns.apply_incubation",
+                "livebase.campaigns.brands:apply_incubation",
+                every=timedelta(hours=1),
+            ),
+        ),
+        metrics=(
+            MetricSpec(
+                "campaigns_held",
+                "livebase.campaigns.service:count_campaigns_held",
+                "活动场次",
+                "Campaigns held",
+            ),
+            MetricSpec(
+                "demo_scenes",
+                "livebase.campaigns.scenes:count_scenes",
+                "直播示范场景",
+                "Demonstration scenes",
+                cumulative=True,
+            ),
+        ),
+    ),
 )
 
 
