@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from livebase.accounts.service import Principal
 from livebase.bases import service as bases
+from livebase.errors import ValidationFailed
 from livebase.http import DB, NO_BODY, Me, Page, RuntimeDep, page_of, paged, require_json
 from livebase.schemas import rfc3339
 from livebase.training import certificates as certs
@@ -186,8 +187,10 @@ def cancel(enrolment_id: str, me: Me, db: DB) -> dict[str, Any]:
 
 @router.patch("/enrolments/{enrolment_id}")
 def mark(enrolment_id: str, body: EnrolmentPatch, me: Me, db: DB) -> dict[str, Any]:
-    enr, _ = service.check_manage_enrolment(db, me, enrolment_id)
     given = body.model_fields_set
+    if not given:
+        raise ValidationFailed("Send attended or score.", loc="body")
+    enr, _ = service.check_manage_enrolment(db, me, enrolment_id)
     kwargs: dict[str, Any] = {}
     if "attended" in given:
         kwargs["attended"] = body.attended

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -399,7 +400,13 @@ def position_of(db: Session, enr: Enrolment) -> int | None:
     return (ahead or 0) + 1
 
 
-_UNSET = object()
+class Keep(Enum):
+    """``score=KEEP`` leaves the score as it is (``None`` clears it)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
 
 
 def do_mark(
@@ -408,7 +415,7 @@ def do_mark(
     enr: Enrolment,
     *,
     attended: bool | None = None,
-    score: int | None | object = _UNSET,
+    score: int | Keep | None = KEEP,
     now: datetime | None = None,
 ) -> Enrolment:
     """Attendance and the assessment score (0–100; None clears it) of a seat holder."""
@@ -421,10 +428,10 @@ def do_mark(
     if attended is not None:
         enr.attended = attended
         changes["attended"] = attended
-    if score is not _UNSET:
-        if score is not None and not (isinstance(score, int) and 0 <= score <= 100):
+    if not isinstance(score, Keep):
+        if score is not None and not 0 <= score <= 100:
             raise ValidationFailed("score is 0 to 100.", loc="body.score")
-        enr.score = score  # type: ignore[assignment]
+        enr.score = score
         changes["score"] = score
     db.flush()
     do_record(db, actor, "mark", "training_enrolment", enr.id, **changes)
