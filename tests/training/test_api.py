@@ -28,7 +28,10 @@ def test_enrolment_fills_the_seats_then_the_waiting_list_and_a_cancel_promotes_t
 ) -> None:
     c = make_session(client, world, capacity=2)
     a, b, x, y = make_users(rt, 4)
-    got = [client.post(f"/api/v1/sessions/{c.session_id}/enrolments", headers=u.auth) for u in (a, b, x, y)]
+    got = [
+        client.post(f"/api/v1/sessions/{c.session_id}/enrolments", headers=u.auth)
+        for u in (a, b, x, y)
+    ]
     assert [r.status_code for r in got] == [201] * 4
     assert [(r.json()["status"], r.json()["position"]) for r in got] == [
         ("confirmed", None),
@@ -51,13 +54,19 @@ def test_enrolment_fills_the_seats_then_the_waiting_list_and_a_cancel_promotes_t
     y_now = client.get(f"/api/v1/enrolments/{got[3].json()['id']}", headers=y.auth).json()
     assert y_now["position"] == 1
     # y leaves the queue: no seat changes hands.
-    assert client.delete(f"/api/v1/enrolments/{y_now['id']}", headers=y.auth).json()["promoted"] is None
+    assert (
+        client.delete(f"/api/v1/enrolments/{y_now['id']}", headers=y.auth).json()["promoted"]
+        is None
+    )
     session = client.get(f"/api/v1/sessions/{c.session_id}").json()
     assert (session["seats_taken"], session["waitlisted"]) == (2, 0)
     # a cancels with nobody waiting: the seat is free again; a cancelled twice is 409.
     client.delete(f"/api/v1/enrolments/{got[0].json()['id']}", headers=a.auth)
     assert client.get(f"/api/v1/sessions/{c.session_id}").json()["seats_taken"] == 1
-    assert client.delete(f"/api/v1/enrolments/{got[0].json()['id']}", headers=a.auth).status_code == 409
+    assert (
+        client.delete(f"/api/v1/enrolments/{got[0].json()['id']}", headers=a.auth).status_code
+        == 409
+    )
     # The roster: seats first, then the cancelled, with names.
     roster = _roster(client, world, c.session_id)
     assert [(e["username"], e["status"]) for e in roster] == [
@@ -86,7 +95,10 @@ def test_attendance_score_certificate_verification_forgery_and_revocation(
     start_session(rt, c.session_id)
     # Enrolment closed once it started.
     late = make_users(rt, 1, "late")[0]
-    assert client.post(f"/api/v1/sessions/{c.session_id}/enrolments", headers=late.auth).status_code == 409
+    assert (
+        client.post(f"/api/v1/sessions/{c.session_id}/enrolments", headers=late.auth).status_code
+        == 409
+    )
 
     marks = [({"attended": True, "score": 88}), ({"attended": True, "score": 69}), ({"score": 95})]
     for enrolment_id, body in zip(ids, marks, strict=True):
@@ -103,11 +115,16 @@ def test_attendance_score_certificate_verification_forgery_and_revocation(
     cert = r.json()
     year = utcnow().year
     assert cert["number"] == f"LB-{year}-000001"
-    assert (cert["occupation"], cert["work_type"], cert["score"]) == ("互联网营销师", "直播销售员", 88)
+    assert (cert["occupation"], cert["work_type"], cert["score"]) == (
+        "互联网营销师",
+        "直播销售员",
+        88,
+    )
     assert client.post(f"/api/v1/enrolments/{ids[0]}/certificate", headers=op).status_code == 409
-    assert client.get(f"/api/v1/enrolments/{ids[0]}", headers=good.auth).json()[
-        "certificate_number"
-    ] == cert["number"]
+    assert (
+        client.get(f"/api/v1/enrolments/{ids[0]}", headers=good.auth).json()["certificate_number"]
+        == cert["number"]
+    )
 
     url = urlparse(cert["verification_url"])
     assert url.path == f"/certificates/{cert['number']}"
@@ -132,7 +149,10 @@ def test_attendance_score_certificate_verification_forgery_and_revocation(
     assert pdf.content.startswith(b"%PDF") and cert["number"].encode() in pdf.content
     assert client.get(f"/api/v1/certificates/{cert['number']}.pdf", headers=op).status_code == 200
     for other in (weak.auth, world["op_b"].auth):
-        assert client.get(f"/api/v1/certificates/{cert['number']}.pdf", headers=other).status_code == 404
+        assert (
+            client.get(f"/api/v1/certificates/{cert['number']}.pdf", headers=other).status_code
+            == 404
+        )
     assert client.get(f"/api/v1/certificates/{cert['number']}.pdf").status_code == 401
 
     # Revocation: not by another base's operator; by this one, with a reason, once.
@@ -159,8 +179,16 @@ def test_another_bases_operator_and_plain_users_cannot_manage(
     start_session(rt, c.session_id)
     op_b, viewer = world["op_b"].auth, world["viewer"].auth
     course = {"title": "越权课程", "hours": 8}
-    assert client.post(f"/api/v1/bases/{world.base_a}/courses", json=course, headers=op_b).status_code == 403
-    assert client.post(f"/api/v1/bases/{world.base_a}/courses", json=course, headers=viewer).status_code == 403
+    assert (
+        client.post(f"/api/v1/bases/{world.base_a}/courses", json=course, headers=op_b).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/api/v1/bases/{world.base_a}/courses", json=course, headers=viewer
+        ).status_code
+        == 403
+    )
     assert client.post(f"/api/v1/bases/{world.base_a}/courses", json=course).status_code == 401
     session = {
         "teacher_name": "x",
@@ -169,12 +197,25 @@ def test_another_bases_operator_and_plain_users_cannot_manage(
         "ends_at": rfc3339(utcnow() + timedelta(days=1, hours=1)),
         "capacity": 5,
     }
-    assert client.post(f"/api/v1/courses/{c.course_id}/sessions", json=session, headers=op_b).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/courses/{c.course_id}/sessions", json=session, headers=op_b
+        ).status_code
+        == 403
+    )
     for who in (op_b, viewer):
-        assert client.get(f"/api/v1/sessions/{c.session_id}/enrolments", headers=who).status_code == 403
-        r = client.patch(f"/api/v1/enrolments/{enr['id']}", json={"attended": True, "score": 99}, headers=who)
+        assert (
+            client.get(f"/api/v1/sessions/{c.session_id}/enrolments", headers=who).status_code
+            == 403
+        )
+        r = client.patch(
+            f"/api/v1/enrolments/{enr['id']}", json={"attended": True, "score": 99}, headers=who
+        )
         assert r.status_code == 404
-        assert client.post(f"/api/v1/enrolments/{enr['id']}/certificate", headers=who).status_code == 404
+        assert (
+            client.post(f"/api/v1/enrolments/{enr['id']}/certificate", headers=who).status_code
+            == 404
+        )
         assert client.delete(f"/api/v1/enrolments/{enr['id']}", headers=who).status_code == 404
     # Nothing changed.
     (line,) = _roster(client, world, c.session_id)
@@ -188,7 +229,10 @@ def test_another_bases_operator_and_plain_users_cannot_manage(
     assert [x["id"] for x in courses] == [c.course_id]
     assert len(client.get(f"/api/v1/courses/{c.course_id}/sessions").json()["items"]) == 1
     # Another base's operator runs their own base's training.
-    assert client.post(f"/api/v1/bases/{world.base_b}/courses", json=course, headers=op_b).status_code == 201
+    assert (
+        client.post(f"/api/v1/bases/{world.base_b}/courses", json=course, headers=op_b).status_code
+        == 201
+    )
 
 
 def test_bad_input_is_refused_with_the_field_named_and_changes_nothing(
@@ -208,10 +252,25 @@ def test_bad_input_is_refused_with_the_field_named_and_changes_nothing(
         assert r.status_code == 422, (body, r.text)
         assert r.json()["error"] == "validation_failed"
         assert loc in [f["loc"] for f in r.json()["fields"]], (body, r.json())
-    assert client.post(url, content=b"{", headers={**op, "Content-Type": "application/json"}).status_code == 400
-    assert client.post(url, content=b"title=x", headers={**op, "Content-Type": "text/plain"}).status_code == 415
+    assert (
+        client.post(
+            url, content=b"{", headers={**op, "Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            url, content=b"title=x", headers={**op, "Content-Type": "text/plain"}
+        ).status_code
+        == 415
+    )
     assert client.get(url).json()["items"] == []
-    assert client.post("/api/v1/bases/base_nope/courses", json={"title": "课", "hours": 4}, headers=op).status_code == 404
+    assert (
+        client.post(
+            "/api/v1/bases/base_nope/courses", json={"title": "课", "hours": 4}, headers=op
+        ).status_code
+        == 404
+    )
 
     c = make_session(client, world)
     start = utcnow() + timedelta(days=3)
@@ -237,14 +296,35 @@ def test_bad_input_is_refused_with_the_field_named_and_changes_nothing(
     assert len(client.get(f"/api/v1/courses/{c.course_id}/sessions").json()["items"]) == 1
     # A studio of the base instead of a room is fine.
     studio = good | {"room": "", "studio_id": "std_01"}
-    assert client.post(f"/api/v1/courses/{c.course_id}/sessions", json=studio, headers=op).status_code == 201
+    assert (
+        client.post(f"/api/v1/courses/{c.course_id}/sessions", json=studio, headers=op).status_code
+        == 201
+    )
 
     learner = world["viewer"]
     enr = client.post(f"/api/v1/sessions/{c.session_id}/enrolments", headers=learner.auth)
-    assert client.post(f"/api/v1/sessions/{c.session_id}/enrolments", json={"user_id": "x"}, headers=learner.auth).status_code == 422
-    assert client.post("/api/v1/sessions/tss_nope/enrolments", headers=learner.auth).status_code == 404
-    for body in ({"score": 101}, {"score": -1}, {"score": "90"}, {"attended": None}, {}, {"status": "confirmed"}):
+    assert (
+        client.post(
+            f"/api/v1/sessions/{c.session_id}/enrolments",
+            json={"user_id": "x"},
+            headers=learner.auth,
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post("/api/v1/sessions/tss_nope/enrolments", headers=learner.auth).status_code == 404
+    )
+    for body in (
+        {"score": 101},
+        {"score": -1},
+        {"score": "90"},
+        {"attended": None},
+        {},
+        {"status": "confirmed"},
+    ):
         r = client.patch(f"/api/v1/enrolments/{enr.json()['id']}", json=body, headers=op)
         assert r.status_code == 422, (body, r.text)
     assert client.get(f"/api/v1/certificates/{'x' * 41}").status_code == 422
-    assert client.get("/api/v1/certificates/LB-2026-000001", params={"sig": "zz"}).status_code == 422
+    assert (
+        client.get("/api/v1/certificates/LB-2026-000001", params={"sig": "zz"}).status_code == 422
+    )

@@ -104,7 +104,7 @@ def test_pdftotext_reads_the_number(
 def test_certificates_issued_counts_the_interval_and_leaves_out_revoked(
     rt: Runtime, client: TestClient, world: World
 ) -> None:
-    a, b, c = _issue(rt, client, world, 3)
+    a, _b, c = _issue(rt, client, world, 3)
     now = utcnow()
     last_month = (now.replace(day=1) - timedelta(days=1)).replace(day=15)
     with rt.sessions() as db, db.begin():

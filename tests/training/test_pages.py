@@ -41,9 +41,13 @@ def test_enrol_mark_issue_and_verify_through_the_pages(
     start_session(rt, c.session_id)
     roster = browser.get(f"/ops/training/sessions/{c.session_id}").text
     (enrolment_id,) = re.findall(r'action="/ops/training/enrolments/(enr_[0-9a-z]+)/mark"', roster)
-    bad = browser.post(f"/ops/training/enrolments/{enrolment_id}/mark", {"attended": "on", "score": "101"})
+    bad = browser.post(
+        f"/ops/training/enrolments/{enrolment_id}/mark", {"attended": "on", "score": "101"}
+    )
     assert bad.status_code == 422 and 'data-field="score"' in bad.text
-    ok = browser.post(f"/ops/training/enrolments/{enrolment_id}/mark", {"attended": "on", "score": "75"})
+    ok = browser.post(
+        f"/ops/training/enrolments/{enrolment_id}/mark", {"attended": "on", "score": "75"}
+    )
     assert ok.status_code == 303
     assert browser.post(f"/ops/training/enrolments/{enrolment_id}/certificate").status_code == 303
     roster = browser.get(f"/ops/training/sessions/{c.session_id}").text
@@ -81,7 +85,9 @@ def test_operator_creates_a_course_and_a_session_from_the_page(
     }
     bad = browser.post(f"/ops/training/courses/{course['id']}/sessions", form)
     assert bad.status_code == 422 and 'data-field="ends_at"' in bad.text
-    good = browser.post(f"/ops/training/courses/{course['id']}/sessions", form | {"ends_at": "2030-03-01T12:00"})
+    good = browser.post(
+        f"/ops/training/courses/{course['id']}/sessions", form | {"ends_at": "2030-03-01T12:00"}
+    )
     assert good.status_code == 303
     (sess,) = client.get(f"/api/v1/courses/{course['id']}/sessions").json()["items"]
     assert sess["starts_at"] == "2030-03-01T01:00:00Z" and sess["capacity"] == 20

@@ -61,7 +61,9 @@ def _state(rt: Runtime, session_id: str) -> tuple[TrainingSession, list[Enrolmen
         assert sess is not None
         rows = list(
             db.scalars(
-                select(Enrolment).where(Enrolment.session_id == session_id).order_by(Enrolment.queue_no)
+                select(Enrolment)
+                .where(Enrolment.session_id == session_id)
+                .order_by(Enrolment.queue_no)
             )
         )
         return sess, rows
