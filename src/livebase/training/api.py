@@ -16,7 +16,6 @@ from livebase.schemas import rfc3339
 from livebase.training import certificates as certs
 from livebase.training import service
 from livebase.training.models import Certificate, Course, Enrolment, TrainingSession
-from livebase.training.pdf import certificate_pdf
 from livebase.training.schemas import CourseIn, EnrolmentPatch, IssueIn, RevokeIn, SessionIn
 
 CoursePage = Annotated[Page, Depends(page_of("crs"))]
@@ -230,6 +229,9 @@ def my_certificates(me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
 
 
 def pdf_response(db: DB, rt: RuntimeDep, me: Principal, number: str) -> Response:
+    # Imported here: reportlab costs a second or two of start-up for a rare download.
+    from livebase.training.pdf import certificate_pdf
+
     cert = certs.check_download(db, me, number)
     base = bases.get_base(db, cert.base_id)
     data = certificate_pdf(cert, _url(rt, cert), base.name)
