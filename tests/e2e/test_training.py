@@ -91,6 +91,8 @@ def test_training_from_course_to_waiting_list_to_certificate(phone: Phone) -> No
     shot(public, "training-verify-forged")
 
     op.goto("/ops/training")
-    op.get_by_test_id("ops-session").filter(has_text="五级").last.get_by_test_id("roster-link").click()
+    op.get_by_test_id("ops-session").filter(has_text="五级").last.get_by_test_id(
+        "roster-link"
+    ).click()
     expect(op.get_by_test_id("roster-line").first).to_be_visible()
     shot(op, "training-roster")
