@@ -25,6 +25,7 @@ from livebase.orders import coupons, flash
 from livebase.orders.models import Coupon, FlashSale
 from livebase.shows import service as shows
 from livebase.shows.models import Show
+from livebase.training import demo as training_demo
 from livebase.uploads.images import store_image
 from livebase.web.forms import PAGE_TZ
 
@@ -392,6 +393,7 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
         f"show {show.id} (upcoming), {live.id} (live)",
         f"flash sale {sale_id} (open) and coupon {coupon_id} in the live show",
     ]
+    lines.append(training_demo.load(db, base.id))  # courses, sessions, one certificate
     if held:
         lines.append("held by compliance (check the word lists): " + "; ".join(held))
     return "\n".join(lines)

@@ -281,6 +281,23 @@ FEATURES: tuple[Feature, ...] = (
             ),
         ),
     ),
+    # Talent training (人才培养): courses, sessions with a waiting list, attendance, scores
+    # and verifiable certificates of 互联网营销师 (直播销售员).
+    Feature(
+        "training",
+        models="livebase.training.models",
+        api=("livebase.training.api:router",),
+        pages="livebase.training.pages:router",
+        metrics=(
+            MetricSpec(
+                "certificates_issued",
+                "livebase.training.certificates:count_certificates_issued",
+                "培训发证数",
+                "Training certificates issued",
+                monthly="livebase.training.certificates:monthly_certificates_issued",
+            ),
+        ),
+    ),
 )
 
 

@@ -1,0 +1,3 @@
+from tests.web.conftest import browser
+
+__all__ = ["browser"]
