@@ -53,6 +53,14 @@ class SlotTaken(ApiError):
     code = Code.SLOT_TAKEN
 
 
+class SlotRefused(ValidationFailed):
+    """A slot that breaks one of the rules; ``rule`` names which, for pages' messages."""
+
+    def __init__(self, detail: str, *, loc: str, rule: str) -> None:
+        super().__init__(detail, loc=loc)
+        self.rule = rule
+
+
 # -- who may do what ---------------------------------------------------------------
 
 
@@ -300,26 +308,33 @@ def check_slot(studio: Studio, starts_at: datetime, ends_at: datetime, now: date
     if not studio.active:
         raise Conflict("This studio takes no bookings now.")
     if ends_at <= starts_at:
-        raise ValidationFailed("ends_at must be after starts_at.", loc="body.ends_at")
+        raise SlotRefused("ends_at must be after starts_at.", loc="body.ends_at", rule="order")
     for name, at in (("starts_at", starts_at), ("ends_at", ends_at)):
         if not _aligned(at):
-            raise ValidationFailed(
+            raise SlotRefused(
                 f"{name} must be on the hour or half hour (e.g. 14:00 or 14:30).",
                 loc=f"body.{name}",
+                rule="aligned",
             )
     if ends_at - starts_at > MAX_BOOKING:
         hours = int(MAX_BOOKING.total_seconds() // 3600)
-        raise ValidationFailed(f"A booking is at most {hours} hours.", loc="body.ends_at")
+        raise SlotRefused(
+            f"A booking is at most {hours} hours.", loc="body.ends_at", rule="too_long"
+        )
     if starts_at <= now:
-        raise ValidationFailed("starts_at must be in the future.", loc="body.starts_at")
+        raise SlotRefused("starts_at must be in the future.", loc="body.starts_at", rule="past")
     if starts_at > now + BOOKING_HORIZON:
-        raise ValidationFailed(
-            f"Bookings open at most {BOOKING_HORIZON.days} days ahead.", loc="body.starts_at"
+        raise SlotRefused(
+            f"Bookings open at most {BOOKING_HORIZON.days} days ahead.",
+            loc="body.starts_at",
+            rule="horizon",
         )
     span = opening_span(studio, starts_at.astimezone(LOCAL_TZ).date())
     if span is None or not (span[0] <= starts_at and ends_at <= span[1]):
-        raise ValidationFailed(
-            "The slot is outside the studio's opening hours that day.", loc="body.starts_at"
+        raise SlotRefused(
+            "The slot is outside the studio's opening hours that day.",
+            loc="body.starts_at",
+            rule="hours",
         )
 
 
