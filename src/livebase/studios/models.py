@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    DDL,
     JSON,
     CheckConstraint,
+    Connection,
     ForeignKey,
     Index,
     Integer,
@@ -98,8 +98,17 @@ SQLITE_TRIGGERS = (
     f"WHEN NEW.status = 'active' BEGIN {_SQLITE_OVERLAP}; END",
 )
 
-_table: Any = Booking.__table__
-event.listen(_table, "before_create", DDL(PG_EXTENSION).execute_if(dialect="postgresql"))
-event.listen(_table, "after_create", DDL(PG_EXCLUSION).execute_if(dialect="postgresql"))
-for _ddl in SQLITE_TRIGGERS:
-    event.listen(_table, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))
+
+@event.listens_for(Booking.__table__, "before_create")
+def _before_create(_target: Any, connection: Connection, **_kw: Any) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(PG_EXTENSION)
+
+
+@event.listens_for(Booking.__table__, "after_create")
+def _after_create(_target: Any, connection: Connection, **_kw: Any) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(PG_EXCLUSION)
+    elif connection.dialect.name == "sqlite":
+        for ddl in SQLITE_TRIGGERS:
+            connection.exec_driver_sql(ddl)

@@ -347,6 +347,10 @@ def _overlap(studio_id: str, starts_at: datetime, ends_at: datetime) -> Any:
     )
 
 
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _is_overlap_refusal(exc: IntegrityError) -> bool:
     orig = exc.orig
     if getattr(orig, "sqlstate", None) == "23P01":  # PostgreSQL exclusion_violation
@@ -406,7 +410,7 @@ def do_book(
         # rowcount of an INSERT is kept only when asked (SQLAlchemy keeps UPDATE's and
         # DELETE's; psycopg's cursor is closed by the time it is read).
         stmt = insert(Booking).from_select(cols, values)
-        inserted = db.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
+        inserted = _rowcount(db.execute(stmt.execution_options(preserve_rowcount=True)))
     except IntegrityError as exc:
         if not _is_overlap_refusal(exc):
             raise
@@ -455,12 +459,14 @@ def do_cancel(
     now = now or utcnow()
     if booking.ends_at <= now:
         raise Conflict("The booking is over; it can no longer be cancelled.")
-    done = db.execute(
-        update(Booking)
-        .where(Booking.id == booking.id, Booking.status == "active")
-        .values(status="cancelled", cancelled_at=now, cancelled_by=actor_name(actor))
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    done = _rowcount(
+        db.execute(
+            update(Booking)
+            .where(Booking.id == booking.id, Booking.status == "active")
+            .values(status="cancelled", cancelled_at=now, cancelled_by=actor_name(actor))
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.refresh(booking)
     if done != 1:
         raise Conflict("The booking is already cancelled.")
