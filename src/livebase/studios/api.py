@@ -19,7 +19,7 @@ from livebase.studios.schemas import BindShowIn, BookingIn, StudioIn, StudioPatc
 router = APIRouter(prefix="/api/v1", tags=["studios"], dependencies=[Depends(require_json)])
 
 From = Annotated[AwareDatetime | None, Query(alias="from", description="RFC 3339, inclusive.")]
-To = Annotated[AwareDatetime | None, Query(description="RFC 3339, exclusive.")]
+To = Annotated[AwareDatetime | None, Query(alias="to", description="RFC 3339, exclusive.")]
 
 
 def studio_out(studio: Studio) -> dict[str, Any]:
