@@ -93,7 +93,8 @@ def _admin(db, w: World):  # type: ignore[no-untyped-def]
 def _sql_seconds(rt: Runtime, base_id: str) -> float:
     seconds = {
         "postgresql": "EXTRACT(EPOCH FROM ends_at - starts_at)",
-        "sqlite": "CAST(strftime('%s', ends_at) AS INTEGER) - CAST(strftime('%s', starts_at) AS INTEGER)",
+        "sqlite": "CAST(strftime('%s', ends_at) AS INTEGER)"
+        " - CAST(strftime('%s', starts_at) AS INTEGER)",
     }[rt.engine.dialect.name]
     with rt.engine.connect() as conn:
         return float(
