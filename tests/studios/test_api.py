@@ -96,7 +96,8 @@ REFUSED = [
     ("merchant_a2", "GET", "/api/v1/bases/{base_a}/studio-usage", None, 403),
     ("merchant_a2", "POST", "/api/v1/studios/{studio}/bookings", _slot(11), 409),
     # A host of A1 sees its organisation's booking but neither books nor cancels.
-    ("host_a1", "POST", "/api/v1/studios/{studio}/bookings", _slot(14), 422),
+    ("host_a1", "POST", "/api/v1/studios/{studio}/bookings", _slot(14), 403),
+    ("mod_a", "POST", "/api/v1/studios/{studio}/bookings", _slot(14), 403),
     ("host_a1", "DELETE", "/api/v1/bookings/{booking}", None, 403),
     ("host_a1", "POST", "/api/v1/bookings/{booking}/show", {"show_id": None}, 403),
     # A moderator of the base sees, but does not run studios.

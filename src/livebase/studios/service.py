@@ -134,6 +134,8 @@ def check_book(
     operator books on an organisation's behalf."""
     studio = check_see_studio(db, principal, studio_id)
     own = member_org_ids(db, principal, studio.base_id, BOOKING_ROLES)
+    if not own and not is_operator(principal, studio.base_id):
+        raise Forbidden("Only an organisation's merchant or agency staff book its slots.")
     if org_id is None:
         if len(own) != 1:
             raise ValidationFailed(
