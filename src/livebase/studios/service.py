@@ -383,11 +383,12 @@ def do_book(
     """Book the slot, or raise :class:`SlotTaken` when it overlaps an active booking.
 
     One statement, ``INSERT … SELECT … WHERE NOT EXISTS (an overlapping active row)``,
-    and it must be the transaction's first write: on SQLite that statement takes the
-    database's one write lock before it reads, so two bookings are checked one after the
-    other. On PostgreSQL the studio's row lock queues them the same way (see
-    :func:`_lock_studio`), and the exclusion constraint refuses an overlap whatever wrote
-    it (23P01), as the SQLite triggers do."""
+    and it must be the transaction's first write: pysqlite opens the transaction only at
+    the first INSERT/UPDATE/DELETE, so on SQLite that statement takes the database's one
+    write lock before it reads (no stale snapshot from earlier SELECTs), and two bookings
+    are checked one after the other. On PostgreSQL the studio's row lock queues them the
+    same way (see :func:`_lock_studio`), and the exclusion constraint refuses an overlap
+    whatever wrote it (23P01), as the SQLite triggers do."""
     check_slot(studio, starts_at, ends_at, now or utcnow())
     booking_id = new_id("bkg")
     values = select(
