@@ -25,6 +25,7 @@ from livebase.orders import coupons, flash
 from livebase.orders.models import Coupon, FlashSale
 from livebase.shows import service as shows
 from livebase.shows.models import Show
+from livebase.studios.demo import load_studios_demo
 from livebase.training import demo as training_demo
 from livebase.uploads.images import store_image
 from livebase.web.forms import PAGE_TZ
@@ -384,6 +385,7 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
 
     sale_id, coupon_id = _live_offers(db, live)
     load_campaigns_demo(db, base.id, live, show)  # campaign, brand tags, launches, scenes
+    load_studios_demo(db, base.id, show.id)
 
     held = db.scalars(select(Product.title).where(Product.status == "held")).all()
     lines = [

@@ -51,6 +51,8 @@ class Code(StrEnum):
     BLOCKED = "blocked"
     # A payment provider did not answer, or its answer failed its signature check (502).
     PROVIDER_UNAVAILABLE = "provider_unavailable"
+    # A studio slot overlapping an active booking of the same studio (issue 16, studios).
+    SLOT_TAKEN = "slot_taken"
 
 
 class ApiError(Exception):

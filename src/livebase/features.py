@@ -298,6 +298,22 @@ FEATURES: tuple[Feature, ...] = (
             ),
         ),
     ),
+    # Studios (直播间) of a base and the slots brands and agencies book (issue 16 item 1).
+    Feature(
+        "studios",
+        models="livebase.studios.models",
+        api=("livebase.studios.api:router",),
+        pages="livebase.studios.pages:router",
+        metrics=(
+            MetricSpec(
+                "studio_hours_booked",
+                "livebase.studios.service:count_hours_booked",
+                "直播间预订时长",
+                "Studio hours booked",
+                unit="hours",
+            ),
+        ),
+    ),
 )
 
 
