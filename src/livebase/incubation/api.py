@@ -286,9 +286,7 @@ def put_levels(base_id: str, body: LevelsIn, me: Me, db: DB) -> dict[str, Any]:
 # --- the leaderboard --------------------------------------------------------------------
 
 
-def board_out(
-    db: Session, base_id: str, rows: list[figures.BoardRow]
-) -> list[dict[str, Any]]:
+def board_out(db: Session, base_id: str, rows: list[figures.BoardRow]) -> list[dict[str, Any]]:
     levels = incubation.levels_of(db, base_id)
     out = []
     for i, r in enumerate(rows, start=1):

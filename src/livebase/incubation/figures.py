@@ -128,7 +128,12 @@ class Growth:
 
 
 def growth_of(
-    db: Session, profile: HostProfile, start: datetime, end: datetime, *, now: datetime | None = None
+    db: Session,
+    profile: HostProfile,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime | None = None,
 ) -> Growth:
     now = now or utcnow()
     show_list = list(
@@ -244,11 +249,11 @@ def do_refresh_rollups(
 def _write_rollup(db: Session, show: Show, sales: ShowSales | None, now: datetime) -> None:
     if show.started_at is None:  # filtered by the caller; typed as optional
         return
+    fig = rooms.figures_of(db, show)  # read before a new row joins the session
     row = db.get(ShowRollup, show.id)
     if row is None:
         row = ShowRollup(show_id=show.id)
         db.add(row)
-    fig = rooms.figures_of(db, show)
     row.base_id, row.org_id, row.host_id = show.base_id, show.org_id, show.host_id
     row.started_at, row.ended_at = show.started_at, show.ended_at
     row.live_seconds = live_seconds(show, now)
@@ -308,7 +313,9 @@ def leaderboard(
     ).where(R.base_id == base_id, R.started_at >= start, R.started_at < end)
     if cohort_id is not None:
         q = (
-            q.join(HostProfile, and_(HostProfile.org_id == R.org_id, HostProfile.user_id == R.host_id))
+            q.join(
+                HostProfile, and_(HostProfile.org_id == R.org_id, HostProfile.user_id == R.host_id)
+            )
             .join(CohortMember, CohortMember.profile_id == HostProfile.id)
             .where(CohortMember.cohort_id == cohort_id)
         )
@@ -322,7 +329,10 @@ def leaderboard(
         )
         .limit(limit)
     )
-    return [BoardRow(str(h), str(o), int(n), int(s), int(k), int(g)) for h, o, n, s, k, g in db.execute(q)]
+    return [
+        BoardRow(str(h), str(o), int(n), int(s), int(k), int(g))
+        for h, o, n, s, k, g in db.execute(q)
+    ]
 
 
 def leaderboard_naive(
@@ -355,19 +365,19 @@ def leaderboard_naive(
     for _sid, host, org, started, ended in shows:
         a = acc.setdefault((host, org), [0, 0, 0, 0])
         a[0] += 1
-        a[1] += max(0, int(((ended or now) - started).total_seconds()))
+        if started is not None:
+            a[1] += max(0, int(((ended or now) - started).total_seconds()))
     for host, org, n, gmv in sold:
         a = acc.setdefault((host, org), [0, 0, 0, 0])
         a[2] += int(n)
         a[3] += int(gmv or 0)
     rows = [BoardRow(h, o, *v) for (h, o), v in acc.items()]
-    key = {"gmv": 5, "hours": 3, "orders": 4}[by]
-    rows.sort(key=lambda r: (-_tuple(r)[key], -r.gmv_fen, -r.live_seconds, r.host_id))
+    rows.sort(key=lambda r: (-_value(r, by), -r.gmv_fen, -r.live_seconds, r.host_id))
     return rows[:limit]
 
 
-def _tuple(r: BoardRow) -> tuple[str, str, int, int, int, int]:
-    return (r.host_id, r.org_id, r.shows, r.live_seconds, r.orders, r.gmv_fen)
+def _value(r: BoardRow, by: By) -> int:
+    return {"gmv": r.gmv_fen, "hours": r.live_seconds, "orders": r.orders}[by]
 
 
 def lifetime_totals(db: Session, base_id: str) -> dict[tuple[str, str], BoardRow]:

@@ -56,7 +56,9 @@ def _why(level: incubation.LevelSpec, row: figures.BoardRow) -> str:
 def _ensure_profiles(db: Session, actor: Actor, base_id: str) -> None:
     """Hosts who held shows at the base get a profile (empty) so the rule can see them."""
     pairs = db.execute(
-        select(ShowRollup.org_id, ShowRollup.host_id).where(ShowRollup.base_id == base_id).distinct()
+        select(ShowRollup.org_id, ShowRollup.host_id)
+        .where(ShowRollup.base_id == base_id)
+        .distinct()
     ).all()
     for org_id, host_id in pairs:
         if incubation.find_profile(db, org_id, host_id) is None:

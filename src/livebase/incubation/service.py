@@ -242,7 +242,9 @@ def list_profiles(
         if not orgs:
             raise Forbidden("Only this base's operator or its organisations' staff list hosts.")
         q = q.where(HostProfile.org_id.in_(orgs))
-    return list(db.scalars(keyset(q, HostProfile.id, limit=limit, cursor=cursor, newest_first=True)))
+    return list(
+        db.scalars(keyset(q, HostProfile.id, limit=limit, cursor=cursor, newest_first=True))
+    )
 
 
 @dataclass(frozen=True)
