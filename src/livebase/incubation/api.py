@@ -60,6 +60,11 @@ def period(start: str | None, end: str | None) -> tuple[datetime, datetime]:
     return frm, to
 
 
+def _not_empty(fields: set[str]) -> None:
+    if not fields:
+        raise ValidationFailed("Send at least one field to change.", loc="body")
+
+
 # --- shapes -----------------------------------------------------------------------------
 
 
@@ -182,6 +187,7 @@ def get_host(profile_id: str, me: Me, db: DB) -> dict[str, Any]:
 @router.patch("/host-profiles/{profile_id}")
 def patch_host(profile_id: str, body: ProfilePatch, me: Me, db: DB) -> dict[str, Any]:
     profile = incubation.check_edit_profile(db, me, profile_id)
+    _not_empty(body.model_fields_set)
     incubation.do_update_profile(db, me, profile, specialities=body.specialities, bio=body.bio)
     db.commit()
     return _one(db, profile)
@@ -234,6 +240,7 @@ def get_cohort(cohort_id: str, me: Me, db: DB) -> dict[str, Any]:
 @router.patch("/cohorts/{cohort_id}")
 def patch_cohort(cohort_id: str, body: CohortPatch, me: Me, db: DB) -> dict[str, Any]:
     cohort = incubation.check_manage_cohort(db, me, cohort_id)
+    _not_empty(body.model_fields_set)
     incubation.do_update_cohort(db, me, cohort, body.model_dump(exclude_unset=True))
     db.commit()
     return cohort_out(db, cohort, members=True)
