@@ -239,18 +239,23 @@ def do_refresh_rollups(
             select(Show).where(Show.id.in_(chunk), Show.started_at.is_not(None))
         ).all()
         sales = sales_by_show(db, [s.id for s in shows])
+        existing = {
+            r.show_id: r
+            for r in db.scalars(select(ShowRollup).where(ShowRollup.show_id.in_(chunk)))
+        }
         for show in shows:
-            _write_rollup(db, show, sales.get(show.id), now)
+            _write_rollup(db, show, existing.get(show.id), sales.get(show.id), now)
             written += 1
     db.flush()
     return written
 
 
-def _write_rollup(db: Session, show: Show, sales: ShowSales | None, now: datetime) -> None:
+def _write_rollup(
+    db: Session, show: Show, row: ShowRollup | None, sales: ShowSales | None, now: datetime
+) -> None:
     if show.started_at is None:  # filtered by the caller; typed as optional
         return
     fig = rooms.figures_of(db, show)  # read before a new row joins the session
-    row = db.get(ShowRollup, show.id)
     if row is None:
         row = ShowRollup(show_id=show.id)
         db.add(row)
