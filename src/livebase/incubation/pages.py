@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticError
 from sqlalchemy.orm import Session
 
 from livebase.accounts.service import Principal, get_user, user_by_username
@@ -21,10 +23,12 @@ from livebase.http_errors import http_status
 from livebase.incubation import figures, promotions
 from livebase.incubation import service as incubation
 from livebase.incubation.models import Cohort
+from livebase.incubation.schemas import Day
 from livebase.web.forms import PAGE_TZ
 from livebase.web.render import PageRoute, PageUser, SignedIn, check_form_csrf, redirect, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
+_DAY: TypeAdapter[date] = TypeAdapter(Day)
 FormText = Annotated[str, Form(max_length=4000)]
 # The leaderboard's periods, in days.
 PERIODS = (7, 30, 90)
@@ -59,8 +63,8 @@ def _int(value: str, loc: str, *, scale: int = 1) -> int:
 
 def _day(value: str, loc: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
+        return _DAY.validate_python(value.strip())
+    except PydanticError:
         raise ValidationFailed("Enter a day as YYYY-MM-DD.", loc=loc) from None
 
 

@@ -8,6 +8,8 @@ from pydantic import BeforeValidator, Field, StrictInt
 
 from livebase.schemas import MAX_COUNT, Body, Fen, Name, NotNull, PatchBody, Prose, Text
 
+# A cohort of a base that uses livebase: its days are this century's.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -15,9 +17,12 @@ def _day(value: object) -> date:
     if not isinstance(value, str) or not _DAY.fullmatch(value):
         raise ValueError("a day is YYYY-MM-DD, e.g. 2026-12-01")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise ValueError("not a real calendar day") from exc
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"a day between {FIRST_YEAR} and {LAST_YEAR}")
+    return day
 
 
 # A Beijing calendar day, as the cohort's dates are given.
