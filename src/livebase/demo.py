@@ -21,6 +21,7 @@ from livebase.catalog import service as catalog
 from livebase.catalog.models import Product
 from livebase.db import new_id, utcnow
 from livebase.demo_pictures import product_picture, show_cover
+from livebase.incubation.demo import load_demo_incubation
 from livebase.orders import coupons, flash
 from livebase.orders.models import Coupon, FlashSale
 from livebase.shows import service as shows
@@ -388,12 +389,14 @@ def load_demo(db: Session, uploads_dir: Path | None = None) -> str:
     load_studios_demo(db, base.id, show.id)
 
     held = db.scalars(select(Product.title).where(Product.status == "held")).all()
+    hosts_line = load_demo_incubation(db, base.id, {name: o.id for name, o in orgs.items()})
     lines = [
         f"base {base.id} {BASE_NAME}",
         f"accounts (password {DEMO_PASSWORD}): " + ", ".join(u for u, *_ in ACCOUNTS),
         f"products: {db.scalar(select(Product.id).limit(1)) and len(PRODUCTS)}; "
         f"show {show.id} (upcoming), {live.id} (live)",
         f"flash sale {sale_id} (open) and coupon {coupon_id} in the live show",
+        hosts_line,
     ]
     lines.append(training_demo.load(db, base.id))  # courses, sessions, one certificate
     if held:
