@@ -314,6 +314,38 @@ FEATURES: tuple[Feature, ...] = (
             ),
         ),
     ),
+    # Host incubation (主播孵化): profiles, cohorts, levels, growth figures, leaderboard.
+    Feature(
+        "incubation",
+        models="livebase.incubation.models",
+        api=("livebase.incubation.api:router",),
+        pages="livebase.incubation.pages:router",
+        jobs=(
+            # The leaderboard's per-show rollup: live shows, newly ended ones and those
+            # whose orders can still move; 2 minutes is the board's staleness at most.
+            JobSpec(
+                "incubation.refresh_rollups",
+                "livebase.incubation.promotions:refresh_rollups",
+                every=timedelta(minutes=2),
+            ),
+            # Promotions move on hours and GMV: ten minutes is prompt enough.
+            JobSpec(
+                "incubation.promote_hosts",
+                "livebase.incubation.promotions:promote_hosts",
+                every=timedelta(minutes=10),
+            ),
+        ),
+        parts=("livebase.incubation.parts:ROLLUP_ON_END",),
+        metrics=(
+            MetricSpec(
+                "hosts_incubated",
+                "livebase.incubation.figures:count_hosts_incubated",
+                "孵化主播",
+                "Hosts incubated",
+                cumulative=True,
+            ),
+        ),
+    ),
 )
 
 
