@@ -81,18 +81,15 @@ def parse_period(period: str, loc: str = "body.period") -> tuple[int, int]:
     return first, last
 
 
-def check_year(year: int) -> int:
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValidationFailed(f"year must be within {FIRST_YEAR}–{LAST_YEAR}.", loc="query.year")
-    return year
-
-
 def check_month(month: str) -> str:
     try:
         year, _ = months.parse(month)
     except ValueError:
         raise ValidationFailed("month must be YYYY-MM.", loc="query.month") from None
-    check_year(year)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValidationFailed(
+            f"month must be within {FIRST_YEAR}–{LAST_YEAR}.", loc="query.month"
+        )
     return month
 
 
