@@ -5,6 +5,9 @@ in; a merchant is refused the hub."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
@@ -40,8 +43,9 @@ def test_operator_opens_the_hub_then_the_dashboard_and_downloads_the_xlsx(phone:
 
     with page.expect_download() as info:
         page.get_by_test_id("export-xlsx").click()
-    path = info.value.path()
-    sheet = load_workbook(path).active
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    sheet = load_workbook(io.BytesIO(Path(download.path()).read_bytes())).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][0] == "metric" and "gmv_fen" in [r[0] for r in rows[2:]]
 
