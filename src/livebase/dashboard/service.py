@@ -87,9 +87,7 @@ def check_month(month: str) -> str:
     except ValueError:
         raise ValidationFailed("month must be YYYY-MM.", loc="query.month") from None
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValidationFailed(
-            f"month must be within {FIRST_YEAR}–{LAST_YEAR}.", loc="query.month"
-        )
+        raise ValidationFailed(f"month must be within {FIRST_YEAR}–{LAST_YEAR}.", loc="query.month")
     return month
 
 
