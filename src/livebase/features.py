@@ -106,6 +106,21 @@ FEATURES: tuple[Feature, ...] = (
         models="livebase.bases.models",
         api=("livebase.bases.api:router",),
         pages="livebase.bases.pages:router",
+        metrics=(
+            MetricSpec(
+                "brands_incubated",
+                "livebase.dashboard.counters:count_brands_incubated",
+                "孵化品牌",
+                "Brands incubated",
+                cumulative=True,
+            ),
+            MetricSpec(
+                "new_brands_launched",
+                "livebase.dashboard.counters:count_new_brands_launched",
+                "新品牌首发",
+                "New brands launched",
+            ),
+        ),
     ),
     Feature(
         "catalog",
@@ -121,6 +136,21 @@ FEATURES: tuple[Feature, ...] = (
         subscribers=tuple(
             Subscription(f"livebase.shows.events:{name}", "livebase.shows.events:log_show_event")
             for name in ("ShowStarted", "ShowEnded", "ExplainingChanged", "ShelfChanged")
+        ),
+        metrics=(
+            MetricSpec(
+                "shows_held",
+                "livebase.dashboard.counters:count_shows_held",
+                "直播场次",
+                "Shows held",
+            ),
+            MetricSpec(
+                "live_hours",
+                "livebase.dashboard.counters:count_live_hours",
+                "直播时长",
+                "Live hours",
+                unit="hours",
+            ),
         ),
     ),
     Feature(
@@ -157,6 +187,21 @@ FEATURES: tuple[Feature, ...] = (
             ),
         ),
         parts=("livebase.orders.parts:ORDER_RULES",),
+        metrics=(
+            MetricSpec(
+                "gmv_fen",
+                "livebase.dashboard.counters:count_gmv_fen",
+                "成交额 (GMV)",
+                "GMV",
+                unit="fen",
+            ),
+            MetricSpec(
+                "orders_paid",
+                "livebase.dashboard.counters:count_orders_paid",
+                "支付订单",
+                "Paid orders",
+            ),
+        ),
     ),
     Feature(
         "rooms",
@@ -343,6 +388,23 @@ FEATURES: tuple[Feature, ...] = (
                 "孵化主播",
                 "Hosts incubated",
                 cumulative=True,
+            ),
+        ),
+    ),
+    # The base dashboard: monthly rollups of every metric above (and any feature's), the
+    # operator's and the public pages, exports; its rollup job keeps the recent months fresh.
+    Feature(
+        "dashboard",
+        models="livebase.dashboard.models",
+        api=("livebase.dashboard.api:router",),
+        pages="livebase.dashboard.pages:router",
+        jobs=(
+            # Every 30 s: the current month on the dashboard is at most this old (plus the
+            # run's own time); older months are refreshed round-robin (rollup.py).
+            JobSpec(
+                "dashboard.rollup",
+                "livebase.dashboard.rollup:rollup_job",
+                every=timedelta(seconds=30),
             ),
         ),
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,7 +19,6 @@ from livebase.accounts.service import (
 )
 from livebase.audit.service import do_record
 from livebase.bases.models import (
-    METRICS,
     ORG_KINDS,
     Application,
     BaseTarget,
@@ -90,7 +90,9 @@ def do_set_target(
     target: int,
     reported: int = 0,
 ) -> BaseTarget:
-    if metric not in METRICS:
+    from livebase.dashboard.registry import names  # the registry of every feature's metrics
+
+    if metric not in names():
         raise ValidationFailed(f"Unknown metric {metric}.", loc="metric")
     row = db.scalar(
         select(BaseTarget).where(
@@ -108,6 +110,18 @@ def do_set_target(
     return row
 
 
+def targets_of(db: Session, base_id: str) -> list[BaseTarget]:
+    """The base's plan targets as set, by metric then period (no figures counted)."""
+    q = select(BaseTarget).where(BaseTarget.base_id == base_id)
+    return list(db.scalars(q.order_by(BaseTarget.metric, BaseTarget.period)))
+
+
+def do_delete_target(db: Session, actor: Actor, row: BaseTarget) -> None:
+    db.delete(row)
+    db.flush()
+    do_record(db, actor, "delete_target", "base", row.base_id, metric=row.metric, period=row.period)
+
+
 @dataclass(frozen=True)
 class TargetView:
     metric: str
@@ -122,42 +136,24 @@ def _period_years(period: str) -> tuple[int, int]:
 
 
 def target_views(db: Session, base_id: str) -> list[TargetView]:
-    """Targets with their actuals: what the platform counts itself plus what was reported."""
-    from livebase.orders.service import count_gmv_fen  # orders depends on bases, not back
-    from livebase.shows.service import count_shows_held  # shows depends on bases, not back
+    """Targets with their actuals: what the platform counts itself plus what was reported.
+
+    The count is the metric's registry counter (``features.MetricSpec``) over the whole
+    period, the same counter the dashboard's monthly rollups are made of, so the two agree.
+    """
+    from livebase.dashboard.registry import metric  # the dashboard depends on bases, not back
 
     out = []
-    rows = db.scalars(
-        select(BaseTarget).where(BaseTarget.base_id == base_id).order_by(BaseTarget.metric)
-    )
-    for row in rows:
+    for row in targets_of(db, base_id):
         counted = 0
+        spec = metric(row.metric)
         try:
             first, last = _period_years(row.period)
         except ValueError:
             first = last = 0
-        if row.metric == "shows_held" and first:
-            counted = count_shows_held(db, base_id, first, last)
-        elif row.metric == "gmv_fen" and first:
-            counted = count_gmv_fen(db, base_id, first, last)
-        elif row.metric == "brands_incubated":
-            counted = (
-                db.scalar(
-                    select(func.count(Organisation.id)).where(
-                        Organisation.base_id == base_id,
-                        Organisation.kind == "brand",
-                        Organisation.incubated.is_(True),
-                    )
-                )
-                or 0
-            )
-        elif row.metric == "new_brands_launched" and first:
-            launched = db.scalars(
-                select(Organisation.launched_at).where(
-                    Organisation.base_id == base_id, Organisation.launched_at.is_not(None)
-                )
-            )
-            counted = sum(1 for at in launched if at is not None and first <= at.year <= last)
+        if spec is not None and first:
+            start = datetime(first, 1, 1, tzinfo=UTC)
+            counted = spec.counter(db, base_id, start, datetime(last + 1, 1, 1, tzinfo=UTC))
         out.append(TargetView(row.metric, row.period, row.target, row.reported + counted))
     return out
 
