@@ -37,11 +37,13 @@ BASE_NAME = "北京朝阳直播电商基地"
 # The 2022 plan (《北京市数字消费能级提升工作方案》) for 2025: live-commerce GMV doubles from
 # the 2022 level, 40 new consumer brands incubated, bases in 2–3 districts. A district base's
 # share is our assumption for the demo: a 2022 GMV of ¥5 bn doubling to ¥10 bn, half of the
-# city's 40 brands, 10 of them launched through the base, and 3,000 shows a year.
+# city's 40 brands, 10 of them launched through the base, and 3,000 shows a year. The brand
+# targets run on past the plan's 2025 (2025–2027), as a base that keeps going sets them, so
+# the demo's brands, incubated as it loads, count toward a period that includes today.
 TARGETS = [
     ("gmv_fen", "2025", 10_000_000_000 * 100, 7_200_000_000 * 100),
-    ("brands_incubated", "2022-2025", 20, 0),
-    ("new_brands_launched", "2022-2025", 10, 4),
+    ("brands_incubated", "2025-2027", 20, 0),
+    ("new_brands_launched", "2025-2027", 10, 4),
     ("shows_held", "2026", 3000, 0),
 ]
 
