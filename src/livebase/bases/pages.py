@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from livebase.accounts.service import Principal
 from livebase.bases import service as bases
-from livebase.errors import ApiError, Forbidden, ValidationFailed
+from livebase.errors import ApiError, ValidationFailed
 from livebase.http import DB
 from livebase.http_errors import http_status
 from livebase.shows import service as shows
@@ -27,7 +27,7 @@ from livebase.web.render import (
 )
 
 if TYPE_CHECKING:  # the model only names a type here; the pages go through the service
-    from livebase.bases.models import LiveBase
+    pass
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 # Pending applications shown per base; an operator works through them oldest first.
@@ -35,15 +35,6 @@ PENDING_LIMIT = 100
 # Upcoming and live shows listed on a base's dashboard.
 SHOWS_LIMIT = 10
 FormText = Annotated[str, Form(max_length=2000)]
-
-
-def _operated_bases(db: DB, me: Principal) -> list[LiveBase]:
-    if me.is_admin:
-        return bases.list_bases(db)
-    ids = me.base_ids("operator")
-    if not ids:
-        raise Forbidden("Only a base's operator reviews applications.")
-    return [bases.get_base(db, bid) for bid in sorted(ids)]
 
 
 def _applications(
@@ -54,7 +45,7 @@ def _applications(
     values: FormValues | None = None,
 ) -> Response:
     groups = []
-    for base in _operated_bases(db, me):
+    for base in bases.operated_bases(db, me, "Only a base's operator reviews applications."):
         pending = bases.list_applications(db, me, base.id, "pending", PENDING_LIMIT, None)
         groups.append((base, sorted(pending[:PENDING_LIMIT], key=lambda a: a.created_at)))
     return render(

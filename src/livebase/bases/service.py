@@ -233,6 +233,17 @@ def do_apply(
     return app
 
 
+def operated_bases(db: Session, principal: Principal, refusal: str) -> list[LiveBase]:
+    """The bases a principal runs as operator (every base for an admin), by id; 403 with
+    ``refusal`` for anyone who runs none (the operations pages are operators' pages)."""
+    if principal.is_admin:
+        return list_bases(db)
+    ids = principal.base_ids("operator")
+    if not ids:
+        raise Forbidden(refusal)
+    return [get_base(db, bid) for bid in sorted(ids)]
+
+
 def check_operator(principal: Principal, base_id: str) -> None:
     if not principal.has("operator", base_id=base_id):
         raise Forbidden("Only an operator of this base may do that.")

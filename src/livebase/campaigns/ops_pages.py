@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session
 
 from livebase.accounts.service import Principal
 from livebase.bases import service as bases
-from livebase.bases.models import LiveBase
 from livebase.campaigns import brands, scenes
 from livebase.campaigns.api import live_peak
 from livebase.campaigns.models import SCENE_KINDS, TAGS
-from livebase.errors import Forbidden, ValidationFailed
+from livebase.errors import ValidationFailed
 from livebase.http import DB, get_runtime
 from livebase.shows import service as shows
 from livebase.web.formerrors import FormValues, form_page
@@ -38,15 +37,7 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 FormText = Annotated[str, Form(max_length=4000)]
 FormList = Annotated[list[str] | None, Form(max_length=40)]
 PICKER_LIMIT = 100
-
-
-def operated_bases(db: Session, me: Principal) -> list[LiveBase]:
-    if me.is_admin:
-        return bases.list_bases(db)
-    ids = me.base_ids("operator")
-    if not ids:
-        raise Forbidden("Only a base's operator runs its operations pages.")
-    return [bases.get_base(db, bid) for bid in sorted(ids)]
+OPS_ONLY = "Only a base's operator runs its operations pages."
 
 
 # --- public ----------------------------------------------------------------------------
@@ -133,7 +124,7 @@ def _ops_brands(
 ) -> Response:
     groups = []
     first, _ = brands.month_range(None)
-    for base in operated_bases(db, me):
+    for base in bases.operated_bases(db, me, OPS_ONLY):
         progress = brands.progress_of(db, base.id)
         tagged = brands.tags_of(db, [p.org.id for p in progress])
         upcoming = brands.list_launches(db, base.id, first - timedelta(days=31), date(9999, 1, 1))
@@ -280,7 +271,7 @@ def _ops_scenes(
     values: FormValues | None = None,
 ) -> Response:
     groups = []
-    for base in operated_bases(db, me):
+    for base in bases.operated_bases(db, me, OPS_ONLY):
         rows = [(s, scenes.scene_figures(db, s)) for s in scenes.list_scenes(db, base.id)]
         groups.append(
             {

@@ -15,7 +15,7 @@ from livebase.accounts.service import Principal
 from livebase.bases import service as bases
 from livebase.campaigns import service
 from livebase.campaigns.api import live_peak
-from livebase.campaigns.ops_pages import operated_bases
+from livebase.campaigns.ops_pages import OPS_ONLY
 from livebase.campaigns.ops_pages import router as ops_router
 from livebase.errors import ValidationFailed
 from livebase.http import DB, get_runtime
@@ -105,7 +105,7 @@ def _ops(
     values: FormValues | None = None,
 ) -> Response:
     groups = []
-    for base in operated_bases(db, me):
+    for base in bases.operated_bases(db, me, OPS_ONLY):
         rows = []
         for c in service.list_campaigns(db, me, base.id):
             listed = service.campaign_shows(db, c)

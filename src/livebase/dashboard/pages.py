@@ -90,7 +90,7 @@ def _views(figures: list[MetricFigure], lang: str) -> list[FigureView]:
 
 
 def _pick(db: DB, me: Principal, base_id: str | None) -> tuple[LiveBase | None, list[LiveBase]]:
-    operated = service.operated_bases(db, me)
+    operated = bases.operated_bases(db, me, service.OPS_ONLY)
     if base_id:
         return service.check_view(db, me, base_id), operated
     return (operated[0] if operated else None), operated

@@ -53,13 +53,7 @@ def check_view(db: Session, principal: Principal, base_id: str) -> LiveBase:
     return base
 
 
-def operated_bases(db: Session, principal: Principal) -> list[LiveBase]:
-    if principal.is_admin:
-        return bases.list_bases(db)
-    ids = principal.base_ids("operator")
-    if not ids:
-        raise Forbidden("Only a base's operators see the operations pages.")
-    return [bases.get_base(db, bid) for bid in sorted(ids)]
+OPS_ONLY = "Only a base's operators see the operations pages."
 
 
 # --- periods and targets ------------------------------------------------------------------
@@ -338,4 +332,4 @@ def district_bases(db: Session, principal: Principal, district: str) -> list[Liv
 
 
 def districts(db: Session, principal: Principal) -> list[str]:
-    return sorted({b.district for b in operated_bases(db, principal)})
+    return sorted({b.district for b in bases.operated_bases(db, principal, OPS_ONLY)})

@@ -232,15 +232,6 @@ def cancel(
 # -- the operator's studios ----------------------------------------------------------------
 
 
-def _operated(db: Session, me: Principal) -> list[Any]:
-    if me.is_admin:
-        return bases.list_bases(db)
-    ids = me.base_ids("operator")
-    if not ids:
-        raise Forbidden("Only a base's operator manages its studios.")
-    return [bases.get_base(db, bid) for bid in sorted(ids)]
-
-
 def _chart_rows(u: studios.Usage) -> tuple[list[Any], list[Any]]:
     """Bars of the usage page: (label, value, scale top, used or None) per row."""
     per_studio = [(r.name, r.utilisation_pct or 0.0, 100, None) for r in u.studios]
@@ -272,7 +263,7 @@ def _ops(
 ) -> HTMLResponse:
     start, end = studios.local_month(utcnow())
     groups = []
-    for base in _operated(db, me):
+    for base in bases.operated_bases(db, me, "Only a base's operator manages its studios."):
         groups.append((base, studios.usage(db, base.id, start, end)))
     rooms = {base.id: studios.list_studios(db, base.id) for base, _ in groups}
     charts = {base.id: _chart_rows(u) for base, u in groups}

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from livebase.accounts.service import Principal
 from livebase.bases import service as bases
 from livebase.db import utcnow
-from livebase.errors import Forbidden, ValidationFailed
+from livebase.errors import ValidationFailed
 from livebase.http import DB, get_runtime
 from livebase.training import certificates as certs
 from livebase.training import service
@@ -116,15 +116,6 @@ def verify_page(number: str, request: Request, db: DB, user: PageUser) -> Respon
 # --- /ops/training: operators ----------------------------------------------------------
 
 
-def _operated_bases(db: Session, me: Principal) -> list[Any]:
-    if me.is_admin:
-        return bases.list_bases(db)
-    ids = me.base_ids("operator")
-    if not ids:
-        raise Forbidden("Only a base's operator runs its training.")
-    return [bases.get_base(db, bid) for bid in sorted(ids)]
-
-
 def _ops(
     request: Request,
     db: Session,
@@ -133,7 +124,7 @@ def _ops(
     values: FormValues | None = None,
 ) -> Response:
     groups = []
-    for base in _operated_bases(db, me):
+    for base in bases.operated_bases(db, me, "Only a base's operator runs its training."):
         sessions = service.base_sessions(db, base.id)
         waiting = service.waitlist_counts(db, [s.id for s, _ in sessions])
         groups.append((base, service.list_courses(db, base.id), sessions, waiting))
