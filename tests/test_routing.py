@@ -99,3 +99,22 @@ def test_most_routers_get_a_filter_and_unknown_paths_still_get_the_404(
         r = client.get("/api/v1/no-such-thing")
         assert r.status_code == 404 and r.json()["error"] == "not_found"
         assert client.get("/api/v1/products").status_code == 200
+
+
+def test_the_filter_reads_the_same_paths_as_fastapis_effective_routes(rt: Runtime) -> None:
+    # The filter reads declared routes plus include prefixes (cheap); FastAPI's effective
+    # contexts are what it matches against: they must name the same paths.
+    app = create_app(runtime=rt)
+
+    def effective(candidates: Any) -> Any:
+        for c in candidates:
+            if isinstance(c, _IncludedRouter):
+                yield from effective(c.effective_candidates())
+            else:
+                yield routing.route_path(c)
+
+    routers = [r for r in app.router.routes if isinstance(r, _IncludedRouter)]
+    assert len(routers) > 30
+    for router in routers:
+        declared = sorted(p or "" for p in routing._paths(router))
+        assert declared == sorted(p or "" for p in effective(router.effective_candidates()))
