@@ -214,8 +214,20 @@ def test_the_leaderboard_refuses_a_bad_period(client: TestClient, world: World) 
 
 
 def test_the_migration_makes_exactly_the_incubation_tables(rt: Runtime) -> None:
-    ours = {n for n in Base.metadata.tables if n.startswith("incubation_")}
-    assert len(ours) == 7
+    # By name: the campaigns feature has tables of its own about brand incubation.
+    ours = {
+        f"incubation_{n}"
+        for n in (
+            "host_profiles",
+            "cohorts",
+            "cohort_mentors",
+            "cohort_members",
+            "levels",
+            "promotions",
+            "show_rollups",
+        )
+    }
+    assert ours <= set(Base.metadata.tables)
     with rt.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
 
