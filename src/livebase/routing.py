@@ -28,17 +28,6 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
 
-def route_path(candidate: Any) -> str | None:
-    """The path a route matches. The route itself knows it best: FastAPI's effective
-    context of a websocket route carries an empty ``path`` (seen on 0.165), so an empty
-    string there is not trusted; None when no path can be found."""
-    inner = getattr(candidate, "starlette_route", None)
-    for path in (getattr(inner, "path", None), getattr(candidate, "path", None)):
-        if isinstance(path, str) and path:
-            return path
-    return None
-
-
 def _paths(router: _IncludedRouter, context: Any = None) -> Iterable[str | None]:
     """Every path an included router can match, read from the routes as declared plus the
     include prefixes. Not from ``effective_candidates()``: FastAPI builds those lazily

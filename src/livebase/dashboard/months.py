@@ -48,3 +48,11 @@ def span(first: str, last: str) -> list[str]:
 def trailing(last: str, n: int) -> list[str]:
     """The ``n`` months ending with ``last``, oldest first."""
     return span(add(last, -(n - 1)), last)
+
+
+def covering(begin: datetime, stop: datetime) -> list[str]:
+    """The months that overlap the half-open interval [begin, stop)."""
+    last = key(stop)
+    if start(last) == stop.astimezone(UTC):
+        last = add(last, -1)
+    return span(key(begin), last)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from livebase.accounts.actors import Actor, actor_name
 from livebase.accounts.service import Principal, get_user
 from livebase.audit.service import do_record
+from livebase.dashboard import months
 from livebase.db import utcnow
 from livebase.errors import Conflict, NotFound, ValidationFailed
 from livebase.training.models import (
@@ -279,22 +280,10 @@ def count_certificates_issued(db: Session, base_id: str, start: datetime, end: d
     return int(n or 0)
 
 
-def _months(start: datetime, end: datetime) -> list[str]:
-    out = []
-    y, m = start.astimezone(UTC).year, start.astimezone(UTC).month
-    last = end.astimezone(UTC)
-    while (y, m) < (last.year, last.month) or (
-        (y, m) == (last.year, last.month) and last > datetime(y, m, 1, tzinfo=UTC)
-    ):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
 def monthly_certificates_issued(
     db: Session, base_id: str, start: datetime, end: datetime
 ) -> dict[str, int]:
     """``{"YYYY-MM": n}`` (UTC months) for every month of [start, end), in one query."""
     stamps = db.scalars(select(Certificate.issued_at).where(*_issued(base_id, start, end)))
     counts = Counter(f"{t.astimezone(UTC):%Y-%m}" for t in stamps)
-    return {month: counts.get(month, 0) for month in _months(start, end)}
+    return {month: counts.get(month, 0) for month in months.covering(start, end)}
