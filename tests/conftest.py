@@ -101,7 +101,17 @@ def _empty(rt: Runtime) -> None:
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with rt.engine.begin() as conn:
         if rt.engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+            # TRUNCATE of all 78 tables cost ~0.3 s a test (new files for every table and
+            # index); a test fills a handful, so find those in one query and DELETE their
+            # rows, foreign-key triggers off for the transaction so the order is free.
+            probe = " UNION ALL ".join(
+                f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables
+            )
+            filled = list(conn.execute(text(probe)).scalars())
+            if filled:
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+                for t in filled:
+                    conn.execute(text(f'DELETE FROM "{t}"'))
         else:
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
