@@ -96,7 +96,12 @@ def test_public_reads_never_claim_a_403_and_signed_in_ones_say_bearer(doc: dict[
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v1/products/{product_id}/images", "/api/v1/shows/{show_id}/cover"]
+    "path",
+    [
+        "/api/v1/products/{product_id}/images",
+        "/api/v1/shows/{show_id}/cover",
+        "/api/v1/host-profiles/{profile_id}/photo",
+    ],
 )
 def test_uploads_declare_their_multipart_body(doc: dict[str, Any], path: str) -> None:
     body = doc["paths"][path]["post"]["requestBody"]

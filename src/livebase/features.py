@@ -363,7 +363,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "incubation",
         models="livebase.incubation.models",
-        api=("livebase.incubation.api:router",),
+        api=("livebase.incubation.api:router", "livebase.incubation.api:uploads"),
         pages="livebase.incubation.pages:router",
         jobs=(
             # The leaderboard's per-show rollup: live shows, newly ended ones and those

@@ -236,3 +236,59 @@ def test_the_migration_makes_exactly_the_incubation_tables(rt: Runtime) -> None:
         return any(name in text_ for name in ours)
 
     assert [d for d in diff if about_us(d)] == []
+
+
+def test_a_host_photo_is_uploaded_by_its_host_checked_for_text_and_held_until_approved(
+    client: TestClient, world: World, rt: Runtime
+) -> None:
+    from livebase.jobs import service as jobs
+    from tests.compliance.test_ocr import picture
+    from tests.conftest import png_bytes
+
+    a1 = _profile(client, world, "host_a1", world.brand_a1)
+    url = f"/api/v1/host-profiles/{a1['id']}/photo"
+
+    def send(who: str, data: bytes, kind: str = "image/png") -> Any:
+        return client.post(url, headers=world[who].auth, files={"file": ("p.png", data, kind)})
+
+    # The wrong people, and what is not an image, change nothing.
+    # The base's operator sees the profile but does not set the host's picture; others
+    # do not see it at all.
+    assert send("op_a", png_bytes()).status_code == 403
+    for who in ("host_ag", "merchant_a2", "op_b", "viewer"):
+        assert send(who, png_bytes()).status_code == 404, who
+    r = send("host_a1", b"not a picture at all")
+    assert r.status_code in (415, 422) and set(r.json()) >= {"error", "detail"}, r.text
+    r = client.post(url, headers=world["host_a1"].auth, json={"file": "x"})
+    assert r.status_code == 415, r.text
+    assert (
+        client.get(f"/api/v1/host-profiles/{a1['id']}", headers=world["op_a"].auth).json()[
+            "avatar"
+        ]["photo_url"]
+        is None
+    )
+
+    # A clean photo is shown at once, and on the public leaderboard's profile too.
+    r = send("merchant_a1", png_bytes((64, 64)))  # the brand's staff may set it
+    assert r.status_code == 201, r.text
+    clean = r.json()["avatar"]["photo_url"]
+    assert clean.startswith(f"/uploads/hosts/{a1['id']}/")
+    assert client.get(clean).status_code == 200
+    jobs.run_due(rt.sessions, rt.jobs)
+    got = client.get(f"/api/v1/host-profiles/{a1['id']}", headers=world["op_a"].auth).json()
+    assert got["avatar"]["photo_url"] == clean
+
+    # A photo with a contact written on it is held for review (the profile stays).
+    r = send("host_a1", picture("加V: abc123"))
+    assert r.status_code == 201, r.text
+    written = r.json()["avatar"]["photo_url"]
+    jobs.run_due(rt.sessions, rt.jobs)
+    got = client.get(f"/api/v1/host-profiles/{a1['id']}", headers=world["host_a1"].auth).json()
+    assert got["avatar"]["photo_url"] is None and got["avatar"]["initial"]
+    queue = client.get("/api/v1/moderation/queue", headers=world["mod_a"].auth).json()["items"]
+    [item] = [i for i in queue if i["subject_type"] == "host_photo"]
+    assert item["subject_id"] == a1["id"] and item["image_url"] == written
+    r = client.post(f"/api/v1/moderation/items/{item['id']}/approve", headers=world["mod_a"].auth)
+    assert r.status_code == 200, r.text
+    got = client.get(f"/api/v1/host-profiles/{a1['id']}", headers=world["host_a1"].auth).json()
+    assert got["avatar"]["photo_url"] == written

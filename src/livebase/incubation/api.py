@@ -5,14 +5,26 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from livebase.bases import service as bases
-from livebase.db import utcnow
+from livebase.db import new_id, utcnow
 from livebase.errors import ValidationFailed
-from livebase.http import DB, NO_BODY, Me, Page, page_of, paged, require_json
+from livebase.http import (
+    DB,
+    NO_BODY,
+    Me,
+    Page,
+    RuntimeDep,
+    page_of,
+    paged,
+    read_upload,
+    require_json,
+    require_multipart,
+)
 from livebase.incubation import figures, promotions
 from livebase.incubation import service as incubation
 from livebase.incubation.models import Cohort, HostProfile
@@ -25,8 +37,12 @@ from livebase.incubation.schemas import (
     ProfilePatch,
 )
 from livebase.schemas import AwareDatetime, rfc3339
+from livebase.uploads.images import store_image
 
 router = APIRouter(prefix="/api/v1", tags=["incubation"], dependencies=[Depends(require_json)])
+uploads = APIRouter(
+    prefix="/api/v1", tags=["incubation"], dependencies=[Depends(require_multipart)]
+)
 
 ProfilePageDep = Annotated[Page, Depends(page_of("hp"))]
 CohortPageDep = Annotated[Page, Depends(page_of("coh"))]
@@ -81,8 +97,11 @@ def profile_out(db: Session, card: incubation.ProfileCard) -> dict[str, Any]:
         "display_name": card.display_name,
         "specialities": list(p.specialities or []),
         "bio": p.bio,
-        # No photo upload yet: pages draw a letter avatar from the name.
-        "avatar": {"initial": incubation.initial(card.display_name), "photo_url": None},
+        # Without a photo (or while it is held for its text) pages draw the letter.
+        "avatar": {
+            "initial": incubation.initial(card.display_name),
+            "photo_url": f"/uploads/{p.shown_photo_path}" if p.shown_photo_path else None,
+        },
         "level": {"rank": p.level_rank, "name": level.name, "name_en": level.name_en},
         "level_since": rfc3339(p.level_since),
         "created_at": rfc3339(p.created_at),
@@ -191,6 +210,30 @@ def patch_host(profile_id: str, body: ProfilePatch, me: Me, db: DB) -> dict[str,
     incubation.do_update_profile(db, me, profile, specialities=body.specialities, bio=body.bio)
     db.commit()
     return _one(db, profile)
+
+
+@uploads.post("/host-profiles/{profile_id}/photo", status_code=201)
+async def upload_photo(
+    profile_id: str, request: Request, me: Me, db: DB, rt: RuntimeDep
+) -> dict[str, Any]:
+    """The host or their organisation's staff: one image (JPEG, PNG or WebP), multipart
+    field ``file``; answers the profile with its ``avatar.photo_url``."""
+    profile = await run_in_threadpool(incubation.check_edit_profile, db, me, profile_id)
+    data = await read_upload(request, rt.settings.upload_limit)
+
+    def _store() -> dict[str, Any]:
+        stored = store_image(
+            data,
+            rt.settings.uploads_dir,
+            f"hosts/{profile.id}",
+            new_id("pho"),
+            rt.settings.upload_limit,
+        )
+        incubation.do_set_photo(db, me, profile, stored.path, rt.settings.uploads_dir)
+        db.commit()
+        return _one(db, profile)
+
+    return await run_in_threadpool(_store)
 
 
 @router.get("/host-profiles/{profile_id}/growth")

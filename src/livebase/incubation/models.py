@@ -44,7 +44,18 @@ class HostProfile(TimestampMixin, Base):
     # The level's rank in the base's list (0 = the first level); only promotions raise it.
     level_rank: Mapped[int] = mapped_column(Integer, default=0)
     level_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The photo under uploads/, and what compliance.ocr made of the text inside it:
+    # "unchecked", "ok", "held", "rejected" (as a show's cover).
+    photo_path: Mapped[str | None] = mapped_column(String(255))
+    photo_ocr_status: Mapped[str] = mapped_column(
+        String(10), default="unchecked", server_default="unchecked"
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def shown_photo_path(self) -> str | None:
+        """The photo, unless it is held or rejected for the text inside it."""
+        return self.photo_path if self.photo_ocr_status in ("unchecked", "ok") else None
 
 
 class Cohort(TimestampMixin, Base):

@@ -96,6 +96,7 @@ def _hosts_page(
             {
                 "card": card,
                 "initial": incubation.initial(card.display_name),
+                "photo": card.profile.shown_photo_path,
                 "level": incubation.level_at(levels, p.level_rank),
                 "total": total,
                 "below": promotions.below_level(levels, p, total),
@@ -226,6 +227,7 @@ def _cohort_page(
             {
                 "card": card,
                 "initial": incubation.initial(card.display_name),
+                "photo": card.profile.shown_photo_path,
                 "level": incubation.level_at(levels, card.profile.level_rank),
                 "g": g,
             }
@@ -328,6 +330,7 @@ def leaderboard(request: Request, base_id: str, db: DB, user: PageUser) -> Respo
                 "row": r,
                 "name": name,
                 "initial": incubation.initial(name.display_name),
+                "photo": profile.shown_photo_path if profile else None,
                 "level": incubation.level_at(levels, profile.level_rank if profile else 0),
                 "tags": list(profile.specialities or [])[:3] if profile else [],
             }
@@ -372,6 +375,7 @@ def _profile_page(
             {
                 "card": card,
                 "initial": incubation.initial(card.display_name),
+                "photo": card.profile.shown_photo_path,
                 "level": levels[rank],
                 "next": levels[rank + 1] if rank + 1 < len(levels) else None,
                 "g": figures.growth_of(db, p, start, end),

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from livebase.accounts.actors import Actor, actor_name
+from livebase.accounts.actors import Actor, actor_name, actor_user_id
 from livebase.accounts.service import Principal, get_user, grants_of
 from livebase.audit.service import do_record
 from livebase.bases import service as bases
+from livebase.compliance import ocr
+from livebase.compliance import service as moderation
 from livebase.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from livebase.incubation.models import (
     Cohort,
@@ -30,6 +33,7 @@ from livebase.incubation.models import (
     HostLevel,
     HostProfile,
 )
+from livebase.jobs import service as jobs
 from livebase.paging import keyset
 
 # A profile shows a handful of tags; more is a keyword list, not specialities.
@@ -223,6 +227,51 @@ def do_update_profile(
     db.flush()
     do_record(db, actor, "update", "host_profile", profile.id)
     return profile
+
+
+def do_set_photo(
+    db: Session, actor: Actor, profile: HostProfile, path: str, uploads_dir: Path
+) -> HostProfile:
+    """Set the host's photo; the text inside it is checked by the ``compliance.ocr_image``
+    job once this transaction commits (a photo is a picture sellers write 加V on, like a
+    cover). Until the check says otherwise it is shown; held or rejected, it is not."""
+    profile.photo_path = path
+    profile.photo_ocr_status = "unchecked"
+    db.flush()
+    jobs.do_enqueue(
+        db,
+        ocr.OCR_JOB,
+        {
+            "subject_type": PHOTO_SUBJECT,
+            "subject_id": profile.id,
+            "path": str(uploads_dir / path),
+            "image_url": f"/uploads/{path}",
+            "base_id": profile.base_id,
+            "author_id": actor_user_id(actor),
+        },
+    )
+    do_record(db, actor, "set_photo", "host_profile", profile.id)
+    return profile
+
+
+def _photo_checked(db: Session, payload: dict[str, Any], status: str, text: str) -> None:
+    """compliance.ocr read a photo: a job for a photo since replaced changes nothing."""
+    profile = db.get(HostProfile, str(payload["subject_id"]))
+    if profile is not None and f"/uploads/{profile.photo_path}" == payload.get("image_url"):
+        profile.photo_ocr_status = status
+        db.flush()
+
+
+def _release_photo(db: Session, profile_id: str, approve: bool, reason: str | None) -> None:
+    profile = db.get(HostProfile, profile_id)
+    if profile is not None and profile.photo_ocr_status == "held":
+        profile.photo_ocr_status = "ok" if approve else "rejected"
+        db.flush()
+
+
+PHOTO_SUBJECT = "host_photo"
+ocr.register_image_handler(PHOTO_SUBJECT, _photo_checked)
+moderation.register_resolver(PHOTO_SUBJECT, _release_photo)
 
 
 def list_profiles(

@@ -46,7 +46,7 @@
 
   function show(box, data) {
     var target = document.querySelector(box.dataset.target || "");
-    var url = data.thumb_url || data.cover_url;
+    var url = data.thumb_url || data.cover_url || (data.avatar && data.avatar.photo_url);
     if (!target || !url) { return; }
     if (box.dataset.mode === "append") {
       var li = document.createElement("li");

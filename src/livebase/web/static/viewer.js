@@ -208,10 +208,11 @@
     var card = q("[data-testid=explain-card]");
     var line = state.explaining !== null ? byNo[state.explaining] : null;
     root.querySelectorAll("[data-testid=shelf-item]").forEach(function (li) {
-      var on = line && Number(li.dataset.no) === line.no && state.status !== "ended";
+      // As the server draws it: 讲解中 only while the show is live (not before, not after).
+      var on = line && Number(li.dataset.no) === line.no && state.status === "live";
       li.classList.toggle("explaining", !!on);
     });
-    if (!line || state.status === "ended") { card.hidden = true; card.dataset.no = ""; return; }
+    if (!line || state.status !== "live") { card.hidden = true; card.dataset.no = ""; return; }
     card.hidden = false;
     card.dataset.no = line.no;
     card.dataset.sku = line.sku_id;
