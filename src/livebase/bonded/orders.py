@@ -360,6 +360,14 @@ class BondedOrderHooks:
             raise ValidationFailed("No such identity of yours.", loc="payer_identity_id")
         return Payer(ident.name, ident.id_hash)
 
+    def ship_states(self, db: Session, order: Order) -> tuple[str, ...] | None:
+        """Goods leave the zone only at release (CEB622 800): a delivery order ships from
+        ``released``; a pickup order is handed over at the counter and never ships."""
+        bo = bonded_order(db, order.id)
+        if bo is None:
+            return None
+        return () if bo.pickup_counter_id is not None else ("released",)
+
     def buy_page(self, db: Session, show_id: str, sku_id: str) -> str | None:
         listing = catalog.sku_listings(db, [sku_id]).get(sku_id)
         if listing is None:
