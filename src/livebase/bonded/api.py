@@ -8,11 +8,11 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 
 from livebase.bases import service as bases
-from livebase.bonded import identities, listing, pickup, report, states
+from livebase.bonded import identities, listing, pickup, report, states, tax
 from livebase.bonded import orders as bonded_orders
 from livebase.bonded.schemas import (
     CodeIn,
@@ -21,6 +21,7 @@ from livebase.bonded.schemas import (
     PositiveListIn,
     QuoteIn,
     ReasonIn,
+    RulesIn,
 )
 from livebase.errors import Conflict, NotFound
 from livebase.http import DB, Me, RuntimeDep, require_json
@@ -58,6 +59,25 @@ def create_quote(body: QuoteIn, me: Me, db: DB) -> dict[str, Any]:
     return bonded_orders.check_quote(
         db, me, body.identity_id, [(ln.sku_id, ln.quantity) for ln in body.lines], body.freight_fen
     )
+
+
+CustomsCode = Annotated[str, Path(pattern=r"^[0-9]{4}$")]
+
+
+@router.get("/bonded/districts/{customs_code}/rules")
+def get_district_rules(customs_code: CustomsCode, me: Me, db: DB) -> dict[str, Any]:
+    """The rules in force in a customs district (``source``: its own row or national)."""
+    return bonded_orders.rules_view(db, customs_code)
+
+
+@router.put("/bonded/districts/{customs_code}/rules")
+def put_district_rules(customs_code: CustomsCode, body: RulesIn, me: Me, db: DB) -> dict[str, Any]:
+    """An admin, or an operator of every base with a warehouse in the district."""
+    bonded_orders.check_set_rules(db, me, customs_code)
+    rules = tax.Rules(body.per_order_fen, body.per_year_fen, body.reduced_bp, body.return_days)
+    out = bonded_orders.do_set_rules_checked(db, me, customs_code, rules)
+    db.commit()
+    return out
 
 
 @router.post("/bases/{base_id}/positive-list", status_code=201)
