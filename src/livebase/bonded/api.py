@@ -23,7 +23,7 @@ from livebase.bonded.schemas import (
     ReasonIn,
     RulesIn,
 )
-from livebase.errors import Conflict, NotFound
+from livebase.errors import NotFound
 from livebase.http import DB, Me, RuntimeDep, require_json
 from livebase.orders import service as orders
 
@@ -154,12 +154,7 @@ def return_bonded(order_id: str, body: ReasonIn, me: Me, db: DB) -> dict[str, An
 @router.post("/bonded/orders/{order_id}/resend")
 def resend_bonded(order_id: str, me: Me, db: DB) -> dict[str, Any]:
     """An operator of the order's base sends a rejected declaration again (corrected)."""
-    bo = bonded_orders.bonded_order(db, order_id)
-    if bo is None or not (me.is_admin or me.has("operator", base_id=bo.base_id)):
-        raise NotFound(f"No bonded order {order_id}.")
-    if orders.get_order(db, order_id).status != "rejected":
-        raise Conflict("Only a rejected declaration is resent.")
-    bonded_orders.do_declare(db, order_id)
+    bonded_orders.do_resend_rejected(db, me, order_id)
     db.commit()
     return {"id": order_id, "status": orders.get_order(db, order_id).status}
 

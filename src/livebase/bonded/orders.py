@@ -103,6 +103,21 @@ def do_set_rules_checked(
     return rules_view(db, customs_code)
 
 
+def do_resend_rejected(db: Session, me: Principal, order_id: str) -> BondedOrder:
+    """An operator of the order's base (or an admin) sends a rejected declaration again;
+    404 for anyone else, 409 when the order is not rejected."""
+    from livebase.errors import Conflict
+
+    bo = bonded_order(db, order_id)
+    if bo is None or not me.has("operator", base_id=bo.base_id):
+        raise NotFound(f"No bonded order {order_id}.")
+    if orders.get_order(db, order_id).status != "rejected":
+        raise Conflict("Only a rejected declaration is resent.")
+    do_declare(db, order_id)
+    log().info("bonded declaration resent", order=order_id, actor=me.id)
+    return bo
+
+
 # --- the goods of a cross-border order ---------------------------------------------------
 
 
