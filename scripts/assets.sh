@@ -8,7 +8,7 @@ vendor=src/livebase/web/static/vendor
 stamp="$vendor/.lock-$(sha1sum package-lock.json | cut -c1-12)"
 [ -f "$stamp" ] && exit 0
 if ! command -v npm >/dev/null; then
-  echo "npm is missing: install it (apt-get install npm) to get hls.js and uPlot" >&2
+  echo "npm is missing: install it (apt-get install npm) to get hls.js, uPlot and jsQR" >&2
   exit 1
 fi
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -16,4 +16,5 @@ rm -rf "$vendor" && mkdir -p "$vendor"
 cp node_modules/hls.js/dist/hls.min.js "$vendor/hls.min.js"
 cp node_modules/uplot/dist/uPlot.iife.min.js "$vendor/uPlot.iife.min.js"
 cp node_modules/uplot/dist/uPlot.min.css "$vendor/uPlot.min.css"
+cp node_modules/jsqr/dist/jsQR.js "$vendor/jsQR.js"
 touch "$stamp"

@@ -8,11 +8,11 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 
 from livebase.bases import service as bases
-from livebase.bonded import identities, listing, pickup, report, states
+from livebase.bonded import identities, listing, pickup, report, states, tax
 from livebase.bonded import orders as bonded_orders
 from livebase.bonded.schemas import (
     CodeIn,
@@ -21,8 +21,9 @@ from livebase.bonded.schemas import (
     PositiveListIn,
     QuoteIn,
     ReasonIn,
+    RulesIn,
 )
-from livebase.errors import Conflict, NotFound
+from livebase.errors import NotFound
 from livebase.http import DB, Me, RuntimeDep, require_json
 from livebase.orders import service as orders
 
@@ -58,6 +59,25 @@ def create_quote(body: QuoteIn, me: Me, db: DB) -> dict[str, Any]:
     return bonded_orders.check_quote(
         db, me, body.identity_id, [(ln.sku_id, ln.quantity) for ln in body.lines], body.freight_fen
     )
+
+
+CustomsCode = Annotated[str, Path(pattern=r"^[0-9]{4}$")]
+
+
+@router.get("/bonded/districts/{customs_code}/rules")
+def get_district_rules(customs_code: CustomsCode, me: Me, db: DB) -> dict[str, Any]:
+    """The rules in force in a customs district (``source``: its own row or national)."""
+    return bonded_orders.rules_view(db, customs_code)
+
+
+@router.put("/bonded/districts/{customs_code}/rules")
+def put_district_rules(customs_code: CustomsCode, body: RulesIn, me: Me, db: DB) -> dict[str, Any]:
+    """An admin, or an operator of every base with a warehouse in the district."""
+    bonded_orders.check_set_rules(db, me, customs_code)
+    rules = tax.Rules(body.per_order_fen, body.per_year_fen, body.reduced_bp, body.return_days)
+    out = bonded_orders.do_set_rules_checked(db, me, customs_code, rules)
+    db.commit()
+    return out
 
 
 @router.post("/bases/{base_id}/positive-list", status_code=201)
@@ -134,12 +154,7 @@ def return_bonded(order_id: str, body: ReasonIn, me: Me, db: DB) -> dict[str, An
 @router.post("/bonded/orders/{order_id}/resend")
 def resend_bonded(order_id: str, me: Me, db: DB) -> dict[str, Any]:
     """An operator of the order's base sends a rejected declaration again (corrected)."""
-    bo = bonded_orders.bonded_order(db, order_id)
-    if bo is None or not (me.is_admin or me.has("operator", base_id=bo.base_id)):
-        raise NotFound(f"No bonded order {order_id}.")
-    if orders.get_order(db, order_id).status != "rejected":
-        raise Conflict("Only a rejected declaration is resent.")
-    bonded_orders.do_declare(db, order_id)
+    bonded_orders.do_resend_rejected(db, me, order_id)
     db.commit()
     return {"id": order_id, "status": orders.get_order(db, order_id).status}
 

@@ -57,6 +57,67 @@ def do_set_rules(db: Session, customs_code: str, rules: tax.Rules) -> None:
     db.flush()
 
 
+def rules_view(db: Session, customs_code: str) -> dict[str, Any]:
+    row = db.get(DistrictRules, customs_code)
+    r = rules_for(db, customs_code)
+    return {
+        "customs_code": customs_code,
+        "per_order_fen": r.per_order_fen,
+        "per_year_fen": r.per_year_fen,
+        "reduced_bp": r.reduced_bp,
+        "return_days": r.return_days,
+        "source": "district" if row is not None else "national",
+    }
+
+
+def check_set_rules(db: Session, me: Principal, customs_code: str) -> None:
+    """An admin sets any district's rules; an operator only a district whose bonded
+    warehouses all belong to bases it operates (another base's buyers would otherwise feel
+    its change). 404 for a district with no warehouse, 403 for anyone else."""
+    from livebase.bases.models import Warehouse
+    from livebase.errors import Forbidden
+
+    owners = set(
+        db.scalars(select(Warehouse.base_id).where(Warehouse.customs_code == customs_code))
+    )
+    if me.is_admin:
+        return
+    if not owners:
+        raise NotFound(f"No bonded warehouse in customs district {customs_code}.")
+    if not all(me.has("operator", base_id=b) for b in owners):
+        raise Forbidden(
+            "Only an admin, or an operator of every base with a warehouse in that district, "
+            "sets its rules."
+        )
+
+
+def do_set_rules_checked(
+    db: Session, actor: Actor, customs_code: str, rules: tax.Rules
+) -> dict[str, Any]:
+    if rules.per_order_fen > rules.per_year_fen:
+        raise ValidationFailed(
+            "per_order_fen cannot exceed per_year_fen.", loc="body.per_order_fen"
+        )
+    do_set_rules(db, customs_code, rules)
+    log().info("bonded district rules set", customs_code=customs_code, actor=str(actor))
+    return rules_view(db, customs_code)
+
+
+def do_resend_rejected(db: Session, me: Principal, order_id: str) -> BondedOrder:
+    """An operator of the order's base (or an admin) sends a rejected declaration again;
+    404 for anyone else, 409 when the order is not rejected."""
+    from livebase.errors import Conflict
+
+    bo = bonded_order(db, order_id)
+    if bo is None or not me.has("operator", base_id=bo.base_id):
+        raise NotFound(f"No bonded order {order_id}.")
+    if orders.get_order(db, order_id).status != "rejected":
+        raise Conflict("Only a rejected declaration is resent.")
+    do_declare(db, order_id)
+    log().info("bonded declaration resent", order=order_id, actor=me.id)
+    return bo
+
+
 # --- the goods of a cross-border order ---------------------------------------------------
 
 
@@ -359,6 +420,14 @@ class BondedOrderHooks:
         if ident is None or ident.user_id != order.buyer_id:
             raise ValidationFailed("No such identity of yours.", loc="payer_identity_id")
         return Payer(ident.name, ident.id_hash)
+
+    def ship_states(self, db: Session, order: Order) -> tuple[str, ...] | None:
+        """Goods leave the zone only at release (CEB622 800): a delivery order ships from
+        ``released``; a pickup order is handed over at the counter and never ships."""
+        bo = bonded_order(db, order.id)
+        if bo is None:
+            return None
+        return () if bo.pickup_counter_id is not None else ("released",)
 
     def buy_page(self, db: Session, show_id: str, sku_id: str) -> str | None:
         listing = catalog.sku_listings(db, [sku_id]).get(sku_id)

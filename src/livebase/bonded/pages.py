@@ -9,7 +9,7 @@ import secrets
 from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
@@ -136,6 +136,55 @@ def counter_handover(
         )
     db.commit()
     return _counter(request, db, me, done=done)
+
+
+# --- the operator's page of a base's bonded orders ---------------------------------------
+
+
+@router.get("/ops/bonded", response_class=HTMLResponse)
+def ops_bonded(
+    request: Request,
+    db: DB,
+    me: SignedIn,
+    base_id: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """Declarations by state (bars), the orders waiting on someone with customs' reason (a
+    resend button for the rejected), the day's pickups per counter, tax collected, the
+    district rules and the broker's CSV. A base's operators (and admins) only."""
+    from livebase.bonded import report
+    from livebase.dashboard import service as dashboard
+
+    operated = bases.operated_bases(db, me, dashboard.OPS_ONLY)
+    if base_id:
+        base = dashboard.check_view(db, me, base_id)
+    elif operated:
+        base = operated[0]
+    else:
+        raise NotFound("No base to show.")
+    summary = report.summary(db, base.id)
+    top = max(summary["by_state"].values(), default=0)
+    codes = sorted({w.customs_code for w in bases.list_warehouses(db, me, base.id)})
+    return render(
+        request,
+        "bonded/ops.html",
+        me,
+        base=base,
+        bases=operated,
+        s=summary,
+        top=top,
+        rules=[bonded_orders.rules_view(db, c) for c in codes],
+        resent=request.query_params.get("resent"),
+    )
+
+
+@router.post("/ops/bonded/orders/{order_id}/resend")
+def ops_bonded_resend(
+    request: Request, order_id: str, db: DB, me: SignedIn, csrf_token: FormText = ""
+) -> Response:
+    check_form_csrf(request, me, csrf_token)
+    bo = bonded_orders.do_resend_rejected(db, me, order_id)
+    db.commit()
+    return redirect(f"/ops/bonded?base_id={bo.base_id}&resent={order_id}")
 
 
 def _status(exc: ApiError) -> int:

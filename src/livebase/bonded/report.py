@@ -18,7 +18,15 @@ from livebase.orders import service as orders
 from livebase.schemas import rfc3339
 
 PROBLEM_STATES = ("rejected", "detained", "under_review")
-TAXED_STATES = ("released", "ready_for_pickup", "picked_up", "tax_settled", "closed")
+TAXED_STATES = (
+    "released",
+    "ready_for_pickup",
+    "picked_up",
+    "tax_settled",
+    "closed",
+    "shipped",
+    "completed",
+)
 BROKER_COLUMNS = [
     "order_no",
     "status",

@@ -46,3 +46,13 @@ class PositiveListIn(Body):
     # The CSV file's text (≤ 1 MiB, the JSON body limit); lines are checked one by one.
     csv: Prose = Field(min_length=1)
     mode: Literal["extend", "replace"] = "extend"
+
+
+class RulesIn(Body):
+    """A customs district's numbers (财关税〔2018〕49号 by default): limits in fen, the share
+    of the normal VAT + CT paid inside them in basis points, the return window in days."""
+
+    per_order_fen: int = Field(ge=1, le=100_000_000, strict=True)
+    per_year_fen: int = Field(ge=1, le=1_000_000_000, strict=True)
+    reduced_bp: int = Field(ge=0, le=10_000, strict=True)
+    return_days: int = Field(default=30, ge=0, le=365, strict=True)

@@ -7,7 +7,8 @@ paid ─declare─> declared ─622:800─> released ─> ready_for_pickup ─ha
                  ├─ 100 ─> rejected ─resend─> declared   (or cancel → cancelled, refunded)
                  ├─ 501–599 ─> detained
                  └─ cancel (before release) ─> cancelled
-released … tax_settled ─return within N days of release─> returned (quota back, refunded)
+released ─ship (delivery: the merchant's waybill)─> shipped ─> completed
+released … tax_settled, shipped, completed ─return within N days of release─> returned
 ```
 
 Each move is a conditional update of the order's status (``orders.do_move``) plus a row in
@@ -50,6 +51,9 @@ RESEND_JOB = "bonded.resend"
 MAX_RESENDS = 5
 BEFORE_RELEASE = ("paid", "declared", "under_review", "rejected", "detained")
 AWAITING_CUSTOMS = ("declared", "under_review")
+# After release: a pickup order waits at the counter, a delivery order ships (the merchant's
+# waybill) and completes as any order does; each of them may be returned within the window.
+RETURNABLE = ("released", "ready_for_pickup", "picked_up", "tax_settled", "shipped", "completed")
 MESSAGE_OF = {"CEB312": "CEB311", "CEB412": "CEB411", "CEB512": "CEB511", "CEB622": "CEB621"}
 
 
@@ -238,7 +242,7 @@ def do_return(db: Session, actor: Actor, order_id: str, why: str) -> str:
     days = rules_for(db, bo.customs_code).return_days
     if utcnow() - bo.released_at > timedelta(days=days):
         raise Conflict(f"Returns are taken within {days} days of release.")
-    fr = ("released", "ready_for_pickup", "picked_up", "tax_settled")
+    fr = RETURNABLE
     if not do_transition(db, actor, order_id, fr, "returned", why):
         status = orders.get_order(db, order_id).status
         raise Conflict(f"The order is {status}; it cannot be returned.")

@@ -49,6 +49,7 @@ CARDS = (
     ("campaigns", "/ops/campaigns", "campaigns_held"),
     ("brands", "/ops/brands", "brands_incubated"),
     ("scenes", "/ops/scenes", "demo_scenes"),
+    ("bonded", "/ops/bonded", None),
     ("applications", "/operator/applications", None),
     ("moderation", "/moderation", None),
 )

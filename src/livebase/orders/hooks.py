@@ -40,6 +40,11 @@ class OrderHooks(Protocol):
 
     def payer_of(self, db: Session, order: Any, identity_id: str | None) -> Payer | None: ...
 
+    def ship_states(self, db: Session, order: Any) -> tuple[str, ...] | None:
+        """The states this order ships from when the feature owns it (a bonded delivery
+        order ships once customs released it; a pickup order never ships), or None."""
+        ...
+
     def buy_page(self, db: Session, show_id: str, sku_id: str) -> str | None:
         """Another buy sheet for this SKU (imported goods ask for an identity), or None."""
         ...

@@ -268,6 +268,7 @@ def merchant_order(request: Request, order_id: str, db: DB, me: SignedIn) -> Res
         org=bases.get_org(db, order.org_id),
         buyer=service.buyer_name(db, order.buyer_id),
         counter=counter,
+        can_ship=order.status in service.ship_states(db, order),
         timeline=service.timeline(db, order.id),
         requests=refunds.list_for_order(db, order.id),
     )

@@ -797,21 +797,39 @@ def request_refund(db: Session, order: Order, reason: str) -> None:
     )
 
 
+def ship_states(db: Session, order: Order) -> tuple[str, ...]:
+    """The states ``order`` ships from: ``paid``, unless a feature's hook owns the order
+    (a bonded delivery order ships from ``released``, a pickup order from none)."""
+    for hook in hooks.hooks_of(db):
+        states = hook.ship_states(db, order)
+        if states is not None:
+            return states
+    return ("paid",)
+
+
 def do_ship(db: Session, actor: Actor, order: Order, carrier: str, tracking_no: str) -> None:
-    """``paid → shipped`` with the carrier and tracking number; 409 from any other state
-    (an unpaid order, one being refunded, one already shipped)."""
+    """``paid → shipped`` (a bonded delivery order: ``released → shipped``) with the carrier
+    and tracking number; 409 from any other state (an unpaid order, one being refunded,
+    one already shipped, imported goods customs has not released)."""
+    from_ = ship_states(db, order)
     moved, before = do_move(
         db,
         order.id,
-        ("paid",),
+        from_,
         "shipped",
         carrier=carrier.strip(),
         tracking_no=tracking_no.strip(),
         shipped_at=utcnow(),
     )
     if not moved:
+        if not from_:
+            raise Conflict("The order is picked up at a counter; it does not ship.")
+        if from_ != ("paid",):
+            raise Conflict(
+                f"The order is {before}; imported goods ship only once customs released them."
+            )
         raise Conflict(f"The order is {before}; only a paid order ships.")
-    do_record_transition(db, actor, order, "paid", "shipped", note=f"{carrier} {tracking_no}")
+    do_record_transition(db, actor, order, before, "shipped", note=f"{carrier} {tracking_no}")
 
 
 def do_mark_refunded(db: Session, actor: Actor, order_id: str) -> bool:
