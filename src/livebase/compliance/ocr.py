@@ -10,7 +10,7 @@ and tells the owning feature the outcome through the handler it registered
 an item of its own (subject ``product_image``, with ``image_path`` so the queue page shows
 the picture beside the recognised text); the product itself stays as it is. The
 moderator's decision goes back through the resolver of the same subject type. Catalog
-registers ``product_image``, shows ``show_cover``.
+registers ``product_image``, shows ``show_cover``, incubation ``host_photo``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from livebase.compliance import CheckContext, check
-from livebase.compliance.service import do_submit_for_review
+from livebase.compliance.service import do_submit_for_review, register_resolver
 
 OCR_JOB: Final = "compliance.ocr_image"
 LANGUAGES: Final = "chi_sim+eng"
@@ -43,6 +43,29 @@ class OcrUnavailable(RuntimeError):
 
 def register_image_handler(subject_type: str, fn: ImageHandler) -> None:
     _HANDLERS[subject_type] = fn
+
+
+def register_single_picture(
+    subject_type: str, model: type[Any], path_attr: str, status_attr: str
+) -> None:
+    """For a row with one picture (a show's cover, a host's photo): the check's outcome goes
+    to ``status_attr`` unless the picture was replaced since, and a moderator's decision
+    turns a held picture "ok" or "rejected"."""
+
+    def checked(db: Session, payload: dict[str, Any], status: str, text: str) -> None:
+        row = db.get(model, str(payload["subject_id"]))
+        if row is not None and f"/uploads/{getattr(row, path_attr)}" == payload.get("image_url"):
+            setattr(row, status_attr, status)
+            db.flush()
+
+    def resolve(db: Session, subject_id: str, approve: bool, reason: str | None) -> None:
+        row = db.get(model, subject_id)
+        if row is not None and getattr(row, status_attr) == "held":
+            setattr(row, status_attr, "ok" if approve else "rejected")
+            db.flush()
+
+    register_image_handler(subject_type, checked)
+    register_resolver(subject_type, resolve)
 
 
 def tesseract() -> str:

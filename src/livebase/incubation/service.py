@@ -24,7 +24,6 @@ from livebase.accounts.service import Principal, get_user, grants_of
 from livebase.audit.service import do_record
 from livebase.bases import service as bases
 from livebase.compliance import ocr
-from livebase.compliance import service as moderation
 from livebase.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from livebase.incubation.models import (
     Cohort,
@@ -254,24 +253,8 @@ def do_set_photo(
     return profile
 
 
-def _photo_checked(db: Session, payload: dict[str, Any], status: str, text: str) -> None:
-    """compliance.ocr read a photo: a job for a photo since replaced changes nothing."""
-    profile = db.get(HostProfile, str(payload["subject_id"]))
-    if profile is not None and f"/uploads/{profile.photo_path}" == payload.get("image_url"):
-        profile.photo_ocr_status = status
-        db.flush()
-
-
-def _release_photo(db: Session, profile_id: str, approve: bool, reason: str | None) -> None:
-    profile = db.get(HostProfile, profile_id)
-    if profile is not None and profile.photo_ocr_status == "held":
-        profile.photo_ocr_status = "ok" if approve else "rejected"
-        db.flush()
-
-
 PHOTO_SUBJECT = "host_photo"
-ocr.register_image_handler(PHOTO_SUBJECT, _photo_checked)
-moderation.register_resolver(PHOTO_SUBJECT, _release_photo)
+ocr.register_single_picture(PHOTO_SUBJECT, HostProfile, "photo_path", "photo_ocr_status")
 
 
 def list_profiles(

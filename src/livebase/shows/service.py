@@ -154,24 +154,7 @@ def do_set_cover(
     return show
 
 
-def _cover_checked(db: Session, payload: dict[str, Any], status: str, text: str) -> None:
-    """compliance.ocr read a cover: hold it (not the show) when its text fails; a job for
-    a cover since replaced changes nothing."""
-    show = db.get(Show, str(payload["subject_id"]))
-    if show is not None and f"/uploads/{show.cover_path}" == payload.get("image_url"):
-        show.cover_ocr_status = status
-        db.flush()
-
-
-def _release_cover(db: Session, show_id: str, approve: bool, reason: str | None) -> None:
-    show = db.get(Show, show_id)
-    if show is not None and show.cover_ocr_status == "held":
-        show.cover_ocr_status = "ok" if approve else "rejected"
-        db.flush()
-
-
-ocr.register_image_handler("show_cover", _cover_checked)
-moderation.register_resolver("show_cover", _release_cover)
+ocr.register_single_picture("show_cover", Show, "cover_path", "cover_ocr_status")
 
 
 def list_shows(
