@@ -7,12 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
-
-from livebase.runtime import Runtime
-from tests.bonded.helpers import ID_OTHER, BondedShop, make_bonded_shop
-from tests.conftest import World
+from tests.bonded.helpers import ID_OTHER, BondedShop
 from tests.dbstate import changes, snapshot
 
 Body = Callable[[BondedShop], dict[str, Any]]
@@ -46,11 +41,6 @@ BAD: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "first_field_huge": lambda b: {**b, next(iter(b)): "x" * 100_000},
     "missing_first_field": lambda b: {k: v for k, v in list(b.items())[1:]},
 }
-
-
-@pytest.fixture
-def shop(rt: Runtime, world: World, client: TestClient) -> BondedShop:
-    return make_bonded_shop(rt, world, client)
 
 
 def _path(shop: BondedShop, path: str) -> str:

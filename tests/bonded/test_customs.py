@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from livebase.bonded import ceb
@@ -22,9 +21,7 @@ from livebase.bonded.customs import (
 )
 from livebase.bonded.models import CustomsMessage
 from livebase.bonded.states import do_take_receipt
-from livebase.runtime import Runtime
-from tests.bonded.helpers import ID_BUYER, BondedShop, make_bonded_shop
-from tests.conftest import World
+from tests.bonded.helpers import ID_BUYER, BondedShop
 
 
 def declaration(**over: object) -> ceb.Declaration:
@@ -107,11 +104,6 @@ def test_a_waybill_with_another_consignee_or_a_payment_of_another_amount_is_caug
         ceb.check_set({**msgs, "CEB411": pay})
     with pytest.raises(ceb.MessageError):
         ceb.parse("<not-xml")
-
-
-@pytest.fixture
-def shop(rt: Runtime, world: World, client: TestClient) -> BondedShop:
-    return make_bonded_shop(rt, world, client)
 
 
 def _declared(shop: BondedShop, steps: list[dict[str, object]] | None = None) -> str:

@@ -4,31 +4,11 @@ move. A pickup order never ships. Through the API and the merchant's order page.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from fastapi.testclient import TestClient
-
-from livebase.app import create_app
 from livebase.bonded.customs import do_set_script
-from livebase.runtime import Runtime
-from tests.bonded.helpers import PRICE, BondedShop, make_bonded_shop
-from tests.conftest import World
+from tests.bonded.helpers import PRICE, BondedShop
 from tests.web.conftest import Browser
 
 SHIP = {"carrier": "顺丰速运", "tracking_no": "SF1234567890"}
-
-
-@pytest.fixture
-def shop(rt: Runtime, world: World, client: TestClient) -> BondedShop:
-    return make_bonded_shop(rt, world, client)
-
-
-@pytest.fixture
-def browser(rt: Runtime) -> Iterator[Browser]:
-    app = create_app(runtime=rt)
-    with TestClient(app, follow_redirects=False, client=("203.0.113.9", 5000)) as c:
-        yield Browser(c, rt)
 
 
 def ship(shop: BondedShop, order_id: str, user: str = "merchant_a1") -> tuple[int, dict]:

@@ -3,20 +3,12 @@ payer ≠ buyer holds it; quota at the edges, reserved on payment and given back
 
 from __future__ import annotations
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from livebase.bonded import ceb
 from livebase.bonded.models import CustomsMessage
-from livebase.runtime import Runtime
-from tests.bonded.helpers import ID_OTHER, PRICE, BondedShop, make_bonded_shop
-from tests.conftest import World
-
-
-@pytest.fixture
-def shop(rt: Runtime, world: World, client: TestClient) -> BondedShop:
-    return make_bonded_shop(rt, world, client)
+from tests.bonded.helpers import ID_OTHER, PRICE, BondedShop
+from tests.conftest import SYSTEM_TESTS
 
 
 def quota_used(shop: BondedShop) -> int:
@@ -100,7 +92,12 @@ def test_the_yearly_quota_is_reached_over_several_orders_and_the_next_is_refused
     from livebase.bonded.tax import Rules
 
     with shop.rt.sessions() as db, db.begin():  # district 0101: 500.00 per order, 1,000 a year
-        do_set_rules(db, "0101", Rules(per_order_fen=50_000, per_year_fen=100_000, reduced_bp=7000))
+        do_set_rules(
+            db,
+            SYSTEM_TESTS,
+            "0101",
+            Rules(per_order_fen=50_000, per_year_fen=100_000, reduced_bp=7000),
+        )
     for _ in range(5):  # 5 × 200.00 = 1,000.00: the year's limit exactly
         o = shop.order()
         assert shop.pay(o["id"]) == 204

@@ -4,29 +4,11 @@ link; linked from the /ops hub; only that base's operators and admins."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from fastapi.testclient import TestClient
 
-from livebase.app import create_app
 from livebase.bonded.customs import do_set_script
-from livebase.runtime import Runtime
-from tests.bonded.helpers import ID_OTHER, BondedShop, make_bonded_shop
-from tests.conftest import World
+from tests.bonded.helpers import ID_OTHER, BondedShop
 from tests.web.conftest import Browser
-
-
-@pytest.fixture
-def shop(rt: Runtime, world: World, client: TestClient) -> BondedShop:
-    return make_bonded_shop(rt, world, client)
-
-
-@pytest.fixture
-def browser(rt: Runtime) -> Iterator[Browser]:
-    app = create_app(runtime=rt)
-    with TestClient(app, follow_redirects=False, client=("203.0.113.9", 5000)) as c:
-        yield Browser(c, rt)
 
 
 def test_the_operator_sees_the_states_problems_and_resends_a_rejected_one(

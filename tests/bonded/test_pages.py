@@ -4,30 +4,12 @@ pickup at a counter), the counter page for clerks only."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from fastapi.testclient import TestClient
-
-from livebase.app import create_app
-from livebase.runtime import Runtime
 from livebase.shows import service as shows
-from tests.bonded.helpers import ID_BUYER, ID_OTHER, BondedShop, make_bonded_shop
+from tests.bonded.helpers import ID_BUYER, ID_OTHER, BondedShop
 from tests.conftest import SYSTEM_TESTS, World
 from tests.web.conftest import Browser
-
-
-@pytest.fixture
-def shop(rt: Runtime, world: World, client: TestClient) -> BondedShop:
-    return make_bonded_shop(rt, world, client)
-
-
-@pytest.fixture
-def browser(rt: Runtime) -> Iterator[Browser]:
-    app = create_app(runtime=rt)
-    with TestClient(app, follow_redirects=False, client=("203.0.113.9", 5000)) as c:
-        yield Browser(c, rt)
 
 
 def test_the_buyers_page_shows_the_code_qr_and_masked_id_only(

@@ -8,21 +8,14 @@ from datetime import timedelta
 
 import pytest
 import structlog.testing
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from livebase.accounts.service import do_grant, user_by_username
 from livebase.bonded.models import BondedOrder, PickupAttempt
 from livebase.bonded.pickup import CLERK_FAILURES
 from livebase.db import utcnow
-from livebase.runtime import Runtime
-from tests.bonded.helpers import ID_BUYER, BondedShop, make_bonded_shop
-from tests.conftest import SYSTEM_TESTS, World
-
-
-@pytest.fixture
-def shop(rt: Runtime, world: World, client: TestClient) -> BondedShop:
-    return make_bonded_shop(rt, world, client)
+from tests.bonded.helpers import ID_BUYER, BondedShop
+from tests.conftest import SYSTEM_TESTS
 
 
 def ready(shop: BondedShop) -> tuple[str, str]:

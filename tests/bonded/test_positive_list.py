@@ -6,22 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from livebase.bonded import positive_list
-from livebase.runtime import Runtime
-from tests.bonded.helpers import BondedShop, make_bonded_shop
-from tests.conftest import World
+from tests.bonded.helpers import BondedShop
 from tests.test_cli import cli_env, last_line, run  # noqa: F401 - the CLI's fixture
 
 GOOD = (
     "hs_code,name,notes\n30049090,其他药品 Medicaments,仅限药店试点\n33049900,护肤品,本基地备注\n"
 )
-
-
-@pytest.fixture
-def shop(rt: Runtime, world: World, client: TestClient) -> BondedShop:
-    return make_bonded_shop(rt, world, client)
 
 
 def test_the_shipped_list_carries_the_common_lines_with_notes() -> None:

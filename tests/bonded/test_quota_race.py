@@ -16,7 +16,7 @@ from livebase.payments.parts import PAYMENTS
 from livebase.payments.service import do_take_callback
 from livebase.runtime import Runtime
 from tests.bonded.helpers import PRICE, BondedShop, make_bonded_shop
-from tests.conftest import World
+from tests.conftest import SYSTEM_TESTS, World
 from tests.race import interleave
 
 JOIN_SECONDS = 60
@@ -27,7 +27,12 @@ LIMIT = 30_000  # room for one 200.00 order, not two
 def shop(rt: Runtime, world: World, client: TestClient) -> BondedShop:
     s = make_bonded_shop(rt, world, client)
     with rt.sessions() as db, db.begin():
-        do_set_rules(db, "0101", Rules(per_order_fen=500_000, per_year_fen=LIMIT, reduced_bp=7000))
+        do_set_rules(
+            db,
+            SYSTEM_TESTS,
+            "0101",
+            Rules(per_order_fen=500_000, per_year_fen=LIMIT, reduced_bp=7000),
+        )
     return s
 
 

@@ -7,17 +7,9 @@ import csv
 import io
 
 import pytest
-from fastapi.testclient import TestClient
 
 from livebase.bonded.customs import do_set_script
-from livebase.runtime import Runtime
-from tests.bonded.helpers import ID_BUYER, BondedShop, make_bonded_shop
-from tests.conftest import World
-
-
-@pytest.fixture
-def shop(rt: Runtime, world: World, client: TestClient) -> BondedShop:
-    return make_bonded_shop(rt, world, client)
+from tests.bonded.helpers import ID_BUYER, BondedShop
 
 
 def test_the_operator_sees_states_problems_pickups_tax_and_exports_csv(shop: BondedShop) -> None:

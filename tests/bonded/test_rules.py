@@ -7,19 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from livebase.runtime import Runtime
-from tests.bonded.helpers import BondedShop, make_bonded_shop
-from tests.conftest import World
+from tests.bonded.helpers import BondedShop
 
 GOOD = {"per_order_fen": 50_000, "per_year_fen": 100_000, "reduced_bp": 7000, "return_days": 7}
 PATH = "/api/v1/bonded/districts/{}/rules"
-
-
-@pytest.fixture
-def shop(rt: Runtime, world: World, client: TestClient) -> BondedShop:
-    return make_bonded_shop(rt, world, client)
 
 
 def put(shop: BondedShop, code: str, body: Any, user: str = "op_a") -> Any:

@@ -75,9 +75,10 @@ def put_district_rules(customs_code: CustomsCode, body: RulesIn, me: Me, db: DB)
     """An admin, or an operator of every base with a warehouse in the district."""
     bonded_orders.check_set_rules(db, me, customs_code)
     rules = tax.Rules(body.per_order_fen, body.per_year_fen, body.reduced_bp, body.return_days)
-    out = bonded_orders.do_set_rules_checked(db, me, customs_code, rules)
+    bonded_orders.check_rules(rules)
+    bonded_orders.do_set_rules(db, me, customs_code, rules)
     db.commit()
-    return out
+    return bonded_orders.rules_view(db, customs_code)
 
 
 @router.post("/bases/{base_id}/positive-list", status_code=201)

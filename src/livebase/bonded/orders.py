@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 from livebase.accounts.actors import SYSTEM_CUSTOMS, Actor
 from livebase.accounts.service import Principal
 from livebase.bases import service as bases
+from livebase.bases.models import Warehouse
 from livebase.bonded import ceb, identities, positive_list, quota, tax
 from livebase.bonded.models import BondedOrder, CustomsMessage, DistrictRules, Identity
 from livebase.bonded.parts import bonded_of
 from livebase.catalog import service as catalog
 from livebase.db import utcnow
-from livebase.errors import ApiError, Code, NotFound, ValidationFailed
+from livebase.errors import ApiError, Code, Conflict, Forbidden, NotFound, ValidationFailed
 from livebase.jobs.service import do_enqueue
 from livebase.logs import get_logger
 from livebase.orders import service as orders
@@ -46,7 +47,16 @@ def rules_for(db: Session, customs_code: str) -> tax.Rules:
     return tax.Rules(row.per_order_fen, row.per_year_fen, row.reduced_bp, row.return_days)
 
 
-def do_set_rules(db: Session, customs_code: str, rules: tax.Rules) -> None:
+def check_rules(rules: tax.Rules) -> None:
+    """Rules an operator may set: a per-order limit above the yearly one is refused (422)."""
+    if rules.per_order_fen > rules.per_year_fen:
+        raise ValidationFailed(
+            "per_order_fen cannot exceed per_year_fen.", loc="body.per_order_fen"
+        )
+
+
+def do_set_rules(db: Session, actor: Actor, customs_code: str, rules: tax.Rules) -> None:
+    """A district's own limits, discount and return window."""
     row = db.get(DistrictRules, customs_code)
     if row is None:
         row = DistrictRules(customs_code=customs_code)
@@ -55,6 +65,7 @@ def do_set_rules(db: Session, customs_code: str, rules: tax.Rules) -> None:
     row.reduced_bp, row.return_days = rules.reduced_bp, rules.return_days
     row.updated_at = utcnow()
     db.flush()
+    log().info("bonded district rules set", customs_code=customs_code, actor=str(actor))
 
 
 def rules_view(db: Session, customs_code: str) -> dict[str, Any]:
@@ -74,9 +85,6 @@ def check_set_rules(db: Session, me: Principal, customs_code: str) -> None:
     """An admin sets any district's rules; an operator only a district whose bonded
     warehouses all belong to bases it operates (another base's buyers would otherwise feel
     its change). 404 for a district with no warehouse, 403 for anyone else."""
-    from livebase.bases.models import Warehouse
-    from livebase.errors import Forbidden
-
     owners = set(
         db.scalars(select(Warehouse.base_id).where(Warehouse.customs_code == customs_code))
     )
@@ -91,23 +99,9 @@ def check_set_rules(db: Session, me: Principal, customs_code: str) -> None:
         )
 
 
-def do_set_rules_checked(
-    db: Session, actor: Actor, customs_code: str, rules: tax.Rules
-) -> dict[str, Any]:
-    if rules.per_order_fen > rules.per_year_fen:
-        raise ValidationFailed(
-            "per_order_fen cannot exceed per_year_fen.", loc="body.per_order_fen"
-        )
-    do_set_rules(db, customs_code, rules)
-    log().info("bonded district rules set", customs_code=customs_code, actor=str(actor))
-    return rules_view(db, customs_code)
-
-
 def do_resend_rejected(db: Session, me: Principal, order_id: str) -> BondedOrder:
     """An operator of the order's base (or an admin) sends a rejected declaration again;
     404 for anyone else, 409 when the order is not rejected."""
-    from livebase.errors import Conflict
-
     bo = bonded_order(db, order_id)
     if bo is None or not me.has("operator", base_id=bo.base_id):
         raise NotFound(f"No bonded order {order_id}.")
