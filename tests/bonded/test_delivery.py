@@ -5,6 +5,7 @@ move. A pickup order never ships. Through the API and the merchant's order page.
 from __future__ import annotations
 
 from livebase.bonded.customs import do_set_script
+from livebase.catalog.models import Sku
 from tests.bonded.helpers import PRICE, BondedShop
 from tests.web.conftest import Browser
 
@@ -97,3 +98,71 @@ def test_the_merchants_page_offers_the_waybill_form_only_after_release(
     page = browser.get(f"/merchant/orders/{order['id']}")
     assert "SF1234567890" in page.text and 'data-testid="ship-form"' not in page.text
     assert order["total_fen"] == PRICE + 1_820
+
+
+def _stock(shop: BondedShop) -> int:
+    with shop.rt.sessions() as db:
+        sku = db.get(Sku, shop.sku)
+        assert sku is not None
+        return sku.stock
+
+
+def _quota_used(shop: BondedShop) -> int:
+    r = shop.client.get(f"/api/v1/bonded/quota?identity_id={shop.identity}", headers=shop.auth())
+    assert r.status_code == 200, r.text
+    return int(r.json()["used_fen"])
+
+
+def test_an_approved_refund_of_a_shipped_bonded_order_gives_back_quota_and_goods_once(
+    shop: BondedShop, browser: Browser
+) -> None:
+    before = _stock(shop)
+    order = shop.order(pickup=False)
+    shop.pay(order["id"])
+    shop.run_jobs()
+    assert ship(shop, order["id"])[0] == 200
+    assert _quota_used(shop) == PRICE and _stock(shop) == before - 1
+    # The buyer's order page still leads to the customs page after shipment.
+    browser.sign_in("viewer")
+    page = browser.get(f"/me/orders/{order['id']}")
+    assert f'href="/bonded/orders/{order["id"]}"' in page.text
+    r = shop.client.post(
+        f"/api/v1/orders/{order['id']}/refund-requests",
+        json={"reason": "包装破损"},
+        headers=shop.auth(),
+    )
+    assert r.status_code == 201, r.text
+    request_id = r.json()["id"]
+    # Another brand's merchant cannot approve it, and that changes nothing.
+    wrong = shop.client.post(
+        f"/api/v1/refund-requests/{request_id}/approve", headers=shop.auth("merchant_a2")
+    )
+    assert wrong.status_code == 404
+    assert _quota_used(shop) == PRICE and _stock(shop) == before - 1
+    r = shop.client.post(
+        f"/api/v1/refund-requests/{request_id}/approve", headers=shop.auth("merchant_a1")
+    )
+    assert r.status_code == 200, r.text
+    assert _quota_used(shop) == 0 and _stock(shop) == before
+    shop.run_jobs()  # the provider takes the refund: refunded, nothing given back twice
+    assert shop.status(order["id"]) == "refunded"
+    assert _quota_used(shop) == 0 and _stock(shop) == before
+    again = shop.client.post(
+        f"/api/v1/refund-requests/{request_id}/approve", headers=shop.auth("merchant_a1")
+    )
+    assert again.status_code == 409
+    assert _quota_used(shop) == 0 and _stock(shop) == before
+    page = browser.get(f"/me/orders/{order['id']}")
+    assert f'href="/bonded/orders/{order["id"]}"' in page.text
+
+
+def test_a_plain_orders_page_has_no_customs_link(shop: BondedShop, browser: Browser) -> None:
+    r = shop.client.post(
+        "/api/v1/orders",
+        json={"lines": [{"sku_id": shop.sku_plain, "quantity": 1}], "address_id": shop.address},
+        headers={**shop.auth(), "Idempotency-Key": "plain-order-1"},
+    )
+    assert r.status_code == 201, r.text
+    browser.sign_in("viewer")
+    page = browser.get(f"/me/orders/{r.json()['id']}")
+    assert page.status_code == 200 and "/bonded/orders/" not in page.text

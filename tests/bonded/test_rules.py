@@ -91,3 +91,27 @@ def test_bad_rules_are_422_and_change_nothing(
     assert err["fields"][0]["loc"] == loc
     got = shop.client.get(PATH.format("0101"), headers=shop.auth()).json()
     assert got == {"customs_code": "0101", **GOOD, "return_days": 10, "source": "district"}
+
+
+def test_the_quota_is_measured_against_the_districts_yearly_limit(shop: BondedShop) -> None:
+    url = f"/api/v1/bonded/quota?identity_id={shop.identity}"
+    national = shop.client.get(url, headers=shop.auth()).json()
+    assert national["limit_fen"] == 2_600_000 and national["remaining_fen"] == 2_600_000
+    assert put(shop, "0101", GOOD).status_code == 200
+    # Without a district: the strictest district with a warehouse (never overstated).
+    got = shop.client.get(url, headers=shop.auth()).json()
+    assert got["limit_fen"] == 100_000 and got["remaining_fen"] == 100_000
+    got = shop.client.get(url + "&customs_code=0101", headers=shop.auth()).json()
+    assert got["customs_code"] == "0101" and got["limit_fen"] == 100_000
+    got = shop.client.get(url + "&customs_code=0102", headers=shop.auth()).json()
+    assert got["customs_code"] == "0102" and got["limit_fen"] == 2_600_000
+    order = shop.order(pickup=False)
+    shop.pay(order["id"])
+    got = shop.client.get(url + "&customs_code=0101", headers=shop.auth()).json()
+    assert got["used_fen"] > 0 and got["remaining_fen"] == 100_000 - got["used_fen"]
+    for bad in ("abc", "01011", ""):
+        r = shop.client.get(url + f"&customs_code={bad}", headers=shop.auth())
+        assert r.status_code == 422 and r.json()["error"] == "validation_failed", bad
+    # Another user's identity is not theirs to read, with or without a district.
+    r = shop.client.get(url + "&customs_code=0101", headers=shop.auth("merchant_a1"))
+    assert r.status_code in (404, 422) and "error" in r.json()

@@ -49,9 +49,14 @@ def list_identities(me: Me, db: DB) -> dict[str, Any]:
 
 @router.get("/bonded/quota")
 def get_quota(
-    me: Me, db: DB, identity_id: Annotated[str, Query(min_length=1, max_length=40)]
+    me: Me,
+    db: DB,
+    identity_id: Annotated[str, Query(min_length=1, max_length=40)],
+    customs_code: Annotated[str | None, Query(pattern=r"^[0-9]{4}$")] = None,
 ) -> dict[str, Any]:
-    return bonded_orders.quota_view(db, me, identity_id)
+    """The buyer's quota this year, measured against the district's yearly limit (the
+    ``customs_code`` given, or the strictest district with a bonded warehouse)."""
+    return bonded_orders.quota_view(db, me, identity_id, customs_code)
 
 
 @router.post("/bonded/quotes")

@@ -273,13 +273,31 @@ def check_quote(
     return quote_view(q, _check_list(db, basket))
 
 
-def quota_view(db: Session, me: Principal, identity_id: str) -> dict[str, Any]:
+def quota_limit(db: Session, customs_code: str | None) -> tuple[str | None, int]:
+    """The yearly limit a buyer's quota is measured against: the named district's, or,
+    without one, the smallest of the districts that have a bonded warehouse (so the
+    remaining figure is never more than an order anywhere may use); the national limit
+    when no district has rules of its own."""
+    if customs_code is not None:
+        return customs_code, rules_for(db, customs_code).per_year_fen
+    codes = sorted(set(db.scalars(select(Warehouse.customs_code))) - {None})
+    if not codes:
+        return None, tax.NATIONAL.per_year_fen
+    limits = [(rules_for(db, c).per_year_fen, c) for c in codes]
+    limit, code = min(limits)
+    return (code if len(codes) == 1 else None), limit
+
+
+def quota_view(
+    db: Session, me: Principal, identity_id: str, customs_code: str | None = None
+) -> dict[str, Any]:
     ident = identities.check_own_identity(db, me, identity_id, loc="query.identity_id")
     year = utcnow().year
-    limit = tax.NATIONAL.per_year_fen
+    code, limit = quota_limit(db, customs_code)
     used = quota.used_fen(db, ident.id_hash, year)
     return {
         "identity_id": ident.id,
+        "customs_code": code,
         "year": year,
         "limit_fen": limit,
         "used_fen": used,
@@ -405,6 +423,18 @@ class BondedOrderHooks:
 
     def on_cancelled(self, db: Session, actor: Actor, order: Order) -> None:
         do_release_quota(db, order.id)
+
+    def on_refund_approved(self, db: Session, actor: Actor, order: Order) -> None:
+        """A refund of shipped imported goods is a return: the goods come back to the
+        zone (their units to stock, once) and the quota to the buyer (once), as
+        ``states.do_return`` does for a return asked for on the bonded page."""
+        if bonded_order(db, order.id) is None:
+            return
+        do_release_quota(db, order.id)
+        orders.do_return_units(db, order)
+
+    def page_of(self, db: Session, order: Order) -> str | None:
+        return f"/bonded/orders/{order.id}" if bonded_order(db, order.id) else None
 
     def payer_of(self, db: Session, order: Order, identity_id: str | None) -> Payer | None:
         bo = bonded_order(db, order.id)

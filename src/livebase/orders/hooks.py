@@ -1,6 +1,7 @@
 """Hooks another feature gives the orders service, called inside the order's transaction
 (cross-border orders: the bonded feature checks and prices them at checkout, reserves the
-buyer's yearly quota when they are paid, gives it back when they are cancelled).
+buyer's yearly quota when they are paid, gives it back when they are cancelled or a
+refund of the shipped goods is approved).
 
 They are synchronous on purpose: unlike events (published after commit) a hook can refuse
 (raise an ``ApiError``) and its writes commit or roll back with the order's. A feature
@@ -38,6 +39,11 @@ class OrderHooks(Protocol):
 
     def on_cancelled(self, db: Session, actor: Actor, order: Any) -> None: ...
 
+    def on_refund_approved(self, db: Session, actor: Actor, order: Any) -> None:
+        """The merchant approved a refund of a shipped order: give back what the feature
+        holds for it (cross-border: the buyer's quota; the goods return to the zone)."""
+        ...
+
     def payer_of(self, db: Session, order: Any, identity_id: str | None) -> Payer | None: ...
 
     def ship_states(self, db: Session, order: Any) -> tuple[str, ...] | None:
@@ -47,6 +53,11 @@ class OrderHooks(Protocol):
 
     def buy_page(self, db: Session, show_id: str, sku_id: str) -> str | None:
         """Another buy sheet for this SKU (imported goods ask for an identity), or None."""
+        ...
+
+    def page_of(self, db: Session, order: Any) -> str | None:
+        """The feature's own page of this order (a bonded order's customs and pickup
+        page), in every state, or None when the feature does not own the order."""
         ...
 
 

@@ -44,6 +44,7 @@ def my_order(request: Request, order_id: str, db: DB, me: SignedIn) -> Response:
         order=order,
         timeline=service.timeline(db, order.id),
         requests=refunds.list_for_order(db, order.id),
+        feature_page=service.feature_page(db, order),
     )
 
 

@@ -18,7 +18,7 @@ from livebase.bases import service as bases
 from livebase.db import utcnow
 from livebase.decisions import do_decide_pending
 from livebase.errors import Conflict, NotFound
-from livebase.orders import service
+from livebase.orders import hooks, service
 from livebase.orders.models import Order, OrderTransition, RefundRequest
 from livebase.schemas import rfc3339
 
@@ -93,6 +93,8 @@ def do_decide(
         service.do_record_transition(
             db, actor, order, "refund_requested", "refund_requested", note="refund approved"
         )
+        for hook in hooks.hooks_of(db):  # cross-border: quota and goods go back
+            hook.on_refund_approved(db, actor, order)
         service.request_refund(db, order, row.request_reason)
         return
     # Back to the state the request found it in (the transition that entered it says).

@@ -797,6 +797,15 @@ def request_refund(db: Session, order: Order, reason: str) -> None:
     )
 
 
+def feature_page(db: Session, order: Order) -> str | None:
+    """The page a feature keeps of ``order`` (a bonded order's customs page), or None."""
+    for hook in hooks.hooks_of(db):
+        page = hook.page_of(db, order)
+        if page is not None:
+            return page
+    return None
+
+
 def ship_states(db: Session, order: Order) -> tuple[str, ...]:
     """The states ``order`` ships from: ``paid``, unless a feature's hook owns the order
     (a bonded delivery order ships from ``released``, a pickup order from none)."""
