@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
@@ -313,8 +312,6 @@ def test_a_burst_of_viewers_on_a_campaign_page_is_answered(
 def test_two_campaigns_racing_for_one_show_give_one_200_and_one_409(
     client: TestClient, world: World, rt: Runtime
 ) -> None:
-    if rt.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite serialises writers; the race is PostgreSQL's unique index's")
     first = _create(client, world)
     second = _create(client, world, name="618")
     show = make_show(rt, world.brand_a1, world["host_a1"].id)
@@ -324,9 +321,17 @@ def test_two_campaigns_racing_for_one_show_give_one_200_and_one_409(
             campaign = service.get_campaign(db, first["id"])
             service.do_set_shows(db, SYSTEM_TESTS, campaign, [show])
 
-    # The second claim has checked that the show is free and is about to insert its row
-    # when the first one commits.
-    with interleave(rt.engine, "INSERT INTO campaign_shows", claim_first) as fired:
+    # The second claim has checked that the show is free and is about to write when the
+    # first one commits. On SQLite the check reads outside a write lock (a deferred
+    # transaction takes it at its first write, the DELETE), so the first claim commits in
+    # between there; on PostgreSQL it commits while the second is about to insert. Either
+    # way the unique index, not the check, decides.
+    at = (
+        "INSERT INTO campaign_shows"
+        if rt.engine.dialect.name == "postgresql"
+        else "DELETE FROM campaign_shows"
+    )
+    with interleave(rt.engine, at, claim_first) as fired:
         r = client.put(
             f"/api/v1/campaigns/{second['id']}/shows",
             json={"show_ids": [show]},
@@ -334,6 +339,8 @@ def test_two_campaigns_racing_for_one_show_give_one_200_and_one_409(
         )
     assert fired
     assert r.status_code == 409 and r.json()["error"] == "conflict"
+    # The index's answer (the check's names the show): the check had passed.
+    assert r.json()["detail"] == "A show is already in another campaign."
     with rt.sessions() as db:
         rows = db.scalars(select(CampaignShow).where(CampaignShow.show_id == show)).all()
         assert [row.campaign_id for row in rows] == [first["id"]]
