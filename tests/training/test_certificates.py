@@ -3,13 +3,11 @@ valid, the PDF parses, and the dashboard's figure counts issued and unrevoked on
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -89,7 +87,6 @@ def test_the_pdf_is_a_pdf_with_the_number_in_a_cjk_font(
     assert cert.number.encode() in data and b"STSong-Light" in data
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext is not installed")
 def test_pdftotext_reads_the_number(
     rt: Runtime, client: TestClient, world: World, tmp_path: Path
 ) -> None:

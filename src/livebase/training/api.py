@@ -16,7 +16,14 @@ from livebase.schemas import rfc3339
 from livebase.training import certificates as certs
 from livebase.training import service
 from livebase.training.models import Certificate, Course, Enrolment, TrainingSession
-from livebase.training.schemas import CourseIn, EnrolmentPatch, IssueIn, RevokeIn, SessionIn
+from livebase.training.schemas import (
+    CourseIn,
+    EnrolmentPatch,
+    IssueIn,
+    RevokeIn,
+    SessionIn,
+    SessionPatch,
+)
 
 CoursePage = Annotated[Page, Depends(page_of("crs"))]
 SessionPage = Annotated[Page, Depends(page_of("tss"))]
@@ -145,6 +152,20 @@ def list_sessions(course_id: str, db: DB, page: SessionPage) -> dict[str, Any]:
 def get_session(session_id: str, db: DB) -> dict[str, Any]:
     sess = service.get_session(db, session_id)
     return session_out(sess, service.waitlist_counts(db, [sess.id]).get(sess.id, 0))
+
+
+@router.patch("/sessions/{session_id}")
+def update_session(session_id: str, body: SessionPatch, me: Me, db: DB) -> dict[str, Any]:
+    """An operator changes a session not yet started; a larger capacity seats the waiting
+    list in line order (``promoted`` names who got a seat)."""
+    if not body.model_fields_set:
+        raise ValidationFailed("Send at least one field to change.", loc="body")
+    sess = service.check_manage_session(db, me, session_id)
+    changes = {k: getattr(body, k) for k in body.model_fields_set}
+    promoted = service.do_update_session(db, me, sess, changes)
+    db.commit()
+    out = session_out(sess, service.waitlist_counts(db, [sess.id]).get(sess.id, 0))
+    return {**out, "promoted": [e.id for e in promoted]}
 
 
 # --- enrolments -----------------------------------------------------------------------

@@ -252,6 +252,7 @@ def _roster_page(
         errors=errors or {},
         values=values,
         failed=request.path_params.get("enrolment_id"),
+        now=utcnow(),
     )
 
 
@@ -261,6 +262,51 @@ def _roster_again(
     me = signed_in(user)
     enr, _ = service.check_manage_enrolment(db, me, request.path_params["enrolment_id"])
     return _roster_page(request, db, me, enr.session_id, errors, values)
+
+
+def _session_again(
+    request: Request, db: Session, user: Any, values: FormValues, errors: dict[str, str]
+) -> Response:
+    me = signed_in(user)
+    return _roster_page(request, db, me, request.path_params["session_id"], errors, values)
+
+
+@router.post("/ops/training/sessions/{session_id}/edit")
+@form_page(_session_again)
+def edit_session(
+    request: Request,
+    session_id: str,
+    db: DB,
+    me: SignedIn,
+    teacher_name: FormText = "",
+    room: FormText = "",
+    studio_id: FormText = "",
+    starts_at: FormText = "",
+    ends_at: FormText = "",
+    capacity: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """The operator changes teacher, place, times or capacity before the session starts;
+    new seats go to the waiting list in line order."""
+    check_form_csrf(request, me, csrf_token)
+    sess = service.check_manage_session(db, me, session_id)
+    if not teacher_name.strip() or len(teacher_name.strip()) > 100:
+        raise ValidationFailed("Name the teacher (up to 100 characters).", loc="teacher_name")
+    if len(room) > 120 or len(studio_id) > 40:
+        raise ValidationFailed("The room is up to 120 characters.", loc="room")
+    changes = {
+        "teacher_name": teacher_name,
+        "room": room,
+        "studio_id": studio_id.strip() or None,
+        "starts_at": parse_local_datetime(starts_at, "starts_at"),
+        "ends_at": parse_local_datetime(ends_at, "ends_at"),
+        "capacity": _number(capacity, "capacity", 1, service.MAX_CAPACITY),
+    }
+    if changes["starts_at"] == sess.starts_at:
+        del changes["starts_at"]  # unchanged: not "moved into the past" when it nears
+    promoted = service.do_update_session(db, me, sess, changes)
+    db.commit()
+    return redirect(f"/ops/training/sessions/{sess.id}?done=updated&promoted={len(promoted)}")
 
 
 @router.get("/ops/training/sessions/{session_id}", response_class=HTMLResponse)

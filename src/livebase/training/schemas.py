@@ -28,6 +28,18 @@ class SessionIn(Body):
     capacity: StrictInt = Field(ge=1, le=MAX_CAPACITY)
 
 
+class SessionPatch(PatchBody):
+    """Any of a session's fields; a field left out keeps its value."""
+
+    teacher_name: Annotated[Name | None, NotNull] = Field(default=None, max_length=100)
+    teacher_user_id: Text | None = Field(default=None, max_length=40)
+    room: Annotated[Name | None, NotNull] = Field(default=None, max_length=120)
+    studio_id: Text | None = Field(default=None, max_length=40)
+    starts_at: Annotated[AwareDatetime | None, NotNull] = None
+    ends_at: Annotated[AwareDatetime | None, NotNull] = None
+    capacity: Annotated[StrictInt | None, NotNull] = Field(default=None, ge=1, le=MAX_CAPACITY)
+
+
 class EnrolmentPatch(PatchBody):
     attended: Annotated[StrictBool | None, NotNull] = None
     score: Score | None = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -186,21 +187,9 @@ def do_create_session(
     room: str = "",
     studio_id: str | None = None,
 ) -> TrainingSession:
-    if teacher_user_id is not None:
-        teacher = get_user(db, teacher_user_id)
-        if teacher is None:
-            raise ValidationFailed("No such user to teach.", loc="body.teacher_user_id")
-        teacher_name = teacher_name.strip() or teacher.display_name
-    if not teacher_name.strip():
-        raise ValidationFailed(
-            "Name the teacher (or a teacher's user id).", loc="body.teacher_name"
-        )
-    if not room.strip() and not studio_id:
-        raise ValidationFailed("Say where: a room or a studio id.", loc="body.room")
-    if ends_at <= starts_at:
-        raise ValidationFailed("A session ends after it starts.", loc="body.ends_at")
-    if not 1 <= capacity <= MAX_CAPACITY:
-        raise ValidationFailed(f"capacity is 1 to {MAX_CAPACITY}.", loc="body.capacity")
+    teacher_name = _check_fields(
+        db, teacher_name, teacher_user_id, room, studio_id, starts_at, ends_at, capacity
+    )
     sess = TrainingSession(
         course_id=course.id,
         base_id=course.base_id,
@@ -219,6 +208,110 @@ def do_create_session(
     db.flush()
     do_record(db, actor, "create", "training_session", sess.id, course_id=course.id)
     return sess
+
+
+def _check_fields(
+    db: Session,
+    teacher_name: str,
+    teacher_user_id: str | None,
+    room: str,
+    studio_id: str | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    capacity: int,
+) -> str:
+    """422 for a session that names no teacher or place, ends before it starts or has a
+    capacity out of range; the teacher's name (a teacher user's own when none is given)."""
+    if teacher_user_id is not None:
+        teacher = get_user(db, teacher_user_id)
+        if teacher is None:
+            raise ValidationFailed("No such user to teach.", loc="body.teacher_user_id")
+        teacher_name = teacher_name.strip() or teacher.display_name
+    if not teacher_name.strip():
+        raise ValidationFailed(
+            "Name the teacher (or a teacher's user id).", loc="body.teacher_name"
+        )
+    if not room.strip() and not studio_id:
+        raise ValidationFailed("Say where: a room or a studio id.", loc="body.room")
+    if ends_at <= starts_at:
+        raise ValidationFailed("A session ends after it starts.", loc="body.ends_at")
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise ValidationFailed(f"capacity is 1 to {MAX_CAPACITY}.", loc="body.capacity")
+    return teacher_name.strip()
+
+
+SESSION_FIELDS = (
+    "teacher_name",
+    "teacher_user_id",
+    "room",
+    "studio_id",
+    "starts_at",
+    "ends_at",
+    "capacity",
+)
+
+
+def do_update_session(
+    db: Session,
+    actor: Actor,
+    sess: TrainingSession,
+    changes: dict[str, Any],
+    *,
+    now: datetime | None = None,
+) -> list[Enrolment]:
+    """Change a session not yet started: teacher, place, times, capacity. Under the
+    session's lock (as enrolments take it): a larger capacity gives the new seats to the
+    waiting list in line order, in this transaction; a capacity below the seats taken is
+    a 409 (cancel enrolments first); moving a session into the past is a 422. Returns
+    the enrolments promoted to a seat."""
+    now = now or utcnow()
+    if sess.starts_at <= now:
+        raise Conflict("This session has started; it no longer changes.")
+    seats_taken, _capacity, _version = _lock_session(db, sess.id)
+    db.refresh(sess)
+    merged = {k: changes.get(k, getattr(sess, k)) for k in SESSION_FIELDS}
+    if "teacher_user_id" in changes and "teacher_name" not in changes:
+        merged["teacher_name"] = ""  # a new teacher user names the teacher
+    merged["teacher_name"] = _check_fields(db, **merged)
+    if "starts_at" in changes and merged["starts_at"] <= now:
+        raise ValidationFailed("A session is moved to a time still ahead.", loc="body.starts_at")
+    if merged["capacity"] < seats_taken:
+        raise Conflict(
+            f"{seats_taken} seats are taken; the capacity cannot go below that "
+            "(cancel enrolments first)."
+        )
+    for k in SESSION_FIELDS:
+        setattr(sess, k, merged[k])
+    sess.room = merged["room"].strip()
+    sess.studio_id = merged["studio_id"] or None
+    free = merged["capacity"] - seats_taken
+    promoted: list[Enrolment] = []
+    if free > 0:
+        promoted = list(
+            db.scalars(
+                select(Enrolment)
+                .where(Enrolment.session_id == sess.id, Enrolment.status == "waitlisted")
+                .order_by(Enrolment.queue_no, Enrolment.id)
+                .limit(free)
+            )
+        )
+        for enr in promoted:
+            enr.status, enr.confirmed_at = "confirmed", now
+        sess.seats_taken = seats_taken + len(promoted)
+    db.flush()
+    do_record(
+        db,
+        actor,
+        "update",
+        "training_session",
+        sess.id,
+        fields=sorted(changes),
+        promoted=len(promoted),
+    )
+    for enr in promoted:
+        do_record(db, actor, "promote", "training_enrolment", enr.id, after="capacity")
+    db.refresh(sess)
+    return promoted
 
 
 def list_sessions(
