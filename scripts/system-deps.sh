@@ -14,6 +14,8 @@ command -v tesseract >/dev/null || need+=(tesseract-ocr)
 [ -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ] || need+=(tesseract-ocr-chi-sim)
 # Certificates are read back with pdftotext (tests/training/test_certificates.py).
 command -v pdftotext >/dev/null || need+=(poppler-utils)
+# ... and the CMaps it needs to read the certificate's STSong-Light (CID) text.
+[ -d /usr/share/poppler/cMap ] || need+=(poppler-data)
 fc-list 2>/dev/null | grep -qiE 'noto (sans|serif) cjk|wqy' || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "installing ${need[*]} with apt-get" >&2
