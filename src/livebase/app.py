@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from livebase import __version__, routing
 from livebase.features import FEATURES, Feature, LoadedFeature, install, load
@@ -29,8 +30,20 @@ from livebase.middleware import BodyLimitMiddleware, RefuseNulMiddleware, Reques
 from livebase.openapi import install_openapi
 from livebase.runtime import Runtime, build_runtime
 from livebase.settings import Settings
+from livebase.sockets import Sockets
 
 log = get_logger("livebase.app")
+
+
+class App(FastAPI):
+    """FastAPI with the features' WebSocket endpoints served before its stack."""
+
+    sockets = Sockets({})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and await self.sockets.serve(self, scope, receive, send):
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -77,7 +90,7 @@ def create_app(
             if runtime is None:
                 rt.close()
 
-    app = FastAPI(
+    app = App(
         title="livebase",
         version=__version__,
         lifespan=lifespan,
@@ -96,6 +109,7 @@ def create_app(
     )
     app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(RequestLogMiddleware)
+    app.sockets = Sockets({prefix: fn for lf in loaded for prefix, fn in lf.sockets})
     routing.install(app)  # last: the routes are all there
     configure_logging(settings.log_level, settings.log_json)
     return app

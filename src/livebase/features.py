@@ -52,6 +52,21 @@ class Subscription:
 
 
 @dataclass(frozen=True)
+class SocketSpec:
+    """A WebSocket endpoint served straight from the ASGI entry (``livebase.sockets``),
+    without the HTTP middleware and FastAPI's per-connection dependency machinery: a
+    socket that stays open for hours keeps every frame of that stack alive, and a room of
+    thousands of idle viewers pays for them in memory (docs/realtime.md "Memory").
+
+    ``prefix`` is a literal path ending in ``/`` (``/ws/shows/``); the one path segment
+    after it is passed on. ``handler`` is "module:function", an ``async`` function taking
+    ``(websocket, segment)`` that does its own accepting, checking and closing."""
+
+    prefix: str
+    handler: str
+
+
+@dataclass(frozen=True)
 class MetricSpec:
     """A figure a base's dashboard counts from the records (never typed in).
 
@@ -84,6 +99,7 @@ class Feature:
     parts: tuple[str, ...] = ()  # "module:PART", a runtime.Part the runtime builds
     services: tuple[str, ...] = ()  # "module:factory", Runtime -> Service
     metrics: tuple[MetricSpec, ...] = ()  # figures the base dashboard counts (plan targets)
+    sockets: tuple[SocketSpec, ...] = ()  # WebSocket endpoints served directly
 
 
 # Order matters twice: API routers are included in this order, and page routers in this
@@ -206,8 +222,9 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "rooms",
         models="livebase.rooms.models",
-        api=("livebase.rooms.api:router", "livebase.rooms.socket:router"),
+        api=("livebase.rooms.api:router",),
         pages="livebase.rooms.pages:router",
+        sockets=(SocketSpec("/ws/shows/", "livebase.rooms.socket:room_socket"),),
         parts=("livebase.rooms.parts:BUS", "livebase.rooms.parts:ROOM_KIT"),
         # Demo mode only (a no-op otherwise): scripted viewers make the live room move.
         services=("livebase.rooms.demo:room_demo",),
@@ -425,6 +442,7 @@ class LoadedFeature:
     metrics: list[tuple[MetricSpec, Callable[..., Any], Callable[..., Any] | None]] = field(
         default_factory=list
     )
+    sockets: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
 
 
 def _resolve(feature: Feature, ref: str) -> Any:
@@ -489,7 +507,17 @@ def load(features: Sequence[Feature] = FEATURES) -> list[LoadedFeature]:
             if m.monthly:
                 monthly = _typed(f, m.monthly, _resolve(f, m.monthly), callable, "callable")
             out.metrics.append((m, counter, monthly))
+        for sock in f.sockets:
+            if not (sock.prefix.startswith("/") and sock.prefix.endswith("/")):
+                raise FeatureError(
+                    f"feature {f.name!r}: socket prefix {sock.prefix!r} is not '/.../'"
+                )
+            fn = _typed(f, sock.handler, _resolve(f, sock.handler), callable, "callable")
+            out.sockets.append((sock.prefix, fn))
         loaded.append(out)
+    prefixes = [p for lf in loaded for p, _ in lf.sockets]
+    if len(set(prefixes)) != len(prefixes):
+        raise FeatureError(f"socket prefixes repeat: {prefixes}")
     metric_names = [m.name for lf in loaded for m, _, _ in lf.metrics]
     if len(set(metric_names)) != len(metric_names):
         raise FeatureError(f"metric names repeat: {metric_names}")

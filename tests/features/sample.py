@@ -84,3 +84,10 @@ SAMPLE = Feature(
     parts=(f"{M}:COUNTER",),
     services=(f"{M}:Poller",),
 )
+
+
+async def echo_socket(websocket: Any, segment: str) -> None:
+    """A socket entry: accepts, says which segment it was given, closes."""
+    await websocket.accept()
+    await websocket.send_json({"segment": segment, "app": type(websocket.app).__name__})
+    await websocket.close()

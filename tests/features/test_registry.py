@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 from sqlalchemy import text
 
 import livebase
@@ -25,6 +26,7 @@ from livebase.features import (
     FeatureError,
     JobSpec,
     MetricSpec,
+    SocketSpec,
     Subscription,
     load,
 )
@@ -80,6 +82,8 @@ def _broken(**entry: object) -> Feature:
         ({"parts": (f"{M}:Counter",)}, "is not a runtime.Part"),
         ({"services": (f"{M}:not_a_router",)}, "is not callable"),
         ({"metrics": (MetricSpec("sample_n", f"{M}:nope", "样例", "sample"),)}, "has no 'nope'"),
+        ({"sockets": (SocketSpec("/ws/sample/", f"{M}:nope"),)}, "has no 'nope'"),
+        ({"sockets": (SocketSpec("/ws/sample", f"{M}:echo_socket"),)}, "is not '/.../'"),
     ],
 )
 def test_a_broken_entry_stops_start_up_naming_the_feature(
@@ -111,6 +115,35 @@ def test_a_metric_entry_resolves_to_its_counter_and_names_cannot_repeat() -> Non
                 dataclasses.replace(twice, metrics=(spec,), parts=(), services=()),
             )
         )
+
+
+def test_a_socket_entry_is_served_before_the_http_stack_and_prefixes_cannot_repeat(
+    rt: Runtime,
+) -> None:
+    entry = dataclasses.replace(
+        sample.SAMPLE, sockets=(SocketSpec("/ws/sample/", f"{M}:echo_socket"),)
+    )
+    app = create_app(runtime=_fresh(rt), features=(*FEATURES, entry))
+    with TestClient(app) as client:
+        with client.websocket_connect("/ws/sample/abc") as ws:
+            assert ws.receive_json() == {"segment": "abc", "app": "App"}
+        # Not one segment after the prefix: the router's answer (no route: closed).
+        for path in ("/ws/sample/", "/ws/sample/a/b", "/ws/other/abc"):
+            with pytest.raises(WebSocketDisconnect), client.websocket_connect(path) as ws:
+                ws.receive_json()
+        assert client.get("/api/v1/sample/ping").json() == {"pong": "yes"}
+    again = dataclasses.replace(
+        sample.SAMPLE,
+        name="other",
+        api=(),
+        pages=None,
+        jobs=(),
+        parts=(),
+        services=(),
+        sockets=(SocketSpec("/ws/shows/", f"{M}:echo_socket"),),
+    )
+    with pytest.raises(FeatureError, match="socket prefixes repeat"):
+        load((*FEATURES, again))
 
 
 def test_every_feature_table_is_on_the_alembic_metadata() -> None:

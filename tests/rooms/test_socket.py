@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from livebase.rooms.parts import ROOM_KIT
 from livebase.runtime import Runtime
 from tests.conftest import World
 from tests.rooms import kit
@@ -33,5 +36,43 @@ def test_a_viewer_gets_a_snapshot_then_chat_and_likes_of_others(rt: Runtime, wor
             await watcher.wait_for(lambda f: f["t"] == "viewers" and f["d"]["now"] == 2)
             await talker.close()
             await watcher.close()
+
+        asyncio.run(go())
+
+
+def test_viewers_joining_within_a_tick_share_one_snapshot_and_a_frame_makes_a_new_one(
+    rt: Runtime, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst of joins encodes (and keeps) one snapshot: two viewers joining with nothing
+    reaching the room between them get the very same frame (same ``ts``); a frame that
+    reaches the room makes the next viewer's snapshot a new one that shows it."""
+    monkeypatch.setattr(rt.settings, "room_tick_ms", 3000)  # ticks far apart
+    room = make_room(rt, world)
+    bus = rt.part(ROOM_KIT).bus
+    with kit.room_server(rt) as addr:
+
+        async def go() -> None:
+            first = await join(addr, room.show)
+            await first.wait_type("snapshot")
+            await first.wait_type("viewers", now=1)  # the tick after it joined
+            b = await join(addr, room.show)
+            c = await join(addr, room.show)
+            sb, sc = await b.wait_type("snapshot"), await c.wait_type("snapshot")
+            assert sb["d"]["viewers"]["now"] == 1
+            assert sc == sb  # one snapshot, shared
+            await asyncio.to_thread(bus.publish, room.show, "notice", {"text": "新品上架", "at": 0})
+            await b.wait_type("notice")
+            d = await join(addr, room.show)
+            sd = await d.wait_type("snapshot")
+            assert sd["seq"] == sb["seq"] + 1  # the notice's seq: not the shared one
+            # A chat line from the bus (another node's viewer) is in the next snapshot.
+            line = {"id": "cl_1", "user_id": None, "name": "远方", "text": "好看", "role": "viewer"}
+            await asyncio.to_thread(bus.publish, room.show, "chat", {"lines": [line]})
+            await b.wait_type("chat")
+            e = await join(addr, room.show)
+            se = await e.wait_type("snapshot")
+            assert se["d"]["chat"][-1]["text"] == "好看" and "好看" not in str(sd["d"]["chat"])
+            for x in (first, b, c, d, e):
+                await x.close()
 
         asyncio.run(go())

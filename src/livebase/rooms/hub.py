@@ -129,8 +129,11 @@ class Connection:
         self.last_seq = 0
         self.early: list[Encoded] = []
         self.close_code: int | None = None
-        self.closed = asyncio.Event()  # set once the connection must stop (cut)
-        self._wake = asyncio.Event()
+        # The ASGI path's events: set once the connection must stop (cut), and the sender's
+        # wake-up. A raw connection has neither (an idle one costs less): a cut interrupts
+        # its receive instead (RoomWebSocketProtocol.interrupt).
+        self.closed: asyncio.Event | None = asyncio.Event() if raw is None else None
+        self._wake: asyncio.Event | None = asyncio.Event() if raw is None else None
         self._sender: asyncio.Task[None] | None = None
         self.joined = time.monotonic()
 
@@ -194,7 +197,7 @@ class Connection:
             return
         else:
             self.backlog.append(enc)
-        if self.raw is None:
+        if self._wake is not None:
             self._wake.set()
 
     def drain(self) -> bool:
@@ -219,6 +222,7 @@ class Connection:
         try:
             while self.state is ConnState.LIVE:
                 if not self.backlog:
+                    assert self._wake is not None
                     self.shed_in_row = 0
                     self._wake.clear()
                     await self._wake.wait()
@@ -247,12 +251,16 @@ class Connection:
         self.close_code = code
         self.backlog.clear()
         self.early.clear()
-        self._wake.set()
-        self.closed.set()
+        if self.raw is not None:
+            self.raw.interrupt()
+        if self._wake is not None and self.closed is not None:
+            self._wake.set()
+            self.closed.set()
 
     def finish(self) -> None:
         self.state = ConnState.CLOSED
-        self._wake.set()
+        if self._wake is not None:
+            self._wake.set()
         if self._sender is not None:
             self._sender.cancel()
 
@@ -295,6 +303,11 @@ class Hub:
         self._task: asyncio.Task[None] | None = None
         self._snap: tuple[int, float, dict[str, Any]] | None = None
         self._snap_task: asyncio.Task[dict[str, Any]] | None = None
+        # The shared encoded snapshot: (key, built at, frame, seq), and the one being built.
+        self._snap_enc: tuple[tuple[int, int, int], float, Encoded, int] | None = None
+        self._snap_enc_task: asyncio.Task[tuple[Encoded, int]] | None = None
+        self._snap_enc_key: tuple[int, int, int] | None = None
+        self.chat_seen = 0  # chat frames taken from the bus (a snapshot's chat changes)
         self._empty_since: float | None = time.monotonic()
         self.opened = asyncio.Event()
         self.sent_frames = 0
@@ -369,6 +382,7 @@ class Hub:
             if t == "chat":
                 self._buf.chat.extend(items)
                 self.recent_chat.extend(items)
+                self.chat_seen += 1
             else:
                 self._buf.purchase.extend(items)
         elif t == "stock":
@@ -545,12 +559,36 @@ class Hub:
         return {"viewers": {"now": t.viewers, "peak": t.peak}, "likes": {"total": t.likes}}
 
     async def snapshot(self) -> tuple[Encoded, int]:
-        """A fresh snapshot and the seq it is good for."""
+        """A snapshot and the seq it is good for. Viewers who join while nothing reaches
+        the room (no frame from the bus, no frame fanned out, within one tick) share one
+        encoded snapshot: a burst of joins reads the bus, encodes and keeps in memory one
+        snapshot instead of one each. Anything that arrives between the snapshot and a
+        viewer's joining changes the key, so a cached snapshot never misses a frame the
+        viewer would not also get live; only the viewer count may be a tick old (the next
+        tick's ``viewers`` frame carries it)."""
+        key = (self.version, self.sent_frames, self.chat_seen)
+        cached = self._snap_enc
+        if (
+            cached is not None
+            and cached[0] == key
+            and time.monotonic() - cached[1] < self.rooms.tick_s
+        ):
+            return cached[2], cached[3]
+        task = self._snap_enc_task
+        if task is None or task.done() or self._snap_enc_key != key:
+            task = asyncio.get_running_loop().create_task(self._build_snapshot(key))
+            self._snap_enc_task, self._snap_enc_key = task, key
+        return await asyncio.shield(task)
+
+    async def _build_snapshot(self, key: tuple[int, int, int]) -> tuple[Encoded, int]:
+        started = time.monotonic()
         seq = await asyncio.to_thread(self.rooms.bus.seq, self.show_id)
         d = dict(await self.room_d())
         d.update(self.live_d())
         d["chat"] = list(self.recent_chat)
-        return Encoded.build("snapshot", seq, d), seq
+        enc = Encoded.build("snapshot", seq, d)
+        self._snap_enc = (key, started, enc, seq)
+        return enc, seq
 
     async def state_d(self) -> dict[str, Any]:
         room = await self.room_d()

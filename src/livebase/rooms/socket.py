@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, WebSocket
+from fastapi import WebSocket
 from starlette.applications import Starlette
+from starlette.types import Message
 
 from livebase.accounts.service import Principal, resolve_token
 from livebase.accounts.web import SESSION_COOKIE
@@ -34,13 +35,12 @@ from livebase.rooms import chat, service
 from livebase.rooms.hub import Connection, Encoded, Hub, Rooms, Viewer, now_ms
 from livebase.rooms.parts import ROOM_KIT, RoomKit
 from livebase.rooms.service import RoomInfo
-from livebase.rooms.wire import raw_socket_of
+from livebase.rooms.wire import CUT, raw_socket_of
 from livebase.runtime import Runtime
 from livebase.shows.models import Show
 
 log = get_logger("livebase.rooms")
 
-router = APIRouter()
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_BANNED = 4403
@@ -129,8 +129,9 @@ async def _close(ws: WebSocket, code: int, reason: str = "") -> None:
         await ws.close(code, reason)
 
 
-@router.websocket("/ws/shows/{show_id}")
 async def room_socket(websocket: WebSocket, show_id: str) -> None:
+    """``GET /ws/shows/{id}``, served directly from the ASGI entry (``livebase.sockets``:
+    the features registry's ``sockets``)."""
     await websocket.accept()
     rt: Runtime = websocket.app.state.runtime
     try:
@@ -218,29 +219,44 @@ def _wire(text: str) -> bytes:
 
 
 async def _serve(kit: RoomKit, info: RoomInfo, hub: Hub, conn: Connection) -> None:
-    """Read the client's frames until it leaves or the hub cuts it."""
+    """Read the client's frames until it leaves or the hub cuts it. On our uvicorn
+    protocol a cut arrives as a message of its own (``wire.CUT``), so an idle connection
+    is one pending ``receive``; elsewhere (the test client, another server) the receive
+    races the connection's ``closed`` event."""
     ws = conn.ws
-    cut = asyncio.ensure_future(conn.closed.wait())
     likes_window = (0.0, 0)
+    while True:
+        if conn.closed is None:
+            msg = await ws.receive()
+            if msg.get(CUT):
+                return
+        else:
+            got = await _receive_or_cut(ws, conn.closed)
+            if got is None:
+                return
+            msg = got
+        if msg["type"] == "websocket.disconnect":
+            return
+        try:
+            likes_window = await _handle(kit, info, hub, conn, msg, likes_window)
+        except ApiError as exc:
+            frame = error_frame(exc)
+            if exc.retry_after:
+                frame["retry_after"] = exc.retry_after
+            conn.send_direct(frame)
+
+
+async def _receive_or_cut(ws: WebSocket, closed: asyncio.Event) -> Message | None:
+    recv = asyncio.ensure_future(ws.receive())
+    cut = asyncio.ensure_future(closed.wait())
     try:
-        while True:
-            recv = asyncio.ensure_future(ws.receive())
-            done, _ = await asyncio.wait({recv, cut}, return_when=asyncio.FIRST_COMPLETED)
-            if recv not in done:
-                recv.cancel()
-                return
-            msg = recv.result()
-            if msg["type"] == "websocket.disconnect":
-                return
-            try:
-                likes_window = await _handle(kit, info, hub, conn, msg, likes_window)
-            except ApiError as exc:
-                frame = error_frame(exc)
-                if exc.retry_after:
-                    frame["retry_after"] = exc.retry_after
-                conn.send_direct(frame)
+        done, _ = await asyncio.wait({recv, cut}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         cut.cancel()
+    if recv not in done:
+        recv.cancel()
+        return None
+    return recv.result()
 
 
 async def _handle(
