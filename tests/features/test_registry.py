@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
 from sqlalchemy import text
+from starlette.websockets import WebSocketDisconnect
 
 import livebase
 from livebase.app import create_app
