@@ -24,7 +24,7 @@ broadcasts delivered, deliveries per server CPU-second (the saturation rate of o
 when the server is CPU-bound: on a fixed load a server that is not saturated would reach
 about this at 100% of its core), p50/p99 send→receive latency (the publisher's ``sent``
 ms in each frame, on ~500 connections that read as frames arrive), server RSS per idle
-connection, server and generator CPU (a run whose generator passes 90% of its core is
+connection (marginal: taken once RSS holds still, after 20 clients opened the room), server and generator CPU (a run whose generator passes 90% of its core is
 INVALID). Then livebase only: half the clients reconnect at once with ``since`` while
 broadcasts go on, and every client's critical seqs are checked; two nodes through Redis;
 ``--sim``: four nodes through one Redis with Redis' own CPU from INFO.
@@ -288,6 +288,20 @@ class Servers:
     def rss(self) -> list[int]:
         return [_rss_kib(p.pid) for p in self.procs]
 
+    def settled_rss(self, within: float = 0.01, limit_s: float = 10.0) -> list[int]:
+        """RSS once it holds still (two samples 0.5 s apart within 1 %): a server's own
+        start-up work (timed jobs, caches) can swing it by tens of MiB for a few seconds,
+        which divided by the clients would be read as their cost."""
+        deadline = time.monotonic() + limit_s
+        last = self.rss()
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = self.rss()
+            if abs(sum(now) - sum(last)) <= within * max(1, sum(last)):
+                return now
+            last = now
+        return last
+
     def stop(self) -> None:
         for p in self.procs:
             p.terminate()
@@ -296,6 +310,9 @@ class Servers:
                 p.wait(10)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+WARM_CLIENTS = 20
 
 
 class Gen:
@@ -363,11 +380,16 @@ def run(
     srv = Servers(kind, world, nodes)
     row: dict[str, Any] = {"server": kind, "n": n, "nodes": nodes, "load_before": _load()}
     try:
-        rss0 = srv.rss()
+        # The marginal cost of a viewer, on every server alike: a few clients open the
+        # room first (the hub, its database read, the thread pool, lazily built caches
+        # are the node's, not the viewers'), leave, and only then is RSS taken.
+        warm = Gen(srv, WARM_CLIENTS, world.tokens[:WARM_CLIENTS])
+        warm.quit()
+        rss0 = srv.settled_rss()
         gen = Gen(srv, n, world.tokens)
         row["connect"] = gen.hello
         time.sleep(args.settle)
-        rss1 = srv.rss()
+        rss1 = srv.settled_rss()
         connected = max(1, gen.hello["connected"])
         row["rss_idle_kib_per_conn"] = round((sum(rss1) - sum(rss0)) / connected, 2)
         row["rss_mib"] = round(sum(rss1) / 1024, 1)

@@ -245,6 +245,7 @@ class Generator:
         self.failed: list[str] = []
         self.check_from: dict[int, int] = {}
         self.gaps0 = 0
+        self.reopened: set[int] = set()
 
     def path_for(self, i: int, since: int | None = None) -> str:
         path: str = self.spec["path"]
@@ -343,6 +344,7 @@ class Generator:
         picked = [c for c in self.clients if c is not None and c in self.live]
         random.Random(1).shuffle(picked)
         picked = picked[: int(len(picked) * fraction)]
+        self.reopened = {c.idx for c in picked}
         for c in picked:
             c.transport.close()  # type: ignore[union-attr]
         await asyncio.gather(*(c.lost for c in picked))
@@ -382,6 +384,7 @@ class Generator:
                 break
             await asyncio.sleep(0.2)
         lost = dup = bad = cut = 0
+        sample: list[dict[str, Any]] = []
         for c in clients:
             if c not in self.live:
                 cut += 1
@@ -390,8 +393,19 @@ class Generator:
             got = [s for s in c.seen if s <= last]
             if got != want:
                 bad += 1
-                lost += len(set(want) - set(got))
+                missing = sorted(set(want) - set(got))
+                lost += len(missing)
                 dup += len(got) - len(set(got))
+                if len(sample) < 5:  # what a loss looks like, for whoever reads the run
+                    sample.append(
+                        {
+                            "client": c.idx,
+                            "reopened": c.idx in self.reopened,
+                            "from": self.check_from[c.idx],
+                            "missing": missing[:12],
+                            "got_head": got[:12],
+                        }
+                    )
             c.record = False
         return {
             "latest_seq": last,
@@ -402,6 +416,7 @@ class Generator:
             "gaps": self.gaps - self.gaps0,
             "settle_s": round(time.monotonic() - t0, 2),
             "closed_codes": {str(k): v for k, v in self.stats.closed_codes.items()},
+            "loss_sample": sample,
         }
 
     async def sweep(self) -> None:

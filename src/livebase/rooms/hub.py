@@ -37,7 +37,7 @@ from starlette.websockets import WebSocket
 from livebase.logs import get_logger
 from livebase.rooms.bus import CRITICAL, Bus, Frame
 from livebase.rooms.counters import Counters, Totals
-from livebase.rooms.wire import RoomWebSocketProtocol, text_frame
+from livebase.rooms.wire import RawSocket, RoomWebSocketProtocol, text_frame
 
 log = get_logger("livebase.rooms")
 
@@ -118,6 +118,8 @@ class Connection:
         self.ws = ws
         self.viewer = viewer
         self.raw = raw
+        # The transport the raw path writes to, taken once the handshake is done (go_live).
+        self.sock: RawSocket | None = None
         self.state = ConnState.OPENING
         self.bound = bound
         self.buffer_limit = buffer_limit
@@ -157,6 +159,11 @@ class Connection:
         self.last_seq = after_seq
         if self.raw is None:
             self._sender = asyncio.get_running_loop().create_task(self._send_loop())
+        else:
+            self.sock = self.raw.raw_socket()
+            if self.sock is None:  # closed while its snapshot was read
+                self.cut(None)
+                return
         for enc in first:
             self._write(enc)
         early, self.early = self.early, []
@@ -171,13 +178,13 @@ class Connection:
         self._write(enc)
 
     def _write(self, enc: Encoded) -> None:
-        if not self.backlog and self.raw is not None:
-            sock = self.raw.raw_socket()
-            if sock is None or sock.is_closing():
-                self.cut(None)
-                return
+        sock = self.sock
+        if sock is not None and not self.backlog:
             if sock.get_write_buffer_size() <= self.buffer_limit:
-                sock.write(enc.wire)
+                try:
+                    sock.write(enc.wire)
+                except RuntimeError:  # the transport closed under us (peer gone)
+                    self.cut(None)
                 return
         self._queue(enc)
 
@@ -197,22 +204,27 @@ class Connection:
             return
         else:
             self.backlog.append(enc)
+        self.hub.backlogged.add(self)
         if self._wake is not None:
             self._wake.set()
 
     def drain(self) -> bool:
         """Raw path: write what the transport takes now; True when the backlog is empty."""
-        if self.raw is None or self.state is not ConnState.LIVE:
+        sock = self.sock
+        if sock is None or self.state is not ConnState.LIVE:
             return not self.backlog
-        sock = self.raw.raw_socket()
-        if sock is None or sock.is_closing():
+        if sock.is_closing():
             self.cut(None)
             return True
         while self.backlog and sock.get_write_buffer_size() <= self.buffer_limit:
             enc = self.backlog.popleft()
             if enc.critical:
                 self.critical_waiting -= 1
-            sock.write(enc.wire)
+            try:
+                sock.write(enc.wire)
+            except RuntimeError:
+                self.cut(None)
+                return True
         if not self.backlog:
             self.shed_in_row = 0
         return not self.backlog
@@ -249,6 +261,7 @@ class Connection:
             return
         self.state = ConnState.CLOSING
         self.close_code = code
+        self.sock = None
         self.backlog.clear()
         self.early.clear()
         if self.raw is not None:
@@ -287,6 +300,9 @@ class Hub:
         self.rooms = rooms
         self.show_id = show_id
         self.conns: set[Connection] = set()
+        # Connections with something queued (or owed a `state` frame): the tick drains
+        # these, not every connection of the room.
+        self.backlogged: set[Connection] = set()
         self.seq = 0
         self.totals = Totals(0, 0, 0)
         self.slow_mode = 0
@@ -355,6 +371,7 @@ class Hub:
 
     def leave(self, conn: Connection) -> None:
         self.conns.discard(conn)
+        self.backlogged.discard(conn)
         conn.finish()
         if not self.conns:
             self._empty_since = time.monotonic()
@@ -450,9 +467,32 @@ class Hub:
             self._filling = False
 
     def fanout(self, enc: Encoded) -> None:
+        """Offer ``enc`` to every connection. The common case — a live raw connection
+        with nothing queued and room in its transport's buffer — is written here inline
+        (one buffer check and one ``write`` of the shared bytes); anything else takes
+        ``Connection.offer``. Nothing here adds or removes connections, so the set is
+        walked as it is."""
         self.sent_frames += 1
-        for c in list(self.conns):
-            c.offer(enc)
+        wire, critical, seq = enc.wire, enc.critical, enc.seq
+        live = ConnState.LIVE
+        for c in self.conns:
+            sock = c.sock
+            if (
+                sock is not None
+                and c.state is live
+                and not c.backlog
+                and sock.get_write_buffer_size() <= c.buffer_limit
+            ):
+                if critical:
+                    if seq <= c.last_seq:
+                        continue  # already in its snapshot or replay
+                    c.last_seq = seq
+                try:
+                    sock.write(wire)
+                except RuntimeError:  # the transport closed under us (peer gone)
+                    c.cut(None)
+            else:
+                c.offer(enc)
 
     # -- the tick ------------------------------------------------------------------------
 
@@ -490,7 +530,7 @@ class Hub:
 
     async def _tick(self, dt: float) -> None:
         likes, self._likes = self._likes, 0
-        viewers = sum(1 for c in self.conns if c.state is not ConnState.CLOSED)
+        viewers = len(self.conns)  # leave() takes a connection out as it closes
         totals = await self._counters(viewers, likes, dt)
         buf, self._buf = self._buf, _Buffers()
         seq = self.seq
@@ -522,10 +562,12 @@ class Hub:
         """Drain raw backlogs; a connection that shed frames and caught up gets one
         `state` frame with every latest value."""
         owed = []
-        for c in list(self.conns):
-            empty = c.drain() if c.raw is not None else not c.backlog
-            if empty and c.stale and c.state is ConnState.LIVE:
-                owed.append(c)
+        for c in list(self.backlogged):
+            empty = c.drain() if c.sock is not None else not c.backlog
+            if empty:
+                self.backlogged.discard(c)
+                if c.stale and c.state is ConnState.LIVE:
+                    owed.append(c)
         if owed:
             enc = Encoded.build("state", self.seq, await self.state_d())
             for c in owed:
