@@ -179,13 +179,16 @@ class Connection:
 
     def _write(self, enc: Encoded) -> None:
         sock = self.sock
-        if sock is not None and not self.backlog:
-            if sock.get_write_buffer_size() <= self.buffer_limit:
-                try:
-                    sock.write(enc.wire)
-                except RuntimeError:  # the transport closed under us (peer gone)
-                    self.cut(None)
-                return
+        if (
+            sock is not None
+            and not self.backlog
+            and sock.get_write_buffer_size() <= self.buffer_limit
+        ):
+            try:
+                sock.write(enc.wire)
+            except RuntimeError:  # the transport closed under us (peer gone)
+                self.cut(None)
+            return
         self._queue(enc)
 
     def _queue(self, enc: Encoded) -> None:
