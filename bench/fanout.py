@@ -25,7 +25,8 @@ when the server is CPU-bound: on a fixed load a server that is not saturated wou
 about this at 100% of its core), p50/p99 send→receive latency (the publisher's ``sent``
 ms in each frame, on ~500 connections that read as frames arrive), server RSS per idle
 connection (marginal: taken once RSS holds still, after 20 clients opened the room),
-server and generator CPU (a run whose generator passes 90% of its core is INVALID). Then livebase only: half the clients reconnect at once with ``since`` while
+server and generator CPU (a run whose generator passes 90% of its core is INVALID). Then
+livebase only: half the clients reconnect at once with ``since`` while
 broadcasts go on, and every client's critical seqs are checked; two nodes through Redis;
 ``--sim``: four nodes through one Redis with Redis' own CPU from INFO.
 """
