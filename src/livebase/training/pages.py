@@ -201,6 +201,16 @@ def create_session(
 ) -> Response:
     check_form_csrf(request, me, csrf_token)
     course = service.check_manage_course(db, me, course_id)
+    fields = _session_form(teacher_name, room, studio_id, starts_at, ends_at, capacity)
+    service.do_create_session(db, me, course, **fields)
+    db.commit()
+    return redirect("/ops/training?done=session")
+
+
+def _session_form(
+    teacher_name: str, room: str, studio_id: str, starts_at: str, ends_at: str, capacity: str
+) -> dict[str, Any]:
+    """A session form's fields, checked as the page names them (422 on the field)."""
     if not teacher_name.strip() or len(teacher_name.strip()) > 100:
         raise ValidationFailed("Name the teacher (up to 100 characters).", loc="teacher_name")
     if len(room) > 120 or len(studio_id) > 40:
@@ -211,19 +221,14 @@ def create_session(
         raise ValidationFailed("A session ends after it starts.", loc="ends_at")
     if not room.strip() and not studio_id.strip():
         raise ValidationFailed("Say where: a room or a studio id.", loc="room")
-    service.do_create_session(
-        db,
-        me,
-        course,
-        teacher_name=teacher_name,
-        room=room,
-        studio_id=studio_id.strip() or None,
-        starts_at=start,
-        ends_at=end,
-        capacity=_number(capacity, "capacity", 1, service.MAX_CAPACITY),
-    )
-    db.commit()
-    return redirect("/ops/training?done=session")
+    return {
+        "teacher_name": teacher_name,
+        "room": room,
+        "studio_id": studio_id.strip() or None,
+        "starts_at": start,
+        "ends_at": end,
+        "capacity": _number(capacity, "capacity", 1, service.MAX_CAPACITY),
+    }
 
 
 def _roster_page(
@@ -290,18 +295,7 @@ def edit_session(
     new seats go to the waiting list in line order."""
     check_form_csrf(request, me, csrf_token)
     sess = service.check_manage_session(db, me, session_id)
-    if not teacher_name.strip() or len(teacher_name.strip()) > 100:
-        raise ValidationFailed("Name the teacher (up to 100 characters).", loc="teacher_name")
-    if len(room) > 120 or len(studio_id) > 40:
-        raise ValidationFailed("The room is up to 120 characters.", loc="room")
-    changes = {
-        "teacher_name": teacher_name,
-        "room": room,
-        "studio_id": studio_id.strip() or None,
-        "starts_at": parse_local_datetime(starts_at, "starts_at"),
-        "ends_at": parse_local_datetime(ends_at, "ends_at"),
-        "capacity": _number(capacity, "capacity", 1, service.MAX_CAPACITY),
-    }
+    changes = _session_form(teacher_name, room, studio_id, starts_at, ends_at, capacity)
     if changes["starts_at"] == sess.starts_at:
         del changes["starts_at"]  # unchanged: not "moved into the past" when it nears
     promoted = service.do_update_session(db, me, sess, changes)
