@@ -23,6 +23,8 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from tests.clikit import invoke
+
 # Start-up takes 1–3 s on an idle machine and much more on a shared, loaded one (a test
 # run saw over 30 s at a load of 12 on two cores); 90 s means something is broken.
 READY_TIMEOUT_S = 90.0
@@ -100,7 +102,8 @@ def livebase_env(data_dir: Path, **settings: str) -> dict[str, str]:
 
 
 def migrate(env: dict[str, str]) -> None:
-    subprocess.run([*_livebase(), "migrate"], env=env, check=True, capture_output=True, timeout=120)
+    """``livebase migrate`` in this process (the serve that follows is the real process)."""
+    invoke(env, "migrate")
 
 
 @contextmanager

@@ -1,19 +1,27 @@
-"""The command line of DESIGN §6, run as a real subprocess on both databases."""
+"""The command line of DESIGN §6 on both databases.
+
+The commands run in this process (`tests.clikit.invoke`: the same Typer app, arguments,
+standard input and environment, without the seconds a fresh interpreter spends importing
+before the first line). What only a real process shows runs as one, through the
+installed ``livebase`` script: an answer streaming out while standard input stays open,
+and serve refusing to start.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from livebase.settings import normalise_database_url
+from tests.clikit import invoke
 from tests.conftest import _fresh_pg_database
-
-LIVEBASE = [sys.executable, "-m", "livebase.cli"]
+from tests.live_server import _livebase
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -30,15 +38,19 @@ def cli_env(
     yield env
 
 
+@pytest.fixture
+def plain_env(tmp_path: Path) -> dict[str, str]:
+    """For the commands that never open the database (moderate, --help, serve's refusal):
+    one run, not one per database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEBASE_")}
+    env.update(LIVEBASE_DEMO="1", LIVEBASE_DATA_DIR=str(tmp_path), LIVEBASE_LOG_LEVEL="WARNING")
+    return env
+
+
 def run(
     env: dict[str, str], *args: str, stdin: str = "", ok: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [*LIVEBASE, *args], input=stdin, env=env, capture_output=True, text=True, timeout=120
-    )
-    if ok:
-        assert proc.returncode == 0, proc.stderr
-    return proc
+    return invoke(env, *args, stdin=stdin, ok=ok)
 
 
 def last_line(proc: subprocess.CompletedProcess[str]) -> str:
@@ -96,22 +108,23 @@ def test_demo_loads_once_and_again_adds_nothing(cli_env: dict[str, str]) -> None
     first = run(cli_env, "demo")
     assert "livebase-demo" in first.stdout and "held by compliance" not in first.stdout
     run(cli_env, "demo")
-    count = (
-        "import sqlalchemy as sa;from livebase.settings import Settings;"
-        "e=sa.create_engine(Settings().sqlalchemy_url);c=e.connect();"
-        "print(c.execute(sa.text('select count(*) from products')).scalar(),"
-        "c.execute(sa.text('select count(*) from shows')).scalar(),"
-        "c.execute(sa.text('select count(*) from users')).scalar())"
+    url = normalise_database_url(
+        cli_env.get("LIVEBASE_DATABASE_URL", ""), Path(cli_env["LIVEBASE_DATA_DIR"])
     )
-    out = subprocess.run(
-        [sys.executable, "-c", count], env=cli_env, capture_output=True, text=True, timeout=60
-    )
-    products, shows, users = map(int, out.stdout.split())
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            products, shows, users = (
+                c.execute(sa.text(f"select count(*) from {table}")).scalar_one()
+                for table in ("products", "shows", "users")
+            )
+    finally:
+        engine.dispose()
     # Two shows: the agency's upcoming one and a brand's own show on air (issue 18 item 19).
     assert products == 20 and shows == 2 and users >= 10
 
 
-def test_moderate_streams_one_json_line_per_input_line(cli_env: dict[str, str]) -> None:
+def test_moderate_streams_one_json_line_per_input_line(plain_env: dict[str, str]) -> None:
     lines = (
         "\n".join(
             [
@@ -125,7 +138,7 @@ def test_moderate_streams_one_json_line_per_input_line(cli_env: dict[str, str]) 
         )
         + "\n"
     )
-    proc = run(cli_env, "moderate", stdin=lines)
+    proc = run(plain_env, "moderate", stdin=lines)
     out = [json.loads(x) for x in proc.stdout.splitlines()]
     assert len(out) == 6
     assert out[0]["verdict"] == "allow" and out[0]["kind"] == "chat"
@@ -136,12 +149,12 @@ def test_moderate_streams_one_json_line_per_input_line(cli_env: dict[str, str]) 
     assert out[5]["verdict"] == "allow"
 
 
-def test_moderate_answers_before_the_input_ends(cli_env: dict[str, str]) -> None:
+def test_moderate_answers_before_the_input_ends(plain_env: dict[str, str]) -> None:
     proc = subprocess.Popen(
-        [*LIVEBASE, "moderate"],
+        [*_livebase(), "moderate"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        env=cli_env,
+        env=plain_env,
         text=True,
     )
     assert proc.stdin is not None and proc.stdout is not None
@@ -155,15 +168,17 @@ def test_moderate_answers_before_the_input_ends(cli_env: dict[str, str]) -> None
         proc.wait(timeout=60)
 
 
-def test_help_lists_the_contract_commands(cli_env: dict[str, str]) -> None:
-    out = run(cli_env, "--help").stdout
+def test_help_lists_the_contract_commands(plain_env: dict[str, str]) -> None:
+    out = run(plain_env, "--help").stdout
     for cmd in ("serve", "migrate", "demo", "worker", "moderate", "bases", "orgs", "users"):
         assert cmd in out
 
 
-def test_serve_refuses_a_default_secret_outside_demo(
-    cli_env: dict[str, str], tmp_path: Path
-) -> None:
-    env = dict(cli_env, LIVEBASE_DEMO="0")
-    proc = run(env, "serve", "--port", "1", ok=False)
+def test_serve_refuses_a_default_secret_outside_demo(plain_env: dict[str, str]) -> None:
+    # A real process: were the refusal broken, serve would start listening, and a
+    # timeout ends a process, not a server inside the test process.
+    env = dict(plain_env, LIVEBASE_DEMO="0")
+    proc = subprocess.run(
+        [*_livebase(), "serve", "--port", "1"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 1 and "LIVEBASE_SECRET_KEY" in proc.stderr

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from livebase.accounts.models import RoleGrant
 from livebase.runtime import Runtime
+from tests.clikit import invoke
 from tests.conftest import World
 
 BODY = {"name": "首都机场 T3 提货点", "customs_code": "0101"}
@@ -69,27 +69,10 @@ def test_a_clerk_is_granted_a_counter_by_the_cli(
         "LIVEBASE_DEMO": "1",
         "LIVEBASE_DATABASE_URL": url,
         "LIVEBASE_DATA_DIR": str(rt.settings.data_dir),
-        "PATH": "/usr/bin:/bin",
     }
 
     def grant(counter: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "livebase.cli",
-                "users",
-                "grant",
-                "clerk_li",
-                "clerk",
-                "--counter",
-                counter,
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return invoke(env, "users", "grant", "clerk_li", "clerk", "--counter", counter, ok=False)
 
     for counter in counters:  # one clerk may serve two counters
         proc = grant(counter)
