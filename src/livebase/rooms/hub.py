@@ -234,13 +234,15 @@ class Connection:
 
     async def _send_loop(self) -> None:
         """ASGI path: one sender per connection, so an awaiting send blocks only it."""
+        wake = self._wake
+        if wake is None:  # a raw connection has no sender
+            return
         try:
             while self.state is ConnState.LIVE:
                 if not self.backlog:
-                    assert self._wake is not None
                     self.shed_in_row = 0
-                    self._wake.clear()
-                    await self._wake.wait()
+                    wake.clear()
+                    await wake.wait()
                     continue
                 enc = self.backlog.popleft()
                 if enc.critical:
