@@ -79,6 +79,15 @@ def test_times_and_teacher_change_and_a_started_session_does_not(
     r = _patch(client, world, c.session_id, body | {"teacher_name": "赵老师"})
     assert r.status_code == 200, r.text
     assert r.json()["starts_at"] == body["starts_at"] and r.json()["teacher_name"] == "赵老师"
+    # A teacher user names the teacher; taking the user off keeps the name.
+    host = world["host_a1"]
+    r = _patch(client, world, c.session_id, {"teacher_user_id": host.id})
+    assert r.status_code == 200, r.text
+    named = r.json()["teacher_name"]
+    assert r.json()["teacher_user_id"] == host.id and named != "赵老师"
+    r = _patch(client, world, c.session_id, {"teacher_user_id": None})
+    assert r.status_code == 200, r.text
+    assert r.json()["teacher_user_id"] is None and r.json()["teacher_name"] == named
     start_session(rt, c.session_id)
     before = _session(client, c.session_id)
     r = _patch(client, world, c.session_id, {"capacity": 10})

@@ -280,11 +280,10 @@ def quota_limit(db: Session, customs_code: str | None) -> tuple[str | None, int]
     when no district has rules of its own."""
     if customs_code is not None:
         return customs_code, rules_for(db, customs_code).per_year_fen
-    codes = sorted(set(db.scalars(select(Warehouse.customs_code))) - {None})
+    codes = set(db.scalars(select(Warehouse.customs_code).distinct()))
     if not codes:
         return None, tax.NATIONAL.per_year_fen
-    limits = [(rules_for(db, c).per_year_fen, c) for c in codes]
-    limit, code = min(limits)
+    limit, code = min((rules_for(db, c).per_year_fen, c) for c in codes)
     return (code if len(codes) == 1 else None), limit
 
 

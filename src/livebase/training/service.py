@@ -270,7 +270,7 @@ def do_update_session(
     seats_taken, _capacity, _version = _lock_session(db, sess.id)
     db.refresh(sess)
     merged = {k: changes.get(k, getattr(sess, k)) for k in SESSION_FIELDS}
-    if "teacher_user_id" in changes and "teacher_name" not in changes:
+    if changes.get("teacher_user_id") is not None and "teacher_name" not in changes:
         merged["teacher_name"] = ""  # a new teacher user names the teacher
     merged["teacher_name"] = _check_fields(db, **merged)
     if "starts_at" in changes and merged["starts_at"] <= now:
