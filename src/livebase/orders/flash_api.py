@@ -11,7 +11,7 @@ import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import Field, StrictInt, model_validator
 from starlette.concurrency import run_in_threadpool
 
@@ -66,6 +66,66 @@ def _owners(rt: Runtime) -> hotpath.FlashOwners:
     return rt.part(FLASH_OWNERS)
 
 
+# The order route and the bare benchmark route come first: the router tries its routes
+# in declaration order (docs/http.md, "Finding the route"), and these take the burst.
+
+
+def _check_json(request: Request) -> None:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json" and not (ctype.startswith("application/") and "+json" in ctype):
+        raise UnsupportedMediaType(f"Send JSON (Content-Type: application/json), not {ctype}.")
+
+
+@router.post("/flash-sales/{sale_id}/orders", status_code=201)
+async def order_from_sale(sale_id: str, body: FlashOrderIn, request: Request) -> Response:
+    """The hot path: no threadpool, no database read unless the batch writes."""
+    _check_json(request)
+    rt: Runtime = request.app.state.runtime
+    me = await rt.part(TOKEN_CACHE).require(request)
+    key = idempotency.check_key(request.headers.get(idempotency.HEADER))
+    owner = await _owners(rt).get(sale_id)
+    if owner is None:
+        raise NotFound(f"No flash sale {sale_id}.")
+    if owner.stale_status():
+        await owner.refresh_status()
+    digest = idempotency.body_digest(body.model_dump(exclude_none=True))
+    answer = owner.submit(
+        me.id,
+        key,
+        digest,
+        body.quantity,
+        body.address_id,
+        body.pickup_counter_id,
+        me.user.display_name,
+    )
+    if isinstance(answer, asyncio.Future):
+        # Shielded: a client that hangs up does not cancel what other requests with the
+        # same key wait for, nor the batch.
+        answer = await asyncio.shield(answer)
+    return _respond(answer)
+
+
+def _respond(answer: hotpath.Answer) -> Response:
+    """The answer as a response; a refusal goes out as the bytes rendered with it."""
+    headers = hotpath.headers_of(answer)
+    rendered = getattr(answer, "rendered", None)
+    if rendered is not None:
+        return Response(rendered, answer[0], headers, media_type="application/json")
+    return JSONResponse(answer[1], status_code=answer[0], headers=headers)
+
+
+@router.post("/bench/noop", include_in_schema=False)
+async def bench_noop(request: Request) -> JSONResponse:
+    """bare: the same middleware, body parsing and cached authentication; writes nothing."""
+    rt: Runtime = request.app.state.runtime
+    _bench_only(rt)
+    _check_json(request)
+    await rt.part(TOKEN_CACHE).require(request)
+    FlashOrderIn.model_validate_json(await request.body())
+    idempotency.check_key(request.headers.get(idempotency.HEADER))
+    return JSONResponse({"ok": True})
+
+
 @router.post("/shows/{show_id}/flash-sales", status_code=201, dependencies=_json)
 def create_sale(show_id: str, body: SaleIn, me: Me, db: DB) -> dict[str, Any]:
     show = shows.check_manage_show(db, me, show_id)
@@ -95,42 +155,6 @@ def close_sale(sale_id: str, me: Me, db: DB, rt: RuntimeDep) -> dict[str, Any]:
     db.commit()
     _owners(rt).note_status(sale.id, "closed")
     return flash.sale_view(sale)
-
-
-def _check_json(request: Request) -> None:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != "application/json" and not (ctype.startswith("application/") and "+json" in ctype):
-        raise UnsupportedMediaType(f"Send JSON (Content-Type: application/json), not {ctype}.")
-
-
-@router.post("/flash-sales/{sale_id}/orders", status_code=201)
-async def order_from_sale(sale_id: str, body: FlashOrderIn, request: Request) -> JSONResponse:
-    """The hot path: no threadpool, no database read unless the batch writes."""
-    _check_json(request)
-    rt: Runtime = request.app.state.runtime
-    me = await rt.part(TOKEN_CACHE).require(request)
-    key = idempotency.check_key(request.headers.get(idempotency.HEADER))
-    owner = await _owners(rt).get(sale_id)
-    if owner is None:
-        raise NotFound(f"No flash sale {sale_id}.")
-    if owner.stale_status():
-        await owner.refresh_status()
-    digest = idempotency.body_digest(body.model_dump(exclude_none=True))
-    answer = owner.submit(
-        me.id,
-        key,
-        digest,
-        body.quantity,
-        body.address_id,
-        body.pickup_counter_id,
-        me.user.display_name,
-    )
-    if isinstance(answer, asyncio.Future):
-        # Shielded: a client that hangs up does not cancel what other requests with the
-        # same key wait for, nor the batch.
-        answer = await asyncio.shield(answer)
-    status, content = answer
-    return JSONResponse(content, status_code=status, headers=hotpath.headers_of(answer))
 
 
 # -- coupons ----------------------------------------------------------------------------
@@ -164,22 +188,10 @@ def _bench_only(rt: Runtime) -> None:
         raise NotFound("Not found.")
 
 
-@router.post("/bench/noop", include_in_schema=False)
-async def bench_noop(request: Request) -> JSONResponse:
-    """bare: the same middleware, body parsing and cached authentication; writes nothing."""
-    rt: Runtime = request.app.state.runtime
-    _bench_only(rt)
-    _check_json(request)
-    await rt.part(TOKEN_CACHE).require(request)
-    FlashOrderIn.model_validate_json(await request.body())
-    idempotency.check_key(request.headers.get(idempotency.HEADER))
-    return JSONResponse({"ok": True})
-
-
 @router.post("/bench/flash-sales/{sale_id}/orders/{mode}", include_in_schema=False)
 async def bench_single(
     sale_id: str, mode: Literal["b0", "b1"], body: FlashOrderIn, request: Request
-) -> JSONResponse:
+) -> Response:
     """B0: one transaction per order with the conditional update; B1: the same after
     ``SELECT ... FOR UPDATE`` of the sale row. Both in the threadpool, like CRUD routes."""
     rt: Runtime = request.app.state.runtime
@@ -203,4 +215,4 @@ async def bench_single(
     if answer is None:
         code = result.refused[0]
         answer = hotpath.error_answer(code, hotpath.REFUSAL_DETAIL[code])
-    return JSONResponse(answer[1], status_code=answer[0], headers=hotpath.headers_of(answer))
+    return _respond(answer)

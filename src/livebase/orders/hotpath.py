@@ -18,6 +18,8 @@ resynchronises from what the database returned. See docs/flash-sale.md.
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -71,10 +73,26 @@ def headers_of(answer: Answer) -> dict[str, str] | None:
     return {"Retry-After": str(RETRY_AFTER_S)} if answer[0] == 503 else None
 
 
+class Refusal(tuple[int, dict[str, Any]]):
+    """An answer that is the same for everyone who gets it (sold out, over the limit, not
+    open), with its JSON body rendered once: after a sell-out almost every request is
+    one of these, and rendering the same dict thousands of times a second is waste."""
+
+    rendered: bytes
+
+
+@functools.lru_cache(maxsize=256)
 def error_answer(code: Code, detail: str) -> Answer:
+    """The answer for a refusal; equal arguments give the same (shared, never mutated)
+    answer. Bounded: details vary only with a sale's limit or its last few units."""
     from livebase.http_errors import HTTP_STATUS
 
-    return HTTP_STATUS[code], {"error": str(code), "detail": detail}
+    answer = Refusal((HTTP_STATUS[code], {"error": str(code), "detail": detail}))
+    # The bytes Starlette's JSONResponse would send for the same content.
+    answer.rendered = json.dumps(
+        answer[1], ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode()
+    return answer
 
 
 def scope_of(sale_id: str) -> str:
