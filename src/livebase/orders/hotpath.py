@@ -578,8 +578,8 @@ def _attempt(
 _PG_KEYS = (
     "INSERT INTO idempotency_records"
     " (user_id, scope, key, body_sha256, status_code, response, created_at)"
-    " SELECT u, %s, k, d, 201, r::json, %s"
-    " FROM unnest(%s::text[], %s::text[], %s::bytea[], %s::text[]) AS t(u, k, d, r)"
+    " SELECT u, %s, k, decode(d, 'hex'), 201, r, %s"
+    " FROM json_to_recordset(%s::json) AS t(u text, k text, d text, r json)"
     " ON CONFLICT DO NOTHING RETURNING user_id, key"
 )
 _PG_UNITS = (
@@ -590,7 +590,7 @@ _PG_UNITS = (
 )
 _PG_BUYERS = (
     "INSERT INTO flash_sale_buyers (sale_id, buyer_id, units)"
-    " SELECT %(sale)s, b, u FROM unnest(%(b)s::text[], %(u)s::int[]) AS t(b, u)"
+    " SELECT %(sale)s, b, u FROM json_to_recordset(%(rows)s::json) AS t(b text, u int)"
     " ON CONFLICT (sale_id, buyer_id) DO UPDATE"
     " SET units = flash_sale_buyers.units + excluded.units"
     " WHERE flash_sale_buyers.units + excluded.units <= %(limit)s"
@@ -628,10 +628,20 @@ def pg_attempt(
             (
                 scope_of(info.id),
                 now,
-                [batch[i].buyer_id for i in live],
-                [batch[i].key for i in live],
-                [batch[i].digest for i in live],
-                [orjson.dumps(bodies[i]).decode() for i in live],
+                # One JSON document rather than four arrays: psycopg quotes an array
+                # element by element in Python (about 12 ms for 500 rows), orjson and
+                # PostgreSQL's json_to_recordset do the same work in C.
+                orjson.dumps(
+                    [
+                        {
+                            "u": batch[i].buyer_id,
+                            "k": batch[i].key,
+                            "d": batch[i].digest.hex(),
+                            "r": bodies[i],
+                        }
+                        for i in live
+                    ]
+                ).decode(),
             ),
         )
         got = set(cur.fetchall())
@@ -665,8 +675,7 @@ def pg_attempt(
             _PG_BUYERS,
             {
                 "sale": info.id,
-                "b": list(per_buyer),
-                "u": list(per_buyer.values()),
+                "rows": orjson.dumps([{"b": b, "u": u} for b, u in per_buyer.items()]).decode(),
                 "limit": info.per_buyer_limit,
             },
         )
