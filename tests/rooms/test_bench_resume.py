@@ -30,7 +30,7 @@ def _gen_module() -> ModuleType:
 
 
 def _frame(t: str, seq: int, d: dict[str, Any] | None = None) -> bytes:
-    payload = json.dumps({"t": t, "seq": seq, "ts": 0, "d": d or {}}).encode()
+    payload = json.dumps({"t": t, "seq": seq, "ts": 0, "d": d or {}}, separators=(",", ":")).encode()
     assert len(payload) < 126
     return bytes((0x81, len(payload))) + payload
 
