@@ -30,7 +30,10 @@ def _gen_module() -> ModuleType:
 
 
 def _frame(t: str, seq: int, d: dict[str, Any] | None = None) -> bytes:
-    payload = json.dumps({"t": t, "seq": seq, "ts": 0, "d": d or {}}, separators=(",", ":")).encode()
+    # Compact, as the server encodes (hub.encode_json): the generator reads by offset.
+    payload = json.dumps(
+        {"t": t, "seq": seq, "ts": 0, "d": d or {}}, separators=(",", ":")
+    ).encode()
     assert len(payload) < 126
     return bytes((0x81, len(payload))) + payload
 
@@ -44,8 +47,17 @@ class _ScriptedRoom:
     def __init__(self, current: int, kept_from: int) -> None:
         self.current = current
         self.kept_from = kept_from
+        self.opened = 0
+        self.ended = 0
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.opened += 1
+        try:
+            await self._answer(reader, writer)
+        finally:
+            self.ended += 1
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
         path = head.split(b" ", 2)[1].decode()
         out = HANDSHAKE
@@ -84,6 +96,10 @@ async def _resume(room: _ScriptedRoom, first_seq: int) -> dict[str, Any]:
         result: dict[str, Any] = await gen.verify(room.current, 2)
         for c in list(gen.live):
             c.transport.close()
+        for _ in range(200):  # let every handler see its client go (bounded: 2 s)
+            if room.ended == room.opened:
+                break
+            await asyncio.sleep(0.01)
         return result
     finally:
         server.close()
