@@ -176,8 +176,12 @@ def list_addresses(db: Session, buyer: Principal) -> list[Address]:
     return list(db.scalars(select(Address).where(Address.user_id == buyer.id).order_by(Address.id)))
 
 
+# What an order keeps of its address (a copy: editing the address later changes no order).
+SHIP_TO_FIELDS = ("name", "phone", "province", "city", "district", "detail")
+
+
 def _ship_to(a: Address) -> dict[str, Any]:
-    return {k: v for k, v in address_view(a).items() if k not in ("id", "created_at")}
+    return {k: getattr(a, k) for k in SHIP_TO_FIELDS}
 
 
 @dataclass(frozen=True)
