@@ -332,3 +332,26 @@ def test_pickup_at_a_counter_of_the_sales_base_only(
     assert r.json()["pickup_counter_id"] == here and r.json()["address_id"] is None
     got = ledger(rt, sale)
     assert got.sold == 1 and got.remaining == 4
+
+
+def test_an_expired_token_is_refused_on_the_hot_path_and_a_valid_one_is_not(
+    client: TestClient, world: World, rt: Runtime
+) -> None:
+    """The token cache resolves first-seen tokens in one query that filters kind, expiry
+    and revocation in SQL; an expired token of one buyer must not pass, and must not stop
+    another buyer's valid token resolved in the same way."""
+    from sqlalchemy import update
+
+    from livebase.accounts.models import AuthToken
+    from livebase.db import utcnow
+
+    sale = make_sale(rt, world, quantity=5, limit=5)
+    late, fine = make_buyers(rt, 2)
+    with rt.sessions() as db, db.begin():
+        db.execute(
+            update(AuthToken).where(AuthToken.user_id == late.id).values(expires_at=utcnow())
+        )
+    r = _order(client, sale.id, late, "e1")
+    assert r.status_code == 401 and r.json()["error"] == "unauthenticated"
+    assert _order(client, sale.id, fine, "e2").status_code == 201
+    assert client.get(f"/api/v1/flash-sales/{sale.id}").json()["remaining"] == 4

@@ -201,15 +201,22 @@ def resolve_tokens(db: Session, raws: Iterable[str], *, kind: str) -> dict[str, 
     if not by_hash:
         return {}
     now = utcnow()
-    rows = [
-        r
-        for r in db.scalars(select(AuthToken).where(AuthToken.token_hash.in_(by_hash)))
-        if r.kind == kind and r.revoked_at is None and r.expires_at > now
-    ]
+    # Tokens and grants as columns: only the users travel as ORM objects (a Principal
+    # holds one), and a burst resolves hundreds of tokens at once.
+    tokens = select(AuthToken.id, AuthToken.token_hash, AuthToken.user_id).where(
+        AuthToken.token_hash.in_(by_hash),
+        AuthToken.kind == kind,
+        AuthToken.revoked_at.is_(None),
+        AuthToken.expires_at > now,
+    )
+    rows = list(db.execute(tokens))
     user_ids = {r.user_id for r in rows}
     users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(user_ids)))}
     grants: dict[str, list[Grant]] = {}
-    for g in db.scalars(select(RoleGrant).where(RoleGrant.user_id.in_(user_ids))):
+    columns = (RoleGrant.user_id, RoleGrant.role, RoleGrant.base_id, RoleGrant.org_id)
+    for g in db.execute(
+        select(*columns, RoleGrant.counter_id).where(RoleGrant.user_id.in_(user_ids))
+    ):
         grants.setdefault(g.user_id, []).append(Grant(g.role, g.base_id, g.org_id, g.counter_id))
     out = {}
     for r in rows:
