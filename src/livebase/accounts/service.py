@@ -213,10 +213,10 @@ def resolve_tokens(db: Session, raws: Iterable[str], *, kind: str) -> dict[str, 
     user_ids = {r.user_id for r in rows}
     users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(user_ids)))}
     grants: dict[str, list[Grant]] = {}
-    columns = (RoleGrant.user_id, RoleGrant.role, RoleGrant.base_id, RoleGrant.org_id)
-    for g in db.execute(
-        select(*columns, RoleGrant.counter_id).where(RoleGrant.user_id.in_(user_ids))
-    ):
+    grant_rows = select(
+        RoleGrant.user_id, RoleGrant.role, RoleGrant.base_id, RoleGrant.org_id, RoleGrant.counter_id
+    ).where(RoleGrant.user_id.in_(user_ids))
+    for g in db.execute(grant_rows):
         grants.setdefault(g.user_id, []).append(Grant(g.role, g.base_id, g.org_id, g.counter_id))
     out = {}
     for r in rows:
