@@ -52,10 +52,20 @@ class MemoryRateLimiter:
             self._windows.pop(key, None)
 
 
+# One hit: INCR, open the window on the first hit (NX: later hits must not extend it),
+# and its TTL, in one command (a room's chat calls this for every line).
+_HIT = """
+local n = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
+return {n, redis.call('TTL', KEYS[1])}
+"""
+
+
 class RedisRateLimiter:
     def __init__(self, client: redis.Redis, prefix: str = "livebase:rl:") -> None:
         self._r = client
         self._prefix = prefix
+        self._hit = client.register_script(_HIT)
 
     def count(self, key: str) -> tuple[int, int]:
         pipe = self._r.pipeline()
@@ -65,13 +75,7 @@ class RedisRateLimiter:
         return (int(raw) if raw else 0), max(int(ttl), 0)
 
     def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
-        k = self._prefix + key
-        pipe = self._r.pipeline()
-        pipe.incr(k)
-        # NX: the first hit opens the window; later hits must not extend it.
-        pipe.expire(k, window_seconds, nx=True)
-        pipe.ttl(k)
-        n, _, ttl = pipe.execute()
+        n, ttl = self._hit(keys=[self._prefix + key], args=[window_seconds])
         return int(n), max(int(ttl), 1)
 
     def reset(self, key: str) -> None:

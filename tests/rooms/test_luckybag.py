@@ -572,3 +572,38 @@ def test_entries_keep_the_time_they_were_said(
     drawn = client.get(f"/api/v1/lucky-bags/{bag['id']}").json()
     assert drawn["status"] == "drawn" and drawn["cutoff_at"] is not None
     assert drawn["entrants_count"] == 1 and [w["user_id"] for w in drawn["winners"]] == [a.id]
+
+
+def test_lines_said_close_together_cost_one_bag_lookup_per_batch(
+    client: TestClient, world: World, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer gathers a batch for up to GATHER_S after its first line: a room's steady
+    chat is one open-bag query per batch, not one per line (it was a fifth of a room
+    node's CPU), and every line still counts."""
+    from livebase.rooms import luckybag, luckybag_entries
+
+    show = _show(rt, world)
+    client.post(
+        f"/api/v1/shows/{show}/lucky-bags", json=_bag_body(), headers=world["host_a1"].auth
+    ).raise_for_status()
+    looked: list[int] = []
+    real = luckybag.open_chat_bags
+
+    def counting(db: Any, show_ids: list[str]) -> Any:
+        looked.append(len(show_ids))
+        return real(db, show_ids)
+
+    monkeypatch.setattr(luckybag, "open_chat_bags", counting)
+    recorder = rt.part(ENTRIES)
+    assert recorder.flush()
+    looked.clear()
+    users = [f"usr_{i:026d}" for i in range(60)]
+    started = time.monotonic()
+    for uid in users:  # 60 lines over ~0.12 s: inside one gathering window or two
+        _chat(rt, show, uid, "我要福袋" if uid != users[0] else "别的话")
+        time.sleep(0.002)
+    said_in = time.monotonic() - started
+    assert recorder.flush()
+    windows = int(said_in / luckybag_entries.GATHER_S) + 2
+    assert 1 <= len(looked) <= windows, (looked, said_in)
+    assert _count(rt, LuckyBagEntry) == 59  # the one line without the phrase is no entry

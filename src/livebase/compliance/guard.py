@@ -212,10 +212,26 @@ class MemoryChatGuard(ChatGuard):
             del self._violations[user]
 
 
+# One line's record, atomically: KEYS lines, same, viol; ARGV member, now, and per window
+# its lowest kept score and expiry (scores are computed in Python: Lua would print them
+# with 14 digits and lose the microseconds). Returns {lines, same, violation members}.
+_RECORD_LINE = """
+for i = 1, 2 do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[1 + 2 * i])
+  redis.call('ZADD', KEYS[i], ARGV[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[i], ARGV[2 + 2 * i])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[7])
+return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]),
+        redis.call('ZRANGE', KEYS[3], 0, -1)}
+"""
+
+
 class RedisChatGuard(ChatGuard):
     """Shared store: one sorted set per counter, scored by time, expiring with its window.
 
-    One pipelined round trip per line. Keys: ``{prefix}lines:{user}``,
+    One round trip per line (a Lua script: the chat path's Redis cost is one command to
+    pack and one reply to parse, not ten). Keys: ``{prefix}lines:{user}``,
     ``{prefix}same:{user}:{line}``, ``{prefix}viol:{user}``.
     """
 
@@ -224,12 +240,7 @@ class RedisChatGuard(ChatGuard):
         super().__init__(policy)
         self._r = client
         self.prefix = prefix
-
-    def _window(self, pipe: Any, key: str, now: float, window: float, member: str) -> None:
-        pipe.zremrangebyscore(key, "-inf", now - window)
-        pipe.zadd(key, {member: now})
-        pipe.zcard(key)
-        pipe.expire(key, math.ceil(window) + 1)
+        self._record_line = client.register_script(_RECORD_LINE)
 
     def _member(self, now: float, weight: int = 0) -> str:
         # Unique per event: two lines in the same microsecond still count twice.
@@ -237,16 +248,22 @@ class RedisChatGuard(ChatGuard):
 
     def record_line(self, user_id: str, text: str, now: float) -> Activity:
         p = self.policy
-        lines_key = f"{self.prefix}lines:{user_id}"
-        same_key = f"{self.prefix}same:{user_id}:{line_key(text)}"
-        viol_key = f"{self.prefix}viol:{user_id}"
-        pipe = self._r.pipeline()
-        self._window(pipe, lines_key, now, p.burst_window, self._member(now))
-        self._window(pipe, same_key, now, p.repeat_window, self._member(now))
-        pipe.zremrangebyscore(viol_key, "-inf", now - p.reputation_window)
-        pipe.zrange(viol_key, 0, -1)
-        res = pipe.execute()
-        return Activity(int(res[6]), int(res[2]), _reputation(_weights(res[9])))
+        keys = [
+            f"{self.prefix}lines:{user_id}",
+            f"{self.prefix}same:{user_id}:{line_key(text)}",
+            f"{self.prefix}viol:{user_id}",
+        ]
+        args = [
+            self._member(now),
+            repr(now),
+            repr(now - p.burst_window),
+            math.ceil(p.burst_window) + 1,
+            repr(now - p.repeat_window),
+            math.ceil(p.repeat_window) + 1,
+            repr(now - p.reputation_window),
+        ]
+        lines, same, viol = self._record_line(keys=keys, args=args)
+        return Activity(int(same), int(lines), _reputation(_weights(viol)))
 
     def record_violation(self, user_id: str, weight: int, now: float) -> int:
         p = self.policy

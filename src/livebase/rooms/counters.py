@@ -133,8 +133,9 @@ class MemoryCounters:
             return sorted(self._room(room).minutes.items())
 
 
-# KEYS: nodes hash, likes, peak, watch. ARGV: node, viewers, now_ms, ttl_ms, likes delta,
-# watch delta, key ttl. Sums the nodes still alive (dropping the expired), raises the peak.
+# KEYS: nodes hash, likes, peak, watch, figures. ARGV: node, viewers, now_ms, ttl_ms,
+# likes delta, watch delta, key ttl, then (figure, delta) pairs this node counted since its
+# last tick. Sums the nodes still alive (dropping the expired), raises the peak.
 _TICK = """
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. (tonumber(ARGV[3]) + tonumber(ARGV[4])))
 local now = tonumber(ARGV[3])
@@ -152,41 +153,64 @@ if tonumber(ARGV[6]) > 0 then redis.call('INCRBYFLOAT', KEYS[4], ARGV[6]) end
 local peak = tonumber(redis.call('GET', KEYS[3]) or '0')
 if total > peak then peak = total; redis.call('SET', KEYS[3], peak) end
 for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
+if #ARGV > 7 then
+  for i = 8, #ARGV, 2 do redis.call('HINCRBY', KEYS[5], ARGV[i], ARGV[i + 1]) end
+  redis.call('EXPIRE', KEYS[5], ARGV[7])
+end
 return {total, peak, likes}
 """
 
 
 class RedisCounters:
+    """Chat figures (:meth:`count`, once per line) are added up on the node and go to
+    Redis with the room's next tick (the same script, no round trip of their own) or when
+    :meth:`figures` is read: a room's figures in Redis are at most one tick behind on
+    each node."""
+
     blocking = True
 
     def __init__(self, client: redis.Redis, prefix: str = "livebase:") -> None:
         self._client = client
         self._prefix = prefix
         self._tick = client.register_script(_TICK)
+        self._lock = threading.Lock()
+        self._counted: dict[str, dict[str, int]] = {}
 
     def _key(self, room: str, what: str) -> str:
         return f"{self._prefix}room:{room}:{what}"
 
     def _keys(self, room: str) -> list[str]:
-        return [self._key(room, k) for k in ("nodes", "likes", "peak", "watch")]
+        return [self._key(room, k) for k in ("nodes", "likes", "peak", "watch", "figures")]
+
+    def _take_counted(self, room: str) -> list[str | int]:
+        with self._lock:
+            counted = self._counted.pop(room, None)
+        return [x for what, n in (counted or {}).items() for x in (what, n)]
 
     def tick(self, room: str, node: str, viewers: int, likes: int, dt: float) -> Totals:
         now_ms = int(time.time() * 1000)
-        raw = self._tick(
-            keys=self._keys(room),
-            args=[node, viewers, now_ms, NODE_TTL_MS, likes, f"{viewers * dt:.3f}", KEY_TTL_S],
-        )
+        counted = self._take_counted(room)
+        args: list[str | int] = [
+            node, viewers, now_ms, NODE_TTL_MS, likes, f"{viewers * dt:.3f}", KEY_TTL_S
+        ]  # fmt: skip
+        try:
+            raw = self._tick(keys=self._keys(room), args=args + counted)
+        except Exception:
+            self._restore(room, counted)  # Redis away for a moment: count them next time
+            raise
         return Totals(int(raw[0]), int(raw[1]), int(raw[2]))
+
+    def _restore(self, room: str, counted: list[str | int]) -> None:
+        for i in range(0, len(counted), 2):
+            self.count(room, str(counted[i]), int(counted[i + 1]))
 
     def totals(self, room: str) -> Totals:
         return self.tick(room, "_reader", 0, 0, 0.0)
 
     def count(self, room: str, what: str, n: int = 1) -> None:
-        key = self._key(room, "figures")
-        pipe = self._client.pipeline(transaction=False)
-        pipe.hincrby(key, what, n)
-        pipe.expire(key, KEY_TTL_S)
-        pipe.execute()
+        with self._lock:
+            counted = self._counted.setdefault(room, {})
+            counted[what] = counted.get(what, 0) + n
 
     def push_chat(self, room: str, lines: list[dict[str, Any]]) -> None:
         if not lines:
@@ -202,7 +226,7 @@ class RedisCounters:
         return [json.loads(x) for x in self._client.lrange(self._key(room, "chat"), 0, -1)]
 
     def figures(self, room: str) -> Figures:
-        t = self.totals(room)
+        t = self.totals(room)  # a tick of its own: this node's counted figures go with it
         pipe = self._client.pipeline(transaction=False)
         pipe.get(self._key(room, "watch"))
         pipe.hgetall(self._key(room, "figures"))
