@@ -52,6 +52,8 @@ def serve(
     """Run the app (embedded mode runs timed jobs too)."""
     import uvicorn
 
+    from livebase.rooms.wire import UVICORN_WS
+
     settings = Settings()
     try:
         settings.check_production_safety()
@@ -70,8 +72,9 @@ def serve(
         access_log=False,
         log_config=None,
         # uvicorn's websockets protocol, letting the room hub write pre-built frames to
-        # each transport (livebase.rooms.wire; measured in docs/realtime.md).
-        ws="livebase.rooms.wire:RoomWebSocketProtocol",
+        # each transport, without permessage-deflate (livebase.rooms.wire; measured in
+        # docs/realtime.md).
+        **UVICORN_WS,
     )
 
 

@@ -18,6 +18,7 @@ from livebase.accounts.actors import SystemActor
 from livebase.app import create_app
 from livebase.catalog import service as catalog
 from livebase.rooms.bus import CRITICAL
+from livebase.rooms.wire import UVICORN_WS
 from livebase.runtime import Runtime
 from livebase.shows import service as shows
 from tests.conftest import World
@@ -31,7 +32,7 @@ WAIT_S = 10.0
 def room_server(rt: Runtime, *, raw: bool = True) -> Iterator[str]:
     """uvicorn on a free port serving the app over ``rt``; ``raw``: with the room's
     protocol (pre-built frames to transports), else uvicorn's own (the ASGI path)."""
-    kw: dict[str, Any] = {"ws": "livebase.rooms.wire:RoomWebSocketProtocol"} if raw else {}
+    kw: dict[str, Any] = dict(UVICORN_WS) if raw else {}
     with in_thread(create_app(runtime=rt), backlog=1024, **kw) as url:
         yield url.removeprefix("http://")
 

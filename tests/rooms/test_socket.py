@@ -4,6 +4,7 @@ chat and likes reaching every viewer."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -36,6 +37,49 @@ def test_a_viewer_gets_a_snapshot_then_chat_and_likes_of_others(rt: Runtime, wor
             await watcher.wait_for(lambda f: f["t"] == "viewers" and f["d"]["now"] == 2)
             await talker.close()
             await watcher.close()
+
+        asyncio.run(go())
+
+
+def test_the_room_protocol_declines_deflate_and_keeps_no_handshake_after_it(
+    rt: Runtime, world: World
+) -> None:
+    """A browser asks for permessage-deflate; the room server declines (two zlib streams a
+    connection, for frames that go out pre-built anyway), and once the handshake is done
+    the protocol keeps neither its request nor its response. The socket still reads and
+    writes through the lighter receive queue: a chat line in, its ack and the room's
+    chat frame out."""
+    from websockets.asyncio.client import connect
+
+    from livebase.rooms.wire import RoomWebSocketProtocol, raw_socket_of
+
+    room = make_room(rt, world)
+    seen: list[RoomWebSocketProtocol] = []
+    real = RoomWebSocketProtocol.raw_socket
+
+    def spy(self: RoomWebSocketProtocol) -> object:
+        seen.append(self)
+        return real(self)
+
+    with kit.room_server(rt) as addr, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(RoomWebSocketProtocol, "raw_socket", spy)
+
+        async def go() -> None:
+            url = f"ws://{addr}/ws/shows/{room.show}?token={world['viewer'].token}"
+            async with connect(url, compression="deflate") as ws:
+                assert ws.response is not None
+                assert "permessage-deflate" not in str(ws.response.headers)
+                assert json.loads(await ws.recv())["t"] == "snapshot"
+                while json.loads(await asyncio.wait_for(ws.recv(), 10))["t"] != "you":
+                    pass
+                await ws.send(json.dumps({"t": "chat", "text": "这条围巾有几色"}))
+                got: list[str] = []
+                while not {"ack", "chat"} <= set(got):
+                    got.append(json.loads(await asyncio.wait_for(ws.recv(), 10))["t"])
+            assert seen, "the room did not take the raw path"
+            proto = seen[0]
+            assert proto.request is None and proto.response is None
+            assert raw_socket_of(proto.scope) is proto
 
         asyncio.run(go())
 

@@ -103,7 +103,36 @@ class Viewer:
         return self.role in ("host", "assistant", "moderator")
 
 
+# The backlog of every connection with nothing queued: one shared empty deque (only
+# ``Connection._queue`` appends, and it gives the connection its own deque first), so an
+# idle viewer does not carry a deque block of its own (~760 bytes).
+_NO_BACKLOG: deque[Encoded] = deque(maxlen=0)
+
+
 class Connection:
+    __slots__ = (
+        "_sender",
+        "_wake",
+        "backlog",
+        "bound",
+        "buffer_limit",
+        "close_code",
+        "closed",
+        "critical_waiting",
+        "early",
+        "hub",
+        "joined",
+        "last_seq",
+        "raw",
+        "shed_in_row",
+        "shed_total",
+        "sock",
+        "stale",
+        "state",
+        "viewer",
+        "ws",
+    )  # fmt: skip
+
     def __init__(
         self,
         hub: Hub,
@@ -123,7 +152,7 @@ class Connection:
         self.state = ConnState.OPENING
         self.bound = bound
         self.buffer_limit = buffer_limit
-        self.backlog: deque[Encoded] = deque()
+        self.backlog: deque[Encoded] = _NO_BACKLOG
         self.critical_waiting = 0
         self.shed_in_row = 0
         self.shed_total = 0
@@ -192,6 +221,8 @@ class Connection:
         self._queue(enc)
 
     def _queue(self, enc: Encoded) -> None:
+        if self.backlog is _NO_BACKLOG:
+            self.backlog = deque()
         if enc.critical:
             self.critical_waiting += 1
             if self.critical_waiting > self.bound:
@@ -230,6 +261,7 @@ class Connection:
                 return True
         if not self.backlog:
             self.shed_in_row = 0
+            self.backlog = _NO_BACKLOG  # give the deque back
         return not self.backlog
 
     async def _send_loop(self) -> None:
@@ -267,7 +299,7 @@ class Connection:
         self.state = ConnState.CLOSING
         self.close_code = code
         self.sock = None
-        self.backlog.clear()
+        self.backlog = _NO_BACKLOG
         self.early.clear()
         if self.raw is not None:
             self.raw.interrupt()

@@ -21,12 +21,21 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from collections import deque
 from collections.abc import MutableMapping
 from typing import Any, Protocol
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 EXTENSION = "livebase.transport"
+# How ``livebase serve`` (and the benchmarks) start uvicorn for rooms: this protocol, and
+# no permessage-deflate. The room's frames go out pre-built and uncompressed whatever is
+# negotiated, and a negotiated deflate keeps two zlib streams per connection: 62 KiB per
+# idle viewer with it (as a browser asks), 16 KiB without (bench/ws_memory.py).
+UVICORN_WS: dict[str, Any] = {
+    "ws": "livebase.rooms.wire:RoomWebSocketProtocol",
+    "ws_per_message_deflate": False,
+}
 CUT = "livebase.cut"  # the key of the message :meth:`RoomWebSocketProtocol.interrupt` queues
 OP_TEXT = 0x1
 
@@ -51,8 +60,98 @@ class RawSocket(Protocol):
     def is_closing(self) -> bool: ...
 
 
+class _Inbox:
+    """What uvicorn's protocol needs of its receive queue (``put_nowait``, ``get``,
+    ``empty``) for its one reader, the app's ``receive``. An ``asyncio.Queue`` holds three
+    deques and an ``Event`` (four deque blocks, ~3 KB) for the life of every connection;
+    an idle room viewer has no message waiting, so this keeps nothing until one comes."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: deque[Any] | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        if self._items is None:
+            self._items = deque()
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items) if self._items else 0
+
+    async def get(self) -> Any:
+        while not self._items:
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+        item = self._items.popleft()
+        if not self._items:
+            self._items = None
+        return item
+
+
+class _Flag:
+    """``asyncio.Event``'s ``set``/``clear``/``is_set``/``wait`` without a deque of
+    waiters made up front: uvicorn's ``writable`` flag, waited on only by the ASGI
+    ``send`` (which the room's raw path leaves after the handshake)."""
+
+    __slots__ = ("_set", "_waiters")
+
+    def __init__(self) -> None:
+        self._set = True
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        waiters, self._waiters = self._waiters, None
+        for w in waiters or ():
+            if not w.done():
+                w.set_result(None)
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> bool:
+        if self._set:
+            return True
+        w = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(w)
+        await w
+        return True
+
+
 class RoomWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's websockets protocol, exposing its transport to the room socket."""
+    """uvicorn's websockets protocol, exposing its transport to the room socket, and
+    lighter per connection: a receive queue and a ``writable`` flag that keep nothing
+    while idle, and the handshake's request and response dropped once it is done (they
+    hold both header sets, ~3 KB, for the connection's life). bench/ws_memory.py measures
+    it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = _Inbox()  # type: ignore[assignment]
+        self.writable = _Flag()  # type: ignore[assignment]
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message.get("type") == "websocket.accept" and self.handshake_complete:
+            # Read by uvicorn only while it accepts (websockets keeps neither).
+            self.request = None  # type: ignore[assignment]
+            self.response = None  # type: ignore[assignment]
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
