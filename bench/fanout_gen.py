@@ -50,6 +50,8 @@ CRITICAL = frozenset(
     }
 )
 KEY = b"dGhlIHNhbXBsZSBub25jZQ=="
+# Paused clients resumed per loop iteration by a sweep.
+SWEEP_CHUNK = 250
 
 
 def _client_frame(payload: bytes, opcode: int = 1) -> bytes:
@@ -440,13 +442,18 @@ class Generator:
         }
 
     async def sweep(self) -> None:
+        """Resume the paused clients, SWEEP_CHUNK a loop iteration: resumed all at once,
+        their reads came in one iteration and the latency clients' frames waited behind
+        thousands of them (the generator's delay, not the server's)."""
         while True:
             await asyncio.sleep(self.batch_s)
             paused, self.paused = self.paused, []
-            for c in paused:
-                t = c.transport
-                if t is not None and not t.is_closing():
-                    t.resume_reading()
+            for i in range(0, len(paused), SWEEP_CHUNK):
+                for c in paused[i : i + SWEEP_CHUNK]:
+                    t = c.transport
+                    if t is not None and not t.is_closing():
+                        t.resume_reading()
+                await asyncio.sleep(0)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
