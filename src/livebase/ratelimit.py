@@ -20,6 +20,9 @@ class RateLimiter(Protocol):
     def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
         """Record a hit; return the new count and seconds until the window ends."""
 
+    def hit_many(self, hits: list[tuple[str, int]]) -> list[tuple[int, int]]:
+        """:meth:`hit` for several (key, window) pairs, in order."""
+
     def reset(self, key: str) -> None: ...
 
 
@@ -46,6 +49,9 @@ class MemoryRateLimiter:
                     self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
             self._windows[key] = (ends, n + 1)
             return n + 1, int(ends - now) + 1
+
+    def hit_many(self, hits: list[tuple[str, int]]) -> list[tuple[int, int]]:
+        return [self.hit(key, window) for key, window in hits]
 
     def reset(self, key: str) -> None:
         with self._lock:
@@ -77,6 +83,15 @@ class RedisRateLimiter:
     def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
         n, ttl = self._hit(keys=[self._prefix + key], args=[window_seconds])
         return int(n), max(int(ttl), 1)
+
+    def hit_many(self, hits: list[tuple[str, int]]) -> list[tuple[int, int]]:
+        """One round trip for all of them (a room's chat lines of one tick)."""
+        if len(hits) < 2:
+            return [self.hit(key, window) for key, window in hits]
+        pipe = self._r.pipeline(transaction=False)
+        for key, window in hits:
+            self._hit(keys=[self._prefix + key], args=[window], client=pipe)
+        return [(int(n), max(int(ttl), 1)) for n, ttl in pipe.execute()]
 
     def reset(self, key: str) -> None:
         self._r.delete(self._prefix + key)

@@ -122,3 +122,20 @@ def test_checker_applies_the_guard_to_chat_only(guard: ChatGuard) -> None:
     # Without a user there is nobody to hold to account: the line's own verdict stands.
     anonymous = CheckContext(user_id=None, guard=guard)
     assert [checker.check("chat", "主播好美", anonymous).verdict for _ in range(3)] == ["allow"] * 3
+
+
+def test_lines_judged_together_are_judged_as_one_after_another(guard: ChatGuard) -> None:
+    """judge_many (a room's lines of one tick, one round trip) gives each line the verdict
+    judge would have given it in that order: the third copy is spam, another user's copy
+    is not, the burst counts every line before it."""
+    lines = [("u1", "666", ALLOWED), ("u2", "666", ALLOWED), ("u1", "666", ALLOWED),
+             ("u1", "666", ALLOWED), ("u2", "hello", MASKED)]  # fmt: skip
+    together = guard.judge_many(lines, now=T0)
+    assert [v.verdict for v in together] == ["allow", "allow", "allow", "block", "mask"]
+    assert together[3].labels == ["spam"] and together[3].matches[-1].rule == "spam:repeat"
+    # The same lines alone, one after another, for a fresh pair of users: the same answers.
+    alone = [guard.judge(u + "b", t, v, now=T0) for u, t, v in lines]
+    assert [(v.verdict, v.labels) for v in alone] == [(v.verdict, v.labels) for v in together]
+    # The violation was recorded once: u1 lost the spam weight, u2 the mask weight.
+    assert guard.reputation("u1", now=T0) == guard.reputation("u1b", now=T0) < 100
+    assert guard.reputation("u2", now=T0) == guard.reputation("u2b", now=T0) < 100

@@ -290,3 +290,101 @@ def test_who_runs_a_room(rt: Runtime, world: World, who: str | None, status: int
             headers=world["host_a1"].auth,
         )
         assert bad.status_code == 422 and bad.json()["error"] == "validation_failed"
+
+
+def _info(rt: Runtime, show_id: str) -> object:
+    from livebase.rooms.service import RoomInfo
+    from livebase.shows.models import Show
+
+    with rt.sessions() as db:
+        show = db.get(Show, show_id)
+        assert show is not None
+        return RoomInfo(show.id, show.base_id, show.org_id, show.host_id, show.status)
+
+
+def test_lines_taken_together_get_the_answers_they_would_get_one_by_one(
+    rt: Runtime, world: World
+) -> None:
+    """take_lines (a tick's lines in one worker call, shared round trips): each user's
+    lines counted in order against the rate limit and slow mode, staff exempt from slow
+    mode, each refusal for its own line only, accepted lines on the bus in order."""
+    from livebase.errors import RateLimited
+    from livebase.rooms import chat
+    from livebase.rooms.hub import Viewer
+    from livebase.rooms.parts import ROOM_KIT
+
+    room = make_room(rt, world)
+    kit = rt.part(ROOM_KIT)
+    info = _info(rt, room.show)
+    a = Viewer(world["viewer"].id, "甲", "viewer")
+    b = Viewer(world.add_user("chat_b").id, "乙", "viewer")
+    host = Viewer(world["host_a1"].id, "主播", "host")
+    rate = rt.settings.room_chat_rate
+    asks = [chat.Ask(info, a, f"甲说{i}") for i in range(rate + 2)]  # type: ignore[arg-type]
+    asks.insert(2, chat.Ask(info, b, "乙说话"))  # type: ignore[arg-type]
+    outs = chat.take_lines(kit, asks, 0)
+    kinds = ["ok" if isinstance(o, dict) else type(o).__name__ for o in outs]
+    assert kinds == ["ok", "ok", "ok"] + ["ok"] * (rate - 2) + ["RateLimited", "RateLimited"]
+    assert [o["text"] for o in outs if isinstance(o, dict)][:3] == ["甲说0", "甲说1", "乙说话"]
+    last = outs[-1]
+    assert isinstance(last, RateLimited) and last.retry_after and last.retry_after >= 1
+    # Slow mode: one line per user per window, the host exempt.
+    c = Viewer(world.add_user("chat_c").id, "丙", "viewer")
+    slow = chat.take_lines(
+        kit,
+        [chat.Ask(info, c, "一"), chat.Ask(info, c, "二"),  # type: ignore[arg-type]
+         chat.Ask(info, host, "主播一"), chat.Ask(info, host, "主播二")],  # type: ignore[arg-type]
+        30,
+    )  # fmt: skip
+    assert [isinstance(o, dict) for o in slow] == [True, False, True, True]
+    assert "Slow mode" in str(getattr(slow[1], "detail", ""))
+
+
+def test_a_rooms_lines_arriving_together_share_a_worker_call(
+    rt: Runtime, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ChatIntake: 40 lines from 40 users sent at once reach take_lines in far fewer than
+    40 calls, every author gets their own answer, and a store failure reaches each line
+    of its batch as that line's error (and the next batch is taken normally)."""
+    from livebase.rooms import chat
+    from livebase.rooms.hub import Viewer
+    from livebase.rooms.parts import ROOM_KIT
+
+    room = make_room(rt, world)
+    kit = rt.part(ROOM_KIT)
+    info = _info(rt, room.show)
+    users = [Viewer(world.add_user(f"batch{i:02d}").id, f"观众{i}", "viewer") for i in range(40)]
+    calls: list[int] = []
+    real = chat.take_lines
+
+    def counting(kit_: object, asks: list[chat.Ask], slow: int) -> list[chat.Outcome]:
+        calls.append(len(asks))
+        time.sleep(0.02)  # a round trip's worth: lines arriving meanwhile wait
+        return real(kit_, asks, slow)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chat, "take_lines", counting)
+
+    async def go() -> list[object]:
+        intake = chat.ChatIntake(kit)
+        return await asyncio.gather(
+            *(intake.take(chat.Ask(info, u, f"第{i}位"), 0) for i, u in enumerate(users)),  # type: ignore[arg-type]
+            return_exceptions=True,
+        )
+
+    outs = asyncio.run(go())
+    assert sum(calls) == 40 and len(calls) <= 3, calls
+    assert [o["text"] for o in outs] == [f"第{i}位" for i in range(40)]  # type: ignore[index]
+
+    def down(kit_: object, asks: list[chat.Ask], slow: int) -> list[chat.Outcome]:
+        raise ConnectionError("the limiter's store is away")
+
+    monkeypatch.setattr(chat, "take_lines", down)
+
+    async def again() -> list[object]:
+        intake = chat.ChatIntake(kit)
+        return await asyncio.gather(
+            *(intake.take(chat.Ask(info, u, "再来"), 0) for u in users[:3]),  # type: ignore[arg-type]
+            return_exceptions=True,
+        )
+
+    assert all(isinstance(o, ConnectionError) for o in asyncio.run(again()))

@@ -86,11 +86,31 @@ class ChatGuard(ABC):
     def forget(self, user_id: str) -> None:
         """Drop everything known about the user (a moderator's pardon)."""
 
+    def record_lines(self, lines: list[tuple[str, str]], now: float) -> list[Activity]:
+        """:meth:`record_line` for several (user, text) lines, in order (a store with
+        round trips does them in one)."""
+        return [self.record_line(user_id, text, now) for user_id, text in lines]
+
     def judge(self, user_id: str, text: str, verdict: Verdict, now: float | None = None) -> Verdict:
         """Combine a line's own verdict with the user's history; record the outcome."""
         now = time.time() if now is None else now
+        return self._decide(user_id, text, verdict, self.record_line(user_id, text, now), now)
+
+    def judge_many(
+        self, lines: list[tuple[str, str, Verdict]], now: float | None = None
+    ) -> list[Verdict]:
+        """:meth:`judge` for (user, text, verdict) lines taken together (a room's chat of
+        one tick), the lines recorded in one go and in order."""
+        now = time.time() if now is None else now
+        activities = self.record_lines([(u, t) for u, t, _ in lines], now)
+        return [
+            self._decide(u, t, v, a, now) for (u, t, v), a in zip(lines, activities, strict=True)
+        ]
+
+    def _decide(
+        self, user_id: str, text: str, verdict: Verdict, activity: Activity, now: float
+    ) -> Verdict:
         p = self.policy
-        activity = self.record_line(user_id, text, now)
         action: Action = verdict.verdict
         extra: list[Match] = []
         if activity.repeats >= p.repeat_limit:
@@ -247,6 +267,11 @@ class RedisChatGuard(ChatGuard):
         return f"{weight}:{now:.6f}:{uuid.uuid4().hex[:12]}"
 
     def record_line(self, user_id: str, text: str, now: float) -> Activity:
+        keys, args = self._line_call(user_id, text, now)
+        lines, same, viol = self._record_line(keys=keys, args=args)
+        return Activity(int(same), int(lines), _reputation(_weights(viol)))
+
+    def _line_call(self, user_id: str, text: str, now: float) -> tuple[list[str], list[Any]]:
         p = self.policy
         keys = [
             f"{self.prefix}lines:{user_id}",
@@ -262,8 +287,19 @@ class RedisChatGuard(ChatGuard):
             math.ceil(p.repeat_window) + 1,
             repr(now - p.reputation_window),
         ]
-        lines, same, viol = self._record_line(keys=keys, args=args)
-        return Activity(int(same), int(lines), _reputation(_weights(viol)))
+        return keys, args
+
+    def record_lines(self, lines: list[tuple[str, str]], now: float) -> list[Activity]:
+        if len(lines) < 2:
+            return [self.record_line(user_id, text, now) for user_id, text in lines]
+        pipe = self._r.pipeline(transaction=False)
+        for user_id, text in lines:
+            keys, args = self._line_call(user_id, text, now)
+            self._record_line(keys=keys, args=args, client=pipe)
+        return [
+            Activity(int(same), int(n), _reputation(_weights(viol)))
+            for n, same, viol in pipe.execute()
+        ]
 
     def record_violation(self, user_id: str, weight: int, now: float) -> int:
         p = self.policy

@@ -22,6 +22,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
 
 from fastapi import WebSocket
 from starlette.applications import Starlette
@@ -212,6 +213,17 @@ async def _opening(hub: Hub, ws: WebSocket) -> tuple[list[Encoded], int]:
     return [snap], seq
 
 
+# Each hub's chat intake (a hub is retired when its room empties; its intake goes with it).
+_INTAKES: WeakKeyDictionary[Hub, chat.ChatIntake] = WeakKeyDictionary()
+
+
+def _intake(kit: RoomKit, hub: Hub) -> chat.ChatIntake:
+    intake = _INTAKES.get(hub)
+    if intake is None:
+        intake = _INTAKES[hub] = chat.ChatIntake(kit)
+    return intake
+
+
 def _wire(text: str) -> bytes:
     from livebase.rooms.wire import text_frame
 
@@ -304,7 +316,7 @@ async def _handle(
     muted = hub.muted_until(viewer.user_id)
     if muted is not None:
         raise ApiError("You are muted in this room.", code=Code.MUTED)
-    line = await asyncio.to_thread(chat.take_line, kit, info, viewer, line_text, hub.slow_mode)
+    line = await _intake(kit, hub).take(chat.Ask(info, viewer, line_text), hub.slow_mode)
     conn.send_direct(
         {"t": "ack", "seq": hub.seq, "ts": now_ms(), "d": {"id": line["id"], "text": line["text"]}}
     )
