@@ -268,8 +268,7 @@ class RedisChatGuard(ChatGuard):
 
     def record_line(self, user_id: str, text: str, now: float) -> Activity:
         keys, args = self._line_call(user_id, text, now)
-        lines, same, viol = self._record_line(keys=keys, args=args)
-        return Activity(int(same), int(lines), _reputation(_weights(viol)))
+        return _activity(self._record_line(keys=keys, args=args))
 
     def _line_call(self, user_id: str, text: str, now: float) -> tuple[list[str], list[Any]]:
         p = self.policy
@@ -296,10 +295,7 @@ class RedisChatGuard(ChatGuard):
         for user_id, text in lines:
             keys, args = self._line_call(user_id, text, now)
             self._record_line(keys=keys, args=args, client=pipe)
-        return [
-            Activity(int(same), int(n), _reputation(_weights(viol)))
-            for n, same, viol in pipe.execute()
-        ]
+        return [_activity(reply) for reply in pipe.execute()]
 
     def record_violation(self, user_id: str, weight: int, now: float) -> int:
         p = self.policy
@@ -322,6 +318,12 @@ class RedisChatGuard(ChatGuard):
         keys = [f"{self.prefix}lines:{user_id}", f"{self.prefix}viol:{user_id}"]
         keys += list(self._r.scan_iter(match=f"{self.prefix}same:{user_id}:*", count=500))
         self._r.delete(*keys)
+
+
+def _activity(reply: list[Any]) -> Activity:
+    """The record-line script's reply: {lines, same, violation members}."""
+    lines, same, viol = reply
+    return Activity(int(same), int(lines), _reputation(_weights(viol)))
 
 
 def _weights(members: list[Any]) -> list[int]:

@@ -8,7 +8,8 @@ the phrase matched in memory, one ``INSERT … ON CONFLICT DO NOTHING`` for the 
 A batch gathers for up to ``GATHER_S`` after its first line (or until ``flush()`` asks
 for it), so a room of 200 lines/s costs the database a couple of statements four times a
 second, not per line: written per line as they came, the bag query was a fifth of a
-room node's CPU in the fan-out benchmark (docs/realtime.md "Where the CPU goes").
+room node's CPU in the fan-out benchmark (docs/realtime.md, "where a room node's CPU
+went besides the fan-out").
 
 The queue is bounded (``CAPACITY``): a node so far behind that it holds that many unwritten
 lines drops the newest and logs it, rather than growing without limit. Each line keeps the

@@ -83,9 +83,6 @@ class _Inbox:
     def empty(self) -> bool:
         return not self._items
 
-    def qsize(self) -> int:
-        return len(self._items) if self._items else 0
-
     async def get(self) -> Any:
         while not self._items:
             waiter = self._waiter = asyncio.get_running_loop().create_future()
