@@ -346,6 +346,9 @@ def media_test_stream(
     seconds: Annotated[float | None, typer.Option(help="stop after this long")] = None,
     size: Annotated[str, typer.Option(help="WxH")] = "1280x720",
     bitrate: Annotated[int, typer.Option(help="video kbit/s")] = 2000,
+    caption: Annotated[
+        str | None, typer.Option(help="a line of text across the picture (the frame check reads it)")
+    ] = None,
 ) -> None:
     """Push ffmpeg's test pattern with a burned-in clock and a tone to the show's ingest
     URL (its server and key, as its host would in OBS)."""
@@ -367,8 +370,9 @@ def media_test_stream(
     finally:
         rt.close()
     cmd = ffmpeg.test_stream_command(
-        rt.settings, url, seconds=seconds, size=size, bitrate_kbps=bitrate, start_epoch=time.time()
-    )
+        rt.settings, url, seconds=seconds, size=size, bitrate_kbps=bitrate,
+        start_epoch=time.time(), caption=caption,
+    )  # fmt: skip
     typer.echo(
         f"pushing a test pattern to {rt.settings.effective_rtmp_url}/{show.public_id}", err=True
     )

@@ -282,6 +282,8 @@ FEATURES: tuple[Feature, ...] = (
             JobSpec("media.process_recording", "livebase.media.service:process_recording"),
             JobSpec("media.build_replay", "livebase.media.service:build_replay_job"),
             JobSpec("media.cut_clip", "livebase.media.service:cut_clip"),
+            # A frame of each live stream, read by Tesseract and checked as a listing.
+            JobSpec("media.check_frame", "livebase.media.frames:check_frame"),
         ),
         parts=("livebase.media.parts:MEDIA",),
     ),

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     media_ladder: bool = False
     # After a publisher drops, a reconnect within this many seconds continues the show.
     media_grace_seconds: int = Field(default=20, ge=0, le=3600)
+    # A frame of each live stream is read (Tesseract) and checked as a listing this often;
+    # 0 turns the check off.
+    media_frame_check_seconds: int = Field(default=30, ge=0, le=3600)
     nginx_bin: str = "nginx"
     rtmp_module: str = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
     ffmpeg_bin: str = "ffmpeg"

@@ -59,10 +59,13 @@ def _ingest(api: httpx.Client, world: World, show_id: str) -> str:
     return f"{r.json()['server']}/{r.json()['stream']}"
 
 
-def _push(rt: Runtime, url: str, seconds: float) -> subprocess.Popen[bytes]:
+def _push(
+    rt: Runtime, url: str, seconds: float, caption: str | None = None
+) -> subprocess.Popen[bytes]:
     cmd = ffmpeg.test_stream_command(
-        rt.settings, url, seconds=seconds, size=SIZE, bitrate_kbps=600, start_epoch=time.time()
-    )
+        rt.settings, url, seconds=seconds, size=SIZE, bitrate_kbps=600,
+        start_epoch=time.time(), caption=caption,
+    )  # fmt: skip
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -299,6 +302,31 @@ def test_the_stop_control_ends_the_show_and_drops_the_publisher(
     # OBS reconnects: refused, the show stays ended.
     assert _push(rt, url, 2).wait(timeout=20) != 0
     assert _status(api, sid) == "ended"
+
+
+def test_a_sign_held_up_on_air_is_read_from_the_live_stream_and_queued(
+    rt: Runtime, world: World, api: httpx.Client, media_server: MediaServer
+) -> None:
+    before = rt.settings.media_frame_check_seconds
+    rt.settings.media_frame_check_seconds = 2
+    try:
+        show = _show(api, world, 1)
+        sid = show["id"]
+        proc = _push(rt, _ingest(api, world, sid), 8, caption="加V: abc12345 私聊")
+        _until("the show to go live", lambda: _status(api, sid) == "live")
+
+        def queued() -> list[dict[str, Any]]:
+            items = api.get("/api/v1/moderation/queue", headers=world["mod_a"].auth).json()
+            return [i for i in items["items"] if i["subject_id"] == sid]
+
+        [item] = _until("the frame in the review queue", queued, jobs=rt, timeout=15)
+        assert item["subject_type"] == "stream_frame"
+        assert "abc12345" in item["text"].replace(" ", "")
+        assert api.get(item["image_url"]).content[:2] == b"\xff\xd8"
+        assert _status(api, sid) == "live"  # a person decides; the stream goes on
+        assert proc.wait(timeout=30) == 0
+    finally:
+        rt.settings.media_frame_check_seconds = before
 
 
 def test_media_config_is_what_nginx_accepts(rt: Runtime, tmp_path: Path) -> None:

@@ -75,11 +75,16 @@ def tesseract() -> str:
     return path
 
 
-def read_text(path: Path, *, timeout: float = TIMEOUT_S) -> str:
+PSM_BLOCK: Final = 6  # a picture that is mostly text (a product card, a cover)
+PSM_AUTO: Final = 3  # find the text blocks first: a few words on a busy picture (a video frame)
+
+
+def read_text(path: Path, *, timeout: float = TIMEOUT_S, psm: int = PSM_BLOCK) -> str:
     """The text Tesseract recognises in the image at ``path`` (Simplified Chinese and
-    English), whitespace between CJK characters removed, lines kept."""
+    English), whitespace between CJK characters removed, lines kept. ``psm`` is
+    Tesseract's page segmentation mode."""
     done = subprocess.run(
-        [tesseract(), str(path), "stdout", "-l", LANGUAGES, "--psm", "6"],
+        [tesseract(), str(path), "stdout", "-l", LANGUAGES, "--psm", str(psm)],
         capture_output=True,
         timeout=timeout,
         check=False,

@@ -20,6 +20,7 @@ FONTS = (
 CLOCK_BITS = 16
 CLOCK_BOX = 24  # px per square, on the 1280x720 pattern
 FPS = 30
+CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
 
 def font() -> str | None:
@@ -43,6 +44,25 @@ def _clock_filters(start_epoch: float) -> list[str]:
     return filters
 
 
+def _drawtext_escape(text: str) -> str:
+    # With expansion=none only the option parser's specials remain: a backslash and the
+    # colon are escaped; a single quote would end the quoting, so it becomes ’.
+    return text.replace("\\", "\\\\").replace(":", "\\:").replace("'", "\u2019")
+
+
+def _caption_filter(caption: str) -> str | None:
+    """A line of black-on-white text across the middle of the picture (a CJK font, so
+    Chinese shows): what a host's stream would show on a sign, for the frame check."""
+    f = CJK_FONT if Path(CJK_FONT).is_file() else font()
+    if f is None:
+        return None
+    return (
+        f"drawtext=fontfile={f}:fontsize=h/9:fontcolor=black:box=1:boxcolor=white"
+        f":boxborderw=24:x=(w-text_w)/2:y=(h-text_h)/2:expansion=none"
+        f":text='{_drawtext_escape(caption)}'"
+    )
+
+
 def test_stream_command(
     settings: Settings,
     url: str,
@@ -51,11 +71,16 @@ def test_stream_command(
     size: str = "1280x720",
     bitrate_kbps: int = 2000,
     start_epoch: float,
+    caption: str | None = None,
 ) -> list[str]:
     """ffmpeg pushing testsrc2 with a burned-in clock and a 440 Hz tone, one keyframe per
-    HLS fragment, CBR-like, to ``url`` (the show's ingest URL)."""
+    HLS fragment, CBR-like, to ``url`` (the show's ingest URL); ``caption`` adds a line of
+    text across the picture."""
     gop = FPS * settings.hls_fragment_seconds
-    video = f"testsrc2=size={size}:rate={FPS}," + ",".join(_clock_filters(start_epoch))
+    filters = _clock_filters(start_epoch)
+    if caption and (line := _caption_filter(caption)) is not None:
+        filters.append(line)
+    video = f"testsrc2=size={size}:rate={FPS}," + ",".join(filters)
     cmd = [settings.ffmpeg_bin, "-nostdin", "-loglevel", "error", "-re"]
     cmd += ["-f", "lavfi", "-i", video, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"]
     if seconds is not None:
@@ -123,6 +148,23 @@ def poster(settings: Settings, mp4: Path, jpg: Path, at_s: float) -> None:
             "-f", "image2", str(tmp),
         ],
         timeout=120,
+    )  # fmt: skip
+    _replace(tmp, jpg)
+
+
+def live_frame(settings: Settings, playlist: str, jpg: Path, *, width: int = 854) -> None:
+    """The newest picture of a live HLS stream (a playlist's path or URL) as a JPEG at most
+    ``width`` wide: the first frame of its last segment, a keyframe, so nothing before it
+    is decoded. (Tesseract reads a 720p frame four times slower than a 480p one, and no
+    better: a sign held to the camera is large.)"""
+    tmp = jpg.with_name(f".{jpg.name}.part")
+    _run(
+        [
+            settings.ffmpeg_bin, "-nostdin", "-loglevel", "error", "-y",
+            "-live_start_index", "-1", "-i", playlist, "-frames:v", "1",
+            "-vf", f"scale='min({width},iw)':-2", "-q:v", "3", "-f", "image2", str(tmp),
+        ],
+        timeout=20,
     )  # fmt: skip
     _replace(tmp, jpg)
 

@@ -28,7 +28,7 @@ from livebase.db import utcnow
 from livebase.errors import Forbidden, NotFound
 from livebase.jobs.service import do_enqueue, do_schedule
 from livebase.logs import get_logger
-from livebase.media import ffmpeg
+from livebase.media import ffmpeg, frames
 from livebase.media.models import Chapter, Clip, Publish, Recording
 from livebase.media.nginx import paths
 from livebase.settings import Settings
@@ -93,13 +93,15 @@ def do_publish(
     db: Session, settings: Settings, show: Show, *, client_id: str, addr: str
 ) -> Publish:
     """An authorised publish: the show goes live (``system:media``), or a reconnect
-    continues it; either way this connection is recorded."""
+    continues it; either way this connection is recorded, and its frames are checked
+    from now on (`frames`)."""
     if show.status == "scheduled":
         clear_stale_segments(settings, show)
     shows.do_start(db, SYSTEM_MEDIA, show)
     pub = Publish(show_id=show.id, client_id=client_id[:40], addr=addr[:64], started_at=utcnow())
     db.add(pub)
     db.flush()
+    frames.do_schedule_frame_check(db, settings, pub)
     return pub
 
 
