@@ -347,7 +347,8 @@ def media_test_stream(
     size: Annotated[str, typer.Option(help="WxH")] = "1280x720",
     bitrate: Annotated[int, typer.Option(help="video kbit/s")] = 2000,
     caption: Annotated[
-        str | None, typer.Option(help="a line of text across the picture (the frame check reads it)")
+        str | None,
+        typer.Option(help="a line of text across the picture (the frame check reads it)"),
     ] = None,
 ) -> None:
     """Push ffmpeg's test pattern with a burned-in clock and a tone to the show's ingest

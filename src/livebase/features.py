@@ -43,6 +43,7 @@ class JobSpec:
     kind: str
     handler: str  # "module:function" taking (session, payload)
     every: timedelta | None = None  # recurring: one chain, this period apart
+    slow: bool = False  # takes seconds (ffmpeg, Tesseract): runs on the slow lane
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ FEATURES: tuple[Feature, ...] = (
         services=("livebase.compliance.parts:term_sync",),
         # The text inside an uploaded picture (Tesseract, timed out after 30 s), checked
         # as a listing; enqueued by the feature that stored the image.
-        jobs=(JobSpec("compliance.ocr_image", "livebase.compliance.ocr:ocr_image"),),
+        jobs=(JobSpec("compliance.ocr_image", "livebase.compliance.ocr:ocr_image", slow=True),),
     ),
     Feature("jobs", models="livebase.jobs.models"),
     # Who changed what (users and system actors); written by the other features' do_*.
@@ -279,11 +280,13 @@ FEATURES: tuple[Feature, ...] = (
         pages="livebase.media.pages:router",
         jobs=(
             JobSpec("media.end_after_grace", "livebase.media.service:end_after_grace"),
-            JobSpec("media.process_recording", "livebase.media.service:process_recording"),
-            JobSpec("media.build_replay", "livebase.media.service:build_replay_job"),
-            JobSpec("media.cut_clip", "livebase.media.service:cut_clip"),
+            JobSpec(
+                "media.process_recording", "livebase.media.service:process_recording", slow=True
+            ),
+            JobSpec("media.build_replay", "livebase.media.service:build_replay_job", slow=True),
+            JobSpec("media.cut_clip", "livebase.media.service:cut_clip", slow=True),
             # A frame of each live stream, read by Tesseract and checked as a listing.
-            JobSpec("media.check_frame", "livebase.media.frames:check_frame"),
+            JobSpec("media.check_frame", "livebase.media.frames:check_frame", slow=True),
         ),
         parts=("livebase.media.parts:MEDIA",),
     ),
@@ -540,7 +543,7 @@ def install(rt: Runtime, loaded: Sequence[LoadedFeature]) -> None:
         return
     for lf in loaded:
         for spec, handler in lf.jobs:
-            rt.jobs.register(spec.kind, handler, every=spec.every)
+            rt.jobs.register(spec.kind, handler, every=spec.every, slow=spec.slow)
         for event_type, fn in lf.subscribers:
             rt.events.subscribe(event_type, fn)
         for part in lf.parts:

@@ -76,3 +76,59 @@ def test_token_purge_job_removes_expired_tokens_and_reschedules(rt: Runtime) -> 
         assert len(db.scalars(select(AuthToken)).all()) == 1
         pending = db.scalars(select(Job).where(Job.done_at.is_(None))).all()
         assert [j.kind for j in pending] == ["accounts.purge_tokens"]
+
+
+def test_a_slow_job_runs_on_its_own_lane_and_never_holds_up_a_quick_one(
+    rt: Runtime, registry: JobRegistry
+) -> None:
+    """A replay being cut (seconds of ffmpeg) must not delay a flash sale's opening: the
+    runner's quick lane runs due jobs while the slow lane is busy."""
+    import threading
+    import time
+
+    release = threading.Event()
+    started = threading.Event()
+
+    def slow(_db: Session, payload: dict[str, Any]) -> None:
+        started.set()
+        if not release.wait(timeout=30):
+            raise RuntimeError("never released")
+        seen.append(payload)
+
+    registry.register("test.slow", slow, slow=True)
+    with rt.sessions() as db, db.begin():
+        jobs.do_schedule(db, "test.slow", utcnow() - timedelta(seconds=1), {"n": "slow"})
+    runner = jobs.Runner(rt.sessions, registry, interval=0.05)
+    runner.start()
+    try:
+        assert started.wait(timeout=10)  # the slow lane took its job and is stuck in it
+        with rt.sessions() as db, db.begin():
+            jobs.do_schedule(db, "test.record", utcnow(), {"n": "quick"})
+        deadline = time.monotonic() + 10
+        while {"n": "quick"} not in seen and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert seen == [{"n": "quick"}]  # ran while the slow one still waits
+        release.set()
+        deadline = time.monotonic() + 10
+        while len(seen) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert seen == [{"n": "quick"}, {"n": "slow"}]
+    finally:
+        release.set()
+        runner.stop()
+    # Each lane takes only its own kinds; no lane argument takes every kind (tests).
+    with rt.sessions() as db, db.begin():
+        jobs.do_schedule(db, "test.slow", utcnow(), {"n": 2})
+    assert jobs.run_due(rt.sessions, registry, lane="fast") == 0
+    assert jobs.run_due(rt.sessions, registry, lane="slow") == 1
+
+
+def test_the_media_and_picture_jobs_are_on_the_slow_lane(rt: Runtime) -> None:
+    assert {
+        "compliance.ocr_image",
+        "media.check_frame",
+        "media.process_recording",
+        "media.build_replay",
+        "media.cut_clip",
+    } <= rt.jobs.slow
+    assert "flash_sales.open" not in rt.jobs.slow and "orders.expire_due" not in rt.jobs.slow

@@ -49,7 +49,7 @@ def _segments(rt: Runtime, public_id: str, caption: str) -> Path:
         rt.settings, "-", seconds=3, size="640x360", bitrate_kbps=600,
         start_epoch=time.time(), caption=caption,
     )  # fmt: skip
-    cmd = [c for c in cmd if c != "-re"][:-3] + ["-f", "hls", "-hls_time", "1", str(playlist)]
+    cmd = [*[c for c in cmd if c != "-re"][:-3], "-f", "hls", "-hls_time", "1", str(playlist)]
     subprocess.run(cmd, check=True, capture_output=True, timeout=60)
     return playlist
 

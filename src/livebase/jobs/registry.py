@@ -24,8 +24,13 @@ class JobRegistry:
     handlers: dict[str, Handler] = field(default_factory=dict)
     # Recurring kinds and their period; each keeps exactly one pending row (one chain).
     recurring: dict[str, timedelta] = field(default_factory=dict)
+    # Kinds that take seconds (ffmpeg, Tesseract): they run on a lane of their own, so a
+    # replay being cut never delays a flash sale's opening or an order's expiry.
+    slow: set[str] = field(default_factory=set)
 
-    def register(self, kind: str, handler: Handler, *, every: timedelta | None = None) -> None:
+    def register(
+        self, kind: str, handler: Handler, *, every: timedelta | None = None, slow: bool = False
+    ) -> None:
         known = self.handlers.get(kind)
         if known is not None and known is not handler:
             raise ValueError(f"job kind {kind!r} already has a handler ({known.__qualname__})")
@@ -34,12 +39,14 @@ class JobRegistry:
             if every <= timedelta(0):
                 raise ValueError(f"recurring job {kind!r} needs a positive period")
             self.recurring[kind] = every
+        if slow:
+            self.slow.add(kind)
 
     def handler(self, kind: str) -> Handler | None:
         return self.handlers.get(kind)
 
     def copy(self) -> JobRegistry:
-        return JobRegistry(dict(self.handlers), dict(self.recurring))
+        return JobRegistry(dict(self.handlers), dict(self.recurring), set(self.slow))
 
 
 def recurring_key(kind: str) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,8 @@ from livebase.db import utcnow
 from livebase.jobs.models import Job
 from livebase.jobs.registry import JobRegistry, recurring_key
 from livebase.logs import get_logger
+
+Lane = Literal["fast", "slow"]
 
 log = get_logger("livebase.jobs")
 # After this many failures a job stops being retried and waits for a person.
@@ -83,8 +85,17 @@ def _next_occurrence(db: Session, row: Job, registry: JobRegistry) -> None:
     do_schedule(db, row.kind, utcnow() + every, dedupe_key=recurring_key(row.kind))
 
 
-def run_due(sessions: sessionmaker[Session], registry: JobRegistry, *, limit: int = 50) -> int:
-    """Run the jobs that are due; return how many ran (successfully or not)."""
+def run_due(
+    sessions: sessionmaker[Session],
+    registry: JobRegistry,
+    *,
+    limit: int = 50,
+    lane: Lane | None = None,
+) -> int:
+    """Run the jobs that are due (of one lane: ``"slow"`` kinds or the rest; every kind
+    when ``lane`` is None); return how many ran (successfully or not)."""
+    if lane == "slow" and not registry.slow:
+        return 0
     ran = 0
     for _ in range(limit):
         with sessions() as db, db.begin():
@@ -94,6 +105,10 @@ def run_due(sessions: sessionmaker[Session], registry: JobRegistry, *, limit: in
                 .order_by(Job.due_at)
                 .limit(1)
             )
+            if lane == "slow":
+                q = q.where(Job.kind.in_(sorted(registry.slow)))
+            elif lane == "fast" and registry.slow:
+                q = q.where(Job.kind.not_in(sorted(registry.slow)))
             if db.get_bind().dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True)
             row = db.scalar(q)
@@ -123,7 +138,9 @@ def run_due(sessions: sessionmaker[Session], registry: JobRegistry, *, limit: in
 
 
 class Runner:
-    """Polls for due jobs on a thread until stopped (embedded mode and `livebase worker`)."""
+    """Polls for due jobs until stopped (embedded mode and `livebase worker`): one thread
+    for the quick kinds, one for the slow ones (``JobRegistry.slow``), so seconds of
+    ffmpeg or Tesseract never hold up a flash sale's opening."""
 
     def __init__(
         self, sessions: sessionmaker[Session], registry: JobRegistry, interval: float = 1.0
@@ -132,28 +149,33 @@ class Runner:
         self._registry = registry
         self._interval = interval
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.run_forever, name="livebase-jobs", daemon=True)
-        self._thread.start()
+        lanes: list[Lane] = ["fast", "slow"] if self._registry.slow else ["fast"]
+        for lane in lanes:
+            t = threading.Thread(
+                target=self.run_forever, args=(lane,), name=f"livebase-jobs-{lane}", daemon=True
+            )
+            t.start()
+            self._threads.append(t)
 
-    def run_forever(self) -> None:
-        scheduled = False
+    def run_forever(self, lane: Lane = "fast") -> None:
+        scheduled = lane != "fast"  # the quick lane keeps the recurring chains
         while not self._stop.is_set():
             try:
                 if not scheduled:
                     with self._sessions() as db, db.begin():
                         schedule_recurring(db, self._registry)
                     scheduled = True
-                ran = run_due(self._sessions, self._registry)
+                ran = run_due(self._sessions, self._registry, lane=lane)
             except Exception:  # the database may be briefly away; keep polling
-                log.exception("job runner pass failed")
+                log.exception("job runner pass failed", lane=lane)
                 ran = 0
             if not ran:
                 self._stop.wait(self._interval)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for t in self._threads:
+            t.join(timeout=10)
