@@ -24,6 +24,7 @@ from livebase.media.models import Publish
 from livebase.media.nginx import paths
 from livebase.runtime import Runtime
 from livebase.shows import service as shows
+from tests.compliance.test_queue_api import _login
 from tests.conftest import World
 from tests.media.test_media import _show
 
@@ -93,6 +94,13 @@ def test_a_sign_with_contact_details_on_stream_is_queued_with_its_frame(
     assert "contact" in item["labels"]
     picture = client.get(item["image_url"])
     assert picture.status_code == 200 and picture.content[:2] == b"\xff\xd8"  # the JPEG
+    # The moderator's page shows the frame with what was read and a way to the show.
+    _login(client, "mod_a")
+    html = client.get("/moderation").text
+    assert (
+        item["image_url"] in html and f'href="/shows/{show["id"]}" data-testid="frame-show"' in html
+    )
+    client.cookies.clear()
     # The show is not touched: it stays live, and the chain goes on.
     assert client.get(f"/api/v1/shows/{show['id']}").json()["status"] == "live"
     [nxt] = _pending_checks(rt, pub_id)
