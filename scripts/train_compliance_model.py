@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import itertools
 import random
 import re
 import sys
@@ -42,9 +43,18 @@ SLOT = re.compile(r"\{(\w+)\}")
 EXPANSIONS = 8  # per source line with slots
 MAX_BYTES = 1_000_000
 # What the learned stage may add, chosen on dev: share of safe lines a label may flag.
-ABUSE_COLD_SAFE_BUDGET = 0.028  # rules + model together, on COLD dev's safe comments
+# Rules + model together, on COLD dev's safe comments (rules alone flag 1.5 % there).
+# COLD test flags several times what dev does (its anti-bias comments, see the model
+# card): 2.8 % on dev became 8.4 % on test; the ensemble at --budget 0.022 (the model
+# adding about 0.7 % on dev) gave 5.7 % at accuracy 0.718: neither meets issue 17's targets.
+ABUSE_COLD_SAFE_BUDGET = 0.028
 EVERYDAY_BUDGET = 0.005
 OWN_FLOOR = 0.9  # per label, on the everyday lines of the dev split
+# Abuse models (--abuse-model): counts ships; nb scales each feature by its log-count
+# ratio; ensemble is the mean of the two. The ensemble has the lowest dev log-loss but
+# not a better dev accuracy at the operating point; nb alone added a false positive on
+# the blind hold-out. Neither ships (docs/compliance-model.md, variants).
+_KINDS = {"ensemble": ("counts", "nb"), "counts": ("counts",), "nb": ("nb",)}
 
 
 @dataclass
@@ -146,16 +156,17 @@ def log_count_ratio(x: sparse.csr_matrix, y: np.ndarray) -> np.ndarray:
 
 
 def to_label_model(
-    label: str,
-    clf: LogisticRegression,
-    vocab: list[str],
-    keep: int,
-    scale: np.ndarray | None = None,
+    label: str, coef: np.ndarray, bias: float, vocab: list[str], keep: int
 ) -> learned.LabelModel:
-    coef = clf.coef_[0] if scale is None else clf.coef_[0] * scale
     order = np.argsort(-np.abs(coef))[:keep]
     weights = {vocab[j]: float(coef[j]) for j in order if abs(coef[j]) > 1e-3}
-    return learned.LabelModel(label, float(clf.intercept_[0]), 0.5, weights)
+    return learned.LabelModel(label, bias, 0.5, weights)
+
+
+def log_loss(y: np.ndarray, z: np.ndarray) -> float:
+    p = 1.0 / (1.0 + np.exp(-z))
+    eps = 1e-7
+    return float(-np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps)))
 
 
 def threshold_for(
@@ -181,7 +192,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=learned.WEIGHTS_PATH)
     ap.add_argument("--keep", type=int, default=20_000, help="abuse n-grams kept at most")
     ap.add_argument("--keep-own", type=int, default=5_000, help="spam/prohibited n-grams kept")
-    ap.add_argument("--nb", action="store_true", help="NB log-count-ratio scaling (abuse)")
+    ap.add_argument(
+        "--abuse-model",
+        choices=("ensemble", "counts", "nb"),
+        default="counts",
+        help="abuse: counts (shipped), NB-scaled, or the mean of the two",
+    )
+    ap.add_argument("--budget", type=float, default=ABUSE_COLD_SAFE_BUDGET,
+                    help="share of COLD dev's safe comments rules + model may flag")  # fmt: skip
     args = ap.parse_args()
 
     lines = read_cold(args.cold) + read_own()
@@ -213,29 +231,34 @@ def main() -> None:
         if label != "abuse":
             weight = weight * np.where(y == 1, 2.0, 1.0)
         y_dev = np.array([ln.label == label for ln in dev])
-        # --nb (abuse only): NB-scaled features. Lower dev log-loss than plain counts but
-        # lower dev accuracy at the shipped operating point and one false positive on the
-        # blind hold-out, so it is not the default (see the model card's variants table).
-        scale = log_count_ratio(x_train, y) if args.nb and label == "abuse" else None
-        xs_train, xs_dev = x_train, x_dev
-        if scale is not None:
-            xs_train = (x_train @ sparse.diags(scale)).tocsr()
-            xs_dev = (x_dev @ sparse.diags(scale)).tocsr()
-        best: tuple[float, float, LogisticRegression] | None = None
-        for c in (2.0, 8.0, 32.0) if label == "abuse" else (4.0, 16.0):
-            clf = fit(xs_train, y, weight, c)
-            p = clf.predict_proba(xs_dev)[:, 1]
-            # log-loss on dev picks the regularisation
-            eps = 1e-7
-            loss = -np.mean(y_dev * np.log(p + eps) + (1 - y_dev) * np.log(1 - p + eps))
-            print(f"  {label} C={c}: dev log-loss {loss:.4f}")
+        keep = args.keep if label == "abuse" else args.keep_own
+        kinds = ("counts",) if label != "abuse" else _KINDS[args.abuse_model]
+        grid = (4.0, 16.0)
+        if label == "abuse":  # the shipped counts model was picked from (2, 8, 32)
+            grid = (2.0, 8.0, 32.0) if kinds == ("counts",) else (4.0, 8.0, 16.0, 32.0)
+        members: dict[str, list[tuple[float, np.ndarray, float]]] = {}
+        for kind in kinds:
+            scale = log_count_ratio(x_train, y) if kind == "nb" else None
+            xs_train = x_train if scale is None else (x_train @ sparse.diags(scale)).tocsr()
+            members[kind] = []
+            for c in grid:
+                clf = fit(xs_train, y, weight, c)
+                coef = clf.coef_[0] if scale is None else clf.coef_[0] * scale
+                members[kind].append((c, coef, float(clf.intercept_[0])))
+        # One linear model per member; their mean is linear too (the weights average), so
+        # an ensemble serves as one model. Dev log-loss picks each member's C jointly.
+        best: tuple[float, str, np.ndarray, float] | None = None
+        for combo in itertools.product(*members.values()):
+            coef = np.mean([m[1] for m in combo], axis=0)
+            bias = float(np.mean([m[2] for m in combo]))
+            loss = log_loss(y_dev, x_dev @ coef + bias)
+            name = " + ".join(f"{k} C={m[0]:g}" for k, m in zip(members, combo, strict=True))
+            print(f"  {label} {name}: dev log-loss {loss:.4f}")
             if best is None or loss < best[0]:
-                best = (loss, c, clf)
+                best = (loss, name, coef, bias)
         assert best is not None
-        lm = to_label_model(
-            label, best[2], inverse, args.keep if label == "abuse" else args.keep_own, scale
-        )
-        print(f"{label}: C={best[1]}, {len(lm.weights)} n-grams kept")
+        lm = to_label_model(label, best[2], best[3], inverse, keep)
+        print(f"{label}: {best[1]}, {len(lm.weights)} n-grams kept")
         models.append(lm)
 
     # Thresholds on dev with the pruned, float16-rounded model that ships.
@@ -252,7 +275,7 @@ def main() -> None:
         t_everyday = threshold_for(s, everyday, EVERYDAY_BUDGET)
         t = t_everyday
         if lm.label == "abuse":
-            t = max(t, threshold_for(s, cold_safe, ABUSE_COLD_SAFE_BUDGET, dev_rules))
+            t = max(t, threshold_for(s, cold_safe, args.budget, dev_rules))
         else:
             # A few hundred hand-written lines make a confident but narrow model: ask it
             # for at least OWN_FLOOR, whatever the small dev split would allow.
