@@ -103,6 +103,12 @@ RATE_LIMITED = {
     ("POST", "/api/v1/auth/tokens"),
     ("POST", "/api/v1/moderation/checks"),
 }
+# Lists whose page carries a field beside items and next_cursor.
+PAGE_EXTRAS: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/api/v1/bases/{base_id}/scenes"): {
+        "plan": {"type": "integer", "description": "The plan's target number of scenes."}
+    },
+}
 # Statuses a route's service answers on its own, beyond what its dependencies say.
 OWN_STATUSES = {("POST", "/api/v1/auth/tokens"): {401}}  # bad_credentials
 UPLOAD_BODY: dict[str, Any] = {
@@ -137,6 +143,11 @@ def _has_query(dependant: Dependant) -> bool:
     return bool(dependant.query_params) or any(_has_query(d) for d in dependant.dependencies)
 
 
+def _constrained_path(dependant: Dependant) -> bool:
+    """A path parameter with a pattern or a length: a value outside it is 422, not 404."""
+    return any(field.field_info.metadata for field in dependant.path_params)
+
+
 def _statuses(route: RouteContext, method: str) -> set[int]:
     calls = set(_calls(route.dependant))
     out = {405, 503}
@@ -146,7 +157,7 @@ def _statuses(route: RouteContext, method: str) -> set[int]:
         out |= {401, 403}
     if route.dependant.path_params:
         out.add(404)
-    if _has_query(route.dependant):
+    if _has_query(route.dependant) or _constrained_path(route.dependant):
         out.add(422)
     if method in _UNSAFE:
         # Any write may meet a state that refuses it, a body it cannot read or take, and
@@ -172,6 +183,15 @@ def _security(route: RouteContext) -> list[dict[str, list[str]]] | None:
     if http.optional_principal in calls:
         return [{}, {"bearer": []}]
     return None
+
+
+def _page_schema(method: str, path: str) -> dict[str, Any]:
+    extras = PAGE_EXTRAS.get((method, path))
+    if extras is None:
+        return {"$ref": "#/components/schemas/Page"}
+    schema = dict(PAGE_SCHEMA, properties=PAGE_SCHEMA["properties"] | extras)
+    schema["required"] = [*PAGE_SCHEMA["required"], *extras]
+    return schema
 
 
 def build_document(app: FastAPI) -> dict[str, Any]:
@@ -216,9 +236,9 @@ def build_document(app: FastAPI) -> dict[str, Any]:
             if http.require_multipart in set(_calls(route.dependant)):
                 operation["requestBody"] = UPLOAD_BODY
             if _is_list(route) and "200" in responses:
-                responses["200"]["content"]["application/json"]["schema"] = {
-                    "$ref": "#/components/schemas/Page"
-                }
+                responses["200"]["content"]["application/json"]["schema"] = _page_schema(
+                    method, route.path_format
+                )
     return doc
 
 
