@@ -355,3 +355,23 @@ def test_an_expired_token_is_refused_on_the_hot_path_and_a_valid_one_is_not(
     assert r.status_code == 401 and r.json()["error"] == "unauthenticated"
     assert _order(client, sale.id, fine, "e2").status_code == 201
     assert client.get(f"/api/v1/flash-sales/{sale.id}").json()["remaining"] == 4
+
+
+def test_a_closed_account_cannot_buy_on_the_hot_path(
+    client: TestClient, world: World, rt: Runtime
+) -> None:
+    """The token cache reads tokens joined to their users: a deactivated (banned)
+    account's valid token is refused like an unknown one."""
+    from sqlalchemy import update
+
+    from livebase.accounts.models import User
+
+    sale = make_sale(rt, world, quantity=5, limit=5)
+    banned, fine = make_buyers(rt, 2)
+    with rt.sessions() as db, db.begin():
+        db.execute(update(User).where(User.id == banned.id).values(is_active=False))
+    r = _order(client, sale.id, banned, "c1")
+    assert r.status_code == 401 and r.json()["error"] == "unauthenticated"
+    r = _order(client, sale.id, fine, "c2")
+    assert r.status_code == 201, r.text
+    assert client.get(f"/api/v1/flash-sales/{sale.id}").json()["remaining"] == 4

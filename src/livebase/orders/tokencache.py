@@ -9,8 +9,12 @@ the CRUD routes keep resolving per request.
   (``accounts.service.revoked_since``, one query per node per second, not per request)
   and drops them.
 - Misses are resolved together: the first-seen tokens of one millisecond go to the
-  database in one look-up (three queries in all) in the threadpool, so a burst of 50,000
-  buyers arriving at once costs a few hundred queries, not 150,000.
+  database in one look-up (one query of columns, tokens joined to their users) in the
+  threadpool, so a burst of 50,000 buyers arriving at once costs a few hundred queries,
+  not 50,000. What is kept is a `TokenUser` (id, display name, token id), not a
+  Principal with an ORM user and its grants: the hot path needs no roles (any signed-in
+  user may buy), and building ORM objects for every first-seen buyer was the largest
+  share of the order route's CPU in the 2026-12-04 profile (docs/flash-sale.md).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from livebase.accounts.security import token_digest
-from livebase.accounts.service import Principal, resolve_tokens, revoked_since
+from livebase.accounts.service import TokenUser, resolve_token_users, revoked_since
 from livebase.db import utcnow
 from livebase.errors import Unauthenticated
 from livebase.logs import get_logger
@@ -51,8 +55,8 @@ MAX_ENTRIES = 200_000
 class TokenCache:
     def __init__(self, rt: Runtime) -> None:
         self._rt = rt
-        self._entries: dict[str, tuple[float, Principal | None]] = {}
-        self._waiting: dict[str, tuple[str, asyncio.Future[Principal | None]]] = {}
+        self._entries: dict[str, tuple[float, TokenUser | None]] = {}
+        self._waiting: dict[str, tuple[str, asyncio.Future[TokenUser | None]]] = {}
         self._gathering = False
         self._polled_mono = time.monotonic()
         self._polled_wall = utcnow()
@@ -67,7 +71,7 @@ class TokenCache:
 
     # -- look-ups ----------------------------------------------------------------------
 
-    async def principal(self, raw: str) -> Principal | None:
+    async def user(self, raw: str) -> TokenUser | None:
         self._maybe_poll()
         digest = token_digest(raw)
         hit = self._entries.get(digest)
@@ -77,7 +81,7 @@ class TokenCache:
         if waiting is not None:
             return await asyncio.shield(waiting[1])
         loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Principal | None] = loop.create_future()
+        fut: asyncio.Future[TokenUser | None] = loop.create_future()
         self._waiting[digest] = (raw, fut)
         if not self._gathering:
             self._gathering = True
@@ -104,16 +108,14 @@ class TokenCache:
         if len(self._entries) >= MAX_ENTRIES:
             self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
         for digest, (raw, fut) in batch.items():
-            principal = found.get(raw)
-            self._entries[digest] = (now + (TTL if principal else NEGATIVE_TTL), principal)
+            user = found.get(raw)
+            self._entries[digest] = (now + (TTL if user else NEGATIVE_TTL), user)
             if not fut.done():
-                fut.set_result(principal)
+                fut.set_result(user)
 
-    def _lookup(self, raws: list[str]) -> dict[str, Principal]:
+    def _lookup(self, raws: list[str]) -> dict[str, TokenUser]:
         with self._rt.sessions() as db:
-            found = resolve_tokens(db, raws, kind="api")
-            db.expunge_all()  # the users travel detached, read-only
-            return found
+            return resolve_token_users(db, raws, kind="api")
 
     # -- revocation --------------------------------------------------------------------
 
@@ -142,15 +144,15 @@ class TokenCache:
         with self._rt.sessions() as db:
             return revoked_since(db, since)
 
-    async def require(self, request: Request) -> Principal:
+    async def require(self, request: Request) -> TokenUser:
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
-        principal = await self.principal(value.strip())
-        if principal is None:
+        user = await self.user(value.strip())
+        if user is None:
             raise Unauthenticated("The token is invalid, expired or revoked.")
-        return principal
+        return user
 
 
 def _build(rt: Runtime) -> TokenCache:
