@@ -21,7 +21,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
-from livebase import __version__, routing
+from livebase import __version__, gcpolicy, routing
 from livebase.features import FEATURES, Feature, LoadedFeature, install, load
 from livebase.http_errors import InternalErrorMiddleware, install_error_handlers
 from livebase.jobs.service import Runner
@@ -73,9 +73,12 @@ def create_app(
         if settings.run_jobs_in_process:
             runner = Runner(rt.sessions, rt.jobs)
             runner.start()
+        if settings.gc_tuning:
+            gcpolicy.apply()
         log.info(
             "livebase started",
             database=rt.engine.dialect.name,
+            gc_tuning=settings.gc_tuning,
             redis=bool(settings.redis_url),
             demo=settings.demo,
         )

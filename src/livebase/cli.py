@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -54,6 +55,9 @@ def serve(
 
     from livebase.rooms.wire import UVICORN_WS
 
+    # The collector tuned for a long-lived server (livebase.gcpolicy), in every worker
+    # process too (they read the environment); LIVEBASE_GC_TUNING=0 keeps CPython's.
+    os.environ.setdefault("LIVEBASE_GC_TUNING", "1")
     settings = Settings()
     try:
         settings.check_production_safety()

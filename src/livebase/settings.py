@@ -121,6 +121,11 @@ class Settings(BaseSettings):
     # and runs ``livebase worker`` processes instead.
     run_jobs_in_process: bool = True
 
+    # Freeze what start-up made and collect young objects less often (livebase.gcpolicy).
+    # ``livebase serve`` turns it on unless LIVEBASE_GC_TUNING says otherwise; apps built
+    # in tests leave the collector as it is.
+    gc_tuning: bool = False
+
     # The flash-sale benchmark's extra routes (a no-op endpoint and the one-transaction-
     # per-order baselines); never on in production.
     bench_routes: bool = False
