@@ -52,6 +52,11 @@ COLLECT_S = 0.001
 # At most this many requests per transaction (SQLite binds at most 32,766 parameters;
 # 500 orders x 17 columns stays below it).
 MAX_BATCH = 500
+# Batches of one sale in flight at once. On PostgreSQL a second batch writes its keys,
+# buyers and orders while the first commits; the sale row's UPDATE comes last in each, so
+# it waits only for the other's COMMIT. SQLite has one writer: a second batch would only
+# wait for the lock.
+DEPTH = {"postgresql": 2}
 # A sale that is not open re-reads its status at most this often (the job that opens it
 # at starts_at runs in another thread or on another node).
 STATUS_REFRESH_S = 0.2
@@ -163,7 +168,11 @@ class SaleOwner:
         self.bought = bought
         self.keys = keys
         self.pending: list[Ask] = []
-        self._in_flight = False
+        self._in_flight = 0
+        self._slots = asyncio.Semaphore(DEPTH.get(owners.rt.engine.dialect.name, 1))
+        # The lowest ``remaining`` a batch saw while others were in flight: the latest
+        # value the database held (only sales lower it; returns are found by the refresh).
+        self._seen_remaining: int | None = None
         self._wake = asyncio.Event()
         self._checked = time.monotonic()
         self._refreshing = False
@@ -265,31 +274,42 @@ class SaleOwner:
     # -- writing ---------------------------------------------------------------------
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
             await asyncio.sleep(COLLECT_S)
             while self.pending:
+                # Requests keep gathering while every slot is taken.
+                await self._slots.acquire()
+                if not self.pending:
+                    self._slots.release()
+                    break
                 batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
-                self._in_flight = True
-                try:
-                    # A batch is one admitted database request (livebase.admission).
-                    async with self._owners.rt.admission.slot():
-                        result = await loop.run_in_executor(
-                            self._owners.executor, write_batch, self._owners.rt, self.info, batch
-                        )
-                except Overloaded as exc:
-                    result = BatchResult([(503, exc.body())] * len(batch))
-                except Exception:
-                    log.exception("flash sale batch failed", sale_id=self.info.id, n=len(batch))
-                    result = BatchResult(
-                        [error_answer(Code.INTERNAL_ERROR, "The order could not be written.")]
-                        * len(batch)
-                    )
-                finally:
-                    self._in_flight = False
-                self._apply(batch, result)
+                self._in_flight += 1
+                task = asyncio.get_running_loop().create_task(self._write(batch))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _write(self, batch: list[Ask]) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            # A batch is one admitted database request (livebase.admission).
+            async with self._owners.rt.admission.slot():
+                result = await loop.run_in_executor(
+                    self._owners.executor, write_batch, self._owners.rt, self.info, batch
+                )
+        except Overloaded as exc:
+            result = BatchResult([(503, exc.body())] * len(batch))
+        except Exception:
+            log.exception("flash sale batch failed", sale_id=self.info.id, n=len(batch))
+            result = BatchResult(
+                [error_answer(Code.INTERNAL_ERROR, "The order could not be written.")]
+                * len(batch)
+            )
+        finally:
+            self._in_flight -= 1
+            self._slots.release()
+        self._apply(batch, result)
 
     def _apply(self, batch: list[Ask], result: BatchResult) -> None:
         for i, ask in enumerate(batch):
@@ -316,8 +336,15 @@ class SaleOwner:
             if not ask.future.done():
                 ask.future.set_result(answer)
         if result.remaining is not None:
-            # What the database holds now, less what was reserved here since the batch left.
-            self.remaining = result.remaining - sum(a.quantity for a in self.pending)
+            seen = self._seen_remaining
+            self._seen_remaining = (
+                result.remaining if seen is None else min(seen, result.remaining)
+            )
+        if self._in_flight == 0 and self._seen_remaining is not None:
+            # What the database holds now, less what was reserved here since the batches
+            # left (with one in flight, its reservations are not in the figure yet).
+            self.remaining = self._seen_remaining - sum(a.quantity for a in self.pending)
+            self._seen_remaining = None
         if result.status is not None:
             self.status = "open" if result.status == "sold_out" else result.status
             self._checked = time.monotonic()
@@ -655,7 +682,9 @@ def pg_attempt(
                             "d": batch[i].digest.hex(),
                             "r": bodies[i],
                         }
-                        for i in live
+                        # In key order, like the buyers below: two transactions that
+                        # share rows take them in the same order and cannot deadlock.
+                        for i in sorted(live, key=lambda i: (batch[i].buyer_id, batch[i].key))
                     ]
                 ).decode(),
             ),
@@ -664,26 +693,7 @@ def pg_attempt(
         dups = [i for i in live if (batch[i].buyer_id, batch[i].key) not in got]
         if dups:
             return {}, dups
-        # 2. The units.
-        k = sum(batch[i].quantity for i in live)
-        cur.execute(_PG_UNITS, {"k": k, "id": info.id})
-        after = cur.fetchone()
-        if after is None:
-            cur.execute("SELECT status, remaining FROM flash_sales WHERE id = %s", (info.id,))
-            status, remaining = cur.fetchone()
-            result.status, result.remaining = status, remaining
-            if status != "open":
-                code = Code.SOLD_OUT if status == "sold_out" else Code.NOT_OPEN
-                return {i: code for i in live}, []
-            refused: dict[int, Code] = {}
-            for i in live:
-                if batch[i].quantity <= remaining:
-                    remaining -= batch[i].quantity
-                else:
-                    refused[i] = Code.SOLD_OUT
-            return refused, []
-        result.status, result.remaining = after
-        # 3. The per-buyer limit.
+        # 2. The per-buyer limit.
         per_buyer: dict[str, int] = {}
         for i in live:
             per_buyer[batch[i].buyer_id] = per_buyer.get(batch[i].buyer_id, 0) + batch[i].quantity
@@ -691,7 +701,9 @@ def pg_attempt(
             _PG_BUYERS,
             {
                 "sale": info.id,
-                "rows": orjson.dumps([{"b": b, "u": u} for b, u in per_buyer.items()]).decode(),
+                "rows": orjson.dumps(
+                    [{"b": b, "u": u} for b, u in sorted(per_buyer.items())]
+                ).decode(),
                 "limit": info.per_buyer_limit,
             },
         )
@@ -700,7 +712,7 @@ def pg_attempt(
         if over:
             result.status = result.remaining = None
             return over, []
-        # 4. The orders, their lines and first transitions: one statement over one JSON
+        # 3. The orders, their lines and first transitions: one statement over one JSON
         #    document of what differs per order (everything else is the sale's).
         first = orders[live[0]]
         cur.execute(
@@ -721,6 +733,26 @@ def pg_attempt(
                 "pay_by": first.pay_by, "now": now,
             },
         )  # fmt: skip
+        # 4. The units, last: the sale row stays locked from here to COMMIT, so a second
+        #    batch of the sale (DEPTH) waits only for that, not for this one's inserts.
+        k = sum(batch[i].quantity for i in live)
+        cur.execute(_PG_UNITS, {"k": k, "id": info.id})
+        after = cur.fetchone()
+        if after is None:
+            cur.execute("SELECT status, remaining FROM flash_sales WHERE id = %s", (info.id,))
+            status, remaining = cur.fetchone()
+            result.status, result.remaining = status, remaining
+            if status != "open":
+                code = Code.SOLD_OUT if status == "sold_out" else Code.NOT_OPEN
+                return {i: code for i in live}, []
+            refused: dict[int, Code] = {}
+            for i in live:
+                if batch[i].quantity <= remaining:
+                    remaining -= batch[i].quantity
+                else:
+                    refused[i] = Code.SOLD_OUT
+            return refused, []
+        result.status, result.remaining = after
     for i in live:
         result.answers[i] = (201, bodies[i])
     _notify_batch(db, info, [batch[i] for i in live], after[0], after[1])
@@ -780,7 +812,7 @@ class FlashOwners:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        # Batches of different sales write in parallel; one sale has one batch in flight.
+        # Batches of different sales write in parallel; one sale has DEPTH in flight.
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="flash-writer")
         self._owners: dict[str, SaleOwner] = {}
         self._loading: dict[str, asyncio.Future[SaleOwner | None]] = {}
