@@ -121,16 +121,18 @@ async def _measure(args: argparse.Namespace, env: dict[str, str]) -> None:
     await asyncio.sleep(1.0)
     gc.collect()
     after, rss1 = tracemalloc.take_snapshot(), _rss_kib()
-    diff = after.compare_to(before, "lineno")
+    diff = after.compare_to(before, "lineno" if args.frames == 1 else "traceback")
     total = sum(d.size_diff for d in diff)
     print(f"connections held: {held}")
     print(f"Python allocations: {total / held / 1024:.2f} KiB per connection (tracemalloc)")
     print(f"RSS: {(rss1 - rss0) / held:.2f} KiB per connection (with tracemalloc's own cost)")
     print(f"top {args.top} lines by bytes allocated per connection:")
     for d in diff[: args.top]:
-        frame = d.traceback[0]
+        frame = d.traceback[-1]  # oldest first: the last frame is the allocating one
         where = f"{Path(frame.filename).name}:{frame.lineno}"
         print(f"  {d.size_diff / held:8.0f} B  {d.count_diff / held:6.2f} blocks  {where}")
+        for caller in reversed(list(d.traceback)[:-1]):
+            print(f"{'':30}<- {Path(caller.filename).name}:{caller.lineno}")
     client.stdin.write(b"bye\n")
     await client.wait()
     server.should_exit = True
@@ -143,13 +145,16 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument(
+        "--frames", type=int, default=1, help="stack depth kept per allocation; >1 prints stacks"
+    )
+    ap.add_argument(
         "--deflate", action="store_true", help="clients ask for permessage-deflate, as browsers do"
     )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="lb-wsmem-") as tmp:
         env = _setup(Path(tmp))
         os.environ.update(env)
-        tracemalloc.start(1)
+        tracemalloc.start(args.frames)
         asyncio.run(_measure(args, env))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 
@@ -46,23 +47,30 @@ def test_the_room_protocol_declines_deflate_and_keeps_no_handshake_after_it(
 ) -> None:
     """A browser asks for permessage-deflate; the room server declines (two zlib streams a
     connection, for frames that go out pre-built anyway), and once the handshake is done
-    the protocol keeps neither its request nor its response. The socket still reads and
-    writes through the lighter receive queue: a chat line in, its ack and the room's
-    chat frame out."""
+    the protocol keeps neither its request nor its response, nor the scope its headers.
+    The socket still reads and writes through the lighter receive queue: a chat line in,
+    its ack and the room's chat frame out."""
     from websockets.asyncio.client import connect
 
     from livebase.rooms.wire import RoomWebSocketProtocol, raw_socket_of
 
     room = make_room(rt, world)
     seen: list[RoomWebSocketProtocol] = []
+    requests: list[Any] = []
     real = RoomWebSocketProtocol.raw_socket
+    real_connect = RoomWebSocketProtocol.handle_connect
 
     def spy(self: RoomWebSocketProtocol) -> object:
         seen.append(self)
         return real(self)
 
+    def keep(self: RoomWebSocketProtocol, event: Any) -> None:
+        requests.append(event)
+        real_connect(self, event)
+
     with kit.room_server(rt) as addr, pytest.MonkeyPatch.context() as mp:
         mp.setattr(RoomWebSocketProtocol, "raw_socket", spy)
+        mp.setattr(RoomWebSocketProtocol, "handle_connect", keep)
 
         async def go() -> None:
             url = f"ws://{addr}/ws/shows/{room.show}?token={world['viewer'].token}"
@@ -80,6 +88,11 @@ def test_the_room_protocol_declines_deflate_and_keeps_no_handshake_after_it(
             proto = seen[0]
             assert proto.request is None and proto.response is None
             assert raw_socket_of(proto.scope) is proto
+            # What only the handshake needed is gone, though the token came in the query:
+            # the scope's headers and query, and the request websockets' parser still
+            # holds (emptied in place).
+            assert proto.scope["headers"] == [] and proto.scope["query_string"] == b""
+            assert len(requests) == 1 and len(requests[0].headers) == 0
 
         asyncio.run(go())
 

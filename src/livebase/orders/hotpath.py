@@ -303,8 +303,7 @@ class SaleOwner:
         except Exception:
             log.exception("flash sale batch failed", sale_id=self.info.id, n=len(batch))
             result = BatchResult(
-                [error_answer(Code.INTERNAL_ERROR, "The order could not be written.")]
-                * len(batch)
+                [error_answer(Code.INTERNAL_ERROR, "The order could not be written.")] * len(batch)
             )
         finally:
             self._in_flight -= 1
@@ -337,9 +336,7 @@ class SaleOwner:
                 ask.future.set_result(answer)
         if result.remaining is not None:
             seen = self._seen_remaining
-            self._seen_remaining = (
-                result.remaining if seen is None else min(seen, result.remaining)
-            )
+            self._seen_remaining = result.remaining if seen is None else min(seen, result.remaining)
         if self._in_flight == 0 and self._seen_remaining is not None:
             # What the database holds now, less what was reserved here since the batches
             # left (with one in flight, its reservations are not in the figure yet).

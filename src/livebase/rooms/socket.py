@@ -36,7 +36,7 @@ from livebase.rooms import chat, service
 from livebase.rooms.hub import Connection, Encoded, Hub, Rooms, Viewer, now_ms
 from livebase.rooms.parts import ROOM_KIT, RoomKit
 from livebase.rooms.service import RoomInfo
-from livebase.rooms.wire import CUT, raw_socket_of
+from livebase.rooms.wire import CUT, raw_socket_of, shed_handshake
 from livebase.runtime import Runtime
 from livebase.shows.models import Show
 
@@ -145,13 +145,15 @@ async def room_socket(websocket: WebSocket, show_id: str) -> None:
         return
     rooms = rooms_of(websocket.app, rt)
     hub = await rooms.hub(show_id)
-    if hub.banned(who.viewer.user_id):
+    info, viewer = _shared_info(hub, who.info), who.viewer
+    del who  # its RoomInfo is this connection's own copy
+    if hub.banned(viewer.user_id):
         await _close(websocket, CLOSE_BANNED, "You are banned from this room.")
         return
     conn = Connection(
         hub,
         websocket,
-        who.viewer,
+        viewer,
         raw_socket_of(websocket.scope),
         bound=rooms.queue,
         buffer_limit=rooms.write_buffer,
@@ -159,9 +161,10 @@ async def room_socket(websocket: WebSocket, show_id: str) -> None:
     hub.join(conn)
     try:
         first, after = await _opening(hub, websocket)
+        shed_handshake(websocket)
         conn.go_live(first, after)
-        conn.send_direct(_you(hub, who.viewer))
-        await _serve(rt.part(ROOM_KIT), who.info, hub, conn)
+        conn.send_direct(_you(hub, viewer))
+        await _serve(rt.part(ROOM_KIT), info, hub, conn)
     except Exception:
         log.exception("room socket failed", show_id=show_id)
     finally:
@@ -211,6 +214,19 @@ async def _opening(hub: Hub, ws: WebSocket) -> tuple[list[Encoded], int]:
         return [gap, snap], seq
     snap, seq = await hub.snapshot()
     return [snap], seq
+
+
+# The show as the hub's last joiner read it: viewers who read the same share one copy
+# rather than five strings each for the hours they watch (bench/ws_memory.py).
+_INFOS: WeakKeyDictionary[Hub, RoomInfo] = WeakKeyDictionary()
+
+
+def _shared_info(hub: Hub, info: RoomInfo) -> RoomInfo:
+    seen = _INFOS.get(hub)
+    if seen == info:
+        return seen
+    _INFOS[hub] = info
+    return info
 
 
 # Each hub's chat intake (a hub is retired when its room empties; its intake goes with it).
